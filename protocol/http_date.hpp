@@ -1,0 +1,29 @@
+// HTTP-date parsing (IMF-fixdate, RFC 850, asctime: spec R-T4/R-T5, D2) and the date formats S3
+// emits (RFC 1123 headers, ISO 8601 in XML, the SigV4 basic form). Pure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ifmatch::protocol {
+
+using sys_seconds = std::chrono::sys_seconds;
+using sys_millis = std::chrono::sys_time<std::chrono::milliseconds>;
+
+// Parses any of the three HTTP-date forms. Anything else (ISO 8601, garbage) -> nullopt.
+std::optional<sys_seconds> parse_http_date(std::string_view v);
+
+// `Sun, 06 Nov 1994 08:49:37 GMT`.
+std::string format_http_date(sys_seconds t);
+
+// `2009-10-12T17:50:30.123Z` (XML LastModified, milliseconds kept).
+std::string format_iso8601(sys_millis t);
+
+// `20130524T000000Z` (x-amz-date) -> time; nullopt when malformed.
+std::optional<sys_seconds> parse_amz_date(std::string_view v);
+std::string format_amz_date(sys_seconds t);
+
+} // namespace ifmatch::protocol

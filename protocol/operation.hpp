@@ -1,0 +1,75 @@
+// Request classification: (method, target, Host, a few headers) -> which S3 operation, on which
+// bucket and key. Path-style and virtual-hosted-style addressing. Pure (Garage's Endpoint idea).
+#pragma once
+
+#include "protocol/errors.hpp"
+#include "protocol/uri.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace ifmatch::protocol {
+
+enum class op {
+    // service
+    list_buckets,
+    // bucket
+    create_bucket,
+    delete_bucket,
+    head_bucket,
+    get_bucket_location,
+    get_bucket_versioning,
+    put_bucket_versioning,
+    get_bucket_policy,
+    put_bucket_policy,
+    delete_bucket_policy,
+    list_objects_v1,
+    list_objects_v2,
+    list_object_versions,
+    list_multipart_uploads,
+    delete_objects,
+    // object
+    get_object,
+    head_object,
+    put_object,
+    copy_object,
+    delete_object,
+    create_multipart_upload,
+    upload_part,
+    upload_part_copy,
+    complete_multipart_upload,
+    abort_multipart_upload,
+    list_parts,
+    // ifmatch's own endpoints under /_ifmatch/ (path-style hosts only)
+    admin,
+    // recognised but not implemented: 501 NotImplemented
+    unsupported,
+};
+
+// The S3 name of an operation ("PutObject"), for logs and metrics.
+std::string_view op_name(op o);
+
+struct request_head {
+    std::string_view method;      // "GET", ...
+    std::string_view target;      // raw request-target: path and query, still encoded
+    std::string_view host;        // Host header, may carry a port
+    bool has_copy_source = false; // x-amz-copy-source present
+};
+
+struct classified_request {
+    op operation = op::unsupported;
+    std::string bucket; // empty for service-level requests
+    std::string key;    // decoded; empty for bucket-level requests
+    std::string admin_path; // for op::admin: the path after /_ifmatch/
+    bool virtual_host = false;
+    std::string raw_path;   // the encoded path as received (for SigV4)
+    std::string raw_query;  // the encoded query as received
+    query_params query;
+};
+
+// Classifies a request. `domain` is the base domain for virtual-hosted style (`localhost`):
+// `Host: bucket.localhost:9000` names bucket `bucket`. Errors: 400 InvalidURI-like
+// InvalidArgument for malformed escapes; 405 MethodNotAllowed for a method S3 does not route.
+result<classified_request> classify(const request_head &h, std::string_view domain);
+
+} // namespace ifmatch::protocol

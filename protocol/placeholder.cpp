@@ -1,0 +1,1 @@
+namespace ifmatch::protocol { int placeholder() { return 0; } }

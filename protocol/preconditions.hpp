@@ -1,0 +1,113 @@
+// Conditional requests: parse the If-* and x-amz-copy-source-if-* headers once, then evaluate them
+// against an object's validators. This is the ONLY place where precondition rules live
+// (spec/conditional-requests.md). Pure: no I/O, no clock reads (callers pass `now`).
+#pragma once
+
+#include "protocol/errors.hpp"
+#include "protocol/etag.hpp"
+#include "protocol/http_date.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ifmatch::protocol {
+
+// Looks a request header (or a presigned query parameter, R-G16) up by case-insensitive name.
+using header_lookup = std::function<std::optional<std::string_view>(std::string_view name)>;
+
+// The four read conditions, each absent when not sent or unparseable (R-T5).
+struct read_conditions {
+    std::optional<etag_list> if_match;
+    std::optional<etag_list> if_none_match;
+    std::optional<sys_seconds> if_modified_since;
+    std::optional<sys_seconds> if_unmodified_since;
+
+    bool empty() const {
+        return !if_match && !if_none_match && !if_modified_since && !if_unmodified_since;
+    }
+};
+
+// GET/HEAD: If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since.
+read_conditions parse_read_conditions(const header_lookup &h);
+// CopyObject/UploadPartCopy: x-amz-copy-source-if-match, ...-none-match, ...-modified-since,
+// ...-unmodified-since.
+read_conditions parse_copy_source_conditions(const header_lookup &h);
+
+// What a precondition is evaluated against.
+struct validators {
+    std::string etag; // quoted or not
+    sys_millis last_modified{};
+};
+
+enum class read_verdict { proceed, not_modified, precondition_failed };
+
+struct read_outcome {
+    read_verdict verdict = read_verdict::proceed;
+    std::string_view condition; // the header that decided a 304/412, as S3 names it in <Condition>
+};
+
+// GET/HEAD (§3, R-G1..R-G11): If-Match -> If-Unmodified-Since (412) -> If-None-Match ->
+// If-Modified-Since (304). `now` is the server clock, for R-T6 (future IMS ignored).
+read_outcome evaluate_read(const read_conditions &c, const validators &v, sys_seconds now);
+
+// Copy source (§7.1, R-C1..R-C6): same order, but every failure is a 412 whose condition is named
+// `x-amz-copy-source-If-...`.
+read_outcome evaluate_copy_source(const read_conditions &c, const validators &v, sys_seconds now);
+
+// Write conditions of PutObject / CopyObject destination / CompleteMultipartUpload.
+struct write_conditions {
+    std::optional<std::string> if_match; // quotes stripped (R-T1)
+    bool if_none_match_star = false;
+
+    bool empty() const { return !if_match && !if_none_match_star; }
+};
+
+// Header validation (R-P1..R-P3, R-M1, R-C11): 501 NotImplemented with Header and
+// additionalMessage. Answered on the request head, before existence is checked (D4).
+result<write_conditions> parse_write_conditions(const header_lookup &h);
+
+// What the store knows about the key inside its commit (D3).
+struct write_context {
+    bool exists = false;                  // a current, non-delete-marker version exists now
+    std::string current_etag;             // its ETag when `exists`
+    bool existed_at_start = false;        // a current object existed at t_start
+    bool deleted_since_start = false;     // a delete / delete marker committed after t_start
+    bool written_since_start = false;     // any write of the key committed after t_start
+    bool conditions_required = false;     // D5: server flag or bucket setting
+};
+
+enum class write_verdict {
+    proceed,
+    precondition_failed,   // 412
+    no_such_key,           // 404 (If-Match on an absent key)
+    conflict,              // 409 ConditionalRequestConflict
+    precondition_required, // 428 (D5)
+};
+
+struct write_outcome {
+    write_verdict verdict = write_verdict::proceed;
+    std::string_view condition; // If-Match / If-None-Match
+};
+
+// PutObject, CopyObject destination, CompleteMultipartUpload at commit (D3, R-P4..R-P9, R-M2..R-M7).
+write_outcome evaluate_write(const write_conditions &c, const write_context &ctx);
+
+// DeleteObject If-Match (R-D1..R-D4, R-D10): `if_match` may be `*`.
+struct delete_conditions {
+    std::optional<etag_list> if_match;
+};
+
+// Header validation for DeleteObject (R-D5..R-D8): 501 for x-amz-if-match-last-modified-time /
+// x-amz-if-match-size on general purpose buckets, and for If-Match together with versionId.
+result<delete_conditions> parse_delete_conditions(const header_lookup &h, bool has_version_id);
+
+// Evaluated at commit: exists + match -> proceed; mismatch -> 412; absent/delete marker -> 404.
+write_outcome evaluate_delete(const delete_conditions &c, const write_context &ctx);
+
+// The s3_error a non-proceed verdict turns into (PreconditionFailed + Condition, NoSuchKey + Key,
+// ConditionalRequestConflict + Condition + Key, PreconditionRequired).
+s3_error write_verdict_error(const write_outcome &o, std::string_view key);
+
+} // namespace ifmatch::protocol

@@ -1,0 +1,73 @@
+// XML for S3: an escape-safe writer for response bodies and small namespace-agnostic parsers for
+// the request bodies S3 accepts (pugixml underneath). Pure.
+#pragma once
+
+#include "protocol/errors.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ifmatch::protocol {
+
+std::string xml_escape(std::string_view s);
+
+// Builds `<?xml version="1.0" encoding="UTF-8"?>` + elements. The first open() may carry the S3
+// namespace. Usage: w.open("ListBucketResult", true); w.element("Name", b); w.close(); w.str().
+class xml_writer {
+public:
+    xml_writer();
+    xml_writer &open(std::string_view name, bool s3_namespace = false);
+    xml_writer &element(std::string_view name, std::string_view text);
+    xml_writer &element(std::string_view name, std::int64_t value);
+    xml_writer &empty_element(std::string_view name);
+    xml_writer &close();
+    const std::string &str(); // closes anything still open
+
+private:
+    std::string out_;
+    std::vector<std::string> stack_;
+};
+
+// <CreateBucketConfiguration><LocationConstraint>…</LocationConstraint>… An empty body is valid.
+struct create_bucket_request {
+    std::string location_constraint;
+};
+result<create_bucket_request> parse_create_bucket(std::string_view body);
+
+// <Delete><Quiet/><Object><Key/><VersionId/><ETag/></Object>…</Delete> (R-D11, R-D13).
+struct delete_objects_request {
+    struct object {
+        std::string key;
+        std::optional<std::string> version_id;
+        std::optional<std::string> etag; // value or `*`
+        bool has_size_or_time = false;   // <Size> / <LastModifiedTime> present (R-D13)
+    };
+    bool quiet = false;
+    std::vector<object> objects;
+};
+// Errors: MalformedXML (bad XML, no <Object>, more than 1000 objects).
+result<delete_objects_request> parse_delete_objects(std::string_view body);
+
+// <CompleteMultipartUpload><Part><PartNumber/><ETag/><ChecksumCRC32/>…</Part>…
+struct complete_multipart_request {
+    struct part {
+        int number = 0;
+        std::string etag; // quotes stripped
+        std::vector<std::pair<std::string, std::string>> checksums; // ("CRC32", base64)
+    };
+    std::vector<part> parts;
+};
+// Errors: MalformedXML.
+result<complete_multipart_request> parse_complete_multipart(std::string_view body);
+
+// <VersioningConfiguration><Status>Enabled|Suspended</Status><MfaDelete>…</MfaDelete>
+struct versioning_request {
+    std::string status;     // may be empty
+    std::string mfa_delete; // may be empty
+};
+result<versioning_request> parse_versioning(std::string_view body);
+
+} // namespace ifmatch::protocol

@@ -1,0 +1,1 @@
+namespace ifmatch::server { int placeholder() { return 0; } }

@@ -1,0 +1,1 @@
+namespace ifmatch::storage { int placeholder() { return 0; } }
