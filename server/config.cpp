@@ -1,0 +1,173 @@
+// Flags and IFMATCH_* variables.
+#include "server/config.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+namespace ifmatch::server {
+
+namespace {
+
+struct flag {
+    const char *name;
+    bool boolean;
+    std::function<bool(config &, const std::string &)> set;
+};
+
+bool to_int(const std::string &v, int &out) {
+    try {
+        std::size_t n = 0;
+        int x = std::stoi(v, &n);
+        if (n != v.size() || x < 0) {
+            return false;
+        }
+        out = x;
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool to_bool(const std::string &v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
+
+const std::vector<flag> &flags() {
+    static const std::vector<flag> f = {
+        {"listen", false, [](config &c, const std::string &v) { c.listen = v; return true; }},
+        {"data", false, [](config &c, const std::string &v) { c.data = v; return !v.empty(); }},
+        {"durability", false,
+         [](config &c, const std::string &v) {
+             c.durability = v;
+             return v == "normal" || v == "full";
+         }},
+        {"domain", false, [](config &c, const std::string &v) { c.domain = v; return true; }},
+        {"region", false, [](config &c, const std::string &v) { c.region = v; return !v.empty(); }},
+        {"threads", false,
+         [](config &c, const std::string &v) { return to_int(v, c.threads) && c.threads > 0; }},
+        {"require-conditional-writes", true,
+         [](config &c, const std::string &v) {
+             c.require_conditional_writes = to_bool(v);
+             return true;
+         }},
+        {"log-format", false,
+         [](config &c, const std::string &v) {
+             c.log_format = v;
+             return v == "text" || v == "json";
+         }},
+        {"log-level", false,
+         [](config &c, const std::string &v) {
+             c.log_level = v;
+             return v == "debug" || v == "info" || v == "warn" || v == "error";
+         }},
+        {"idle-timeout", false,
+         [](config &c, const std::string &v) { return to_int(v, c.idle_timeout); }},
+        {"max-connections", false,
+         [](config &c, const std::string &v) { return to_int(v, c.max_connections); }},
+        {"shutdown-grace", false,
+         [](config &c, const std::string &v) { return to_int(v, c.shutdown_grace); }},
+    };
+    return f;
+}
+
+std::string env_name(const std::string &flag_name) {
+    std::string e = "IFMATCH_";
+    for (char ch : flag_name) {
+        e += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    return e;
+}
+
+} // namespace
+
+std::string config::listen_host() const {
+    auto pos = listen.rfind(':');
+    std::string h = pos == std::string::npos ? listen : listen.substr(0, pos);
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+        h = h.substr(1, h.size() - 2);
+    }
+    return h.empty() ? "0.0.0.0" : h;
+}
+
+unsigned short config::listen_port() const {
+    auto pos = listen.rfind(':');
+    int p = 9000;
+    if (pos != std::string::npos && !to_int(listen.substr(pos + 1), p)) {
+        p = -1;
+    }
+    return static_cast<unsigned short>(p);
+}
+
+std::string usage() {
+    std::string u = "usage: ifmatch [serve|check] [options]\n\n"
+                    "S3-compatible server whose conditional requests behave as on Amazon S3.\n\n"
+                    "options (each also read from IFMATCH_<NAME>, e.g. IFMATCH_LISTEN):\n";
+    for (auto &f : flags()) {
+        u += "  --";
+        u += f.name;
+        u += f.boolean ? "\n" : " VALUE\n";
+    }
+    u += "  --help, --version\n"
+         "\n  --data :memory: keeps a throw-away store in a temporary directory.\n";
+    return u;
+}
+
+parse_outcome parse_config(int argc, char **argv) {
+    parse_outcome out;
+    config c;
+    for (auto &f : flags()) {
+        if (const char *v = std::getenv(env_name(f.name).c_str()); v && *v) {
+            if (!f.set(c, v)) {
+                return {std::nullopt, 2, "ifmatch: invalid " + env_name(f.name) + "=" + v};
+            }
+        }
+    }
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            return {std::nullopt, 0, usage()};
+        }
+        if (a == "--version") {
+            return {std::nullopt, 0, std::string("ifmatch ") + IFMATCH_VERSION};
+        }
+        if (a == "serve" || a == "check" || a == "--check") {
+            c.command = a == "serve" ? "serve" : "check";
+            continue;
+        }
+        if (a.rfind("--", 0) != 0) {
+            return {std::nullopt, 2, "ifmatch: unexpected argument '" + a + "'\n" + usage()};
+        }
+        std::string name = a.substr(2), value;
+        bool has_value = false;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+            has_value = true;
+        }
+        const flag *match = nullptr;
+        for (auto &f : flags()) {
+            if (name == f.name) match = &f;
+        }
+        if (!match) {
+            return {std::nullopt, 2, "ifmatch: unknown option --" + name + "\n" + usage()};
+        }
+        if (!has_value && match->boolean) {
+            value = "true";
+        } else if (!has_value) {
+            if (i + 1 >= argc) {
+                return {std::nullopt, 2, "ifmatch: --" + name + " needs a value"};
+            }
+            value = argv[++i];
+        }
+        if (!match->set(c, value)) {
+            return {std::nullopt, 2, "ifmatch: invalid value for --" + name + ": " + value};
+        }
+    }
+    if (c.listen_port() == 0 && c.listen.find(":0") == std::string::npos) {
+        return {std::nullopt, 2, "ifmatch: invalid --listen " + c.listen};
+    }
+    out.cfg = c;
+    return out;
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,65 @@
+// The S3 operation handlers and what they share: the per-request context, error responses and
+// common response headers. Each handler decides an outcome and returns a response value; the
+// session writes it. Handlers run on the connection's strand.
+#pragma once
+
+#include "protocol/preconditions.hpp"
+#include "server/config.hpp"
+#include "server/http.hpp"
+#include "storage/store.hpp"
+
+#include <string>
+
+namespace ifmatch::server {
+
+// What the request log line records beyond method and status (spec D9, first part).
+struct log_fields {
+    std::string error_code;
+    std::string conditions;       // the conditional headers as sent
+    std::string failed_condition; // which condition decided a 304/412/409/428
+    std::string current;          // the current ETag / Last-Modified, "absent" or "delete marker"
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+};
+
+struct context {
+    const config &cfg;
+    storage::store &db;
+    const request &req;
+    body_source &body;
+    protocol::classified_request target;
+    std::int64_t start_seq = 0; // t_start of spec D3
+    log_fields log;
+
+    // Header lookup that also sees x-amz-* and If-* parameters of a presigned URL (R-G16).
+    protocol::header_lookup lookup() const;
+    std::string access_key() const;
+    storage::writer_identity writer() const;
+    bool is_head() const { return req.method == "HEAD"; }
+};
+
+// The S3 error response: XML body (none for HEAD), Content-Type, status.
+response error_response(const protocol::s3_error &err, const context &ctx);
+
+// Dispatches a classified request to its handler; never throws.
+net::awaitable<response> dispatch(context &ctx);
+
+// Handlers, one per operation family (server/handlers/*.cpp).
+net::awaitable<response> handle_bucket(context &ctx);
+net::awaitable<response> handle_list(context &ctx);
+net::awaitable<response> handle_get_object(context &ctx);
+net::awaitable<response> handle_put_object(context &ctx);
+net::awaitable<response> handle_copy_object(context &ctx);
+net::awaitable<response> handle_delete_object(context &ctx);
+net::awaitable<response> handle_delete_objects(context &ctx);
+net::awaitable<response> handle_admin(context &ctx);
+
+// Helpers shared by handlers.
+std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds
+std::string iso_date_ms(std::int64_t ms);      // XML LastModified
+response xml_response(std::string body, int status = 200);
+// Reads the whole (small) request body, up to `limit` bytes. Errors: as body_source, or
+// MalformedXML-sized InvalidRequest when it is larger than the limit.
+net::awaitable<protocol::result<std::string>> read_small_body(context &ctx, std::size_t limit);
+
+} // namespace ifmatch::server

@@ -1,0 +1,165 @@
+// Bucket operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation,
+// Get/PutBucketVersioning.
+#include "server/handlers.hpp"
+#include "server/store_calls.hpp"
+
+#include "protocol/xml.hpp"
+#include "storage/operations.hpp"
+
+namespace ifmatch::server {
+
+using protocol::op;
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+net::awaitable<response> list_all(context &ctx) {
+    auto r = co_await db_read<std::vector<storage::bucket_info>>(
+        ctx.db, [](storage::read_txn &t) { return storage::list_buckets(t); });
+    if (r.has_error()) {
+        co_return error_response(r.error(), ctx);
+    }
+    protocol::xml_writer w;
+    w.open("ListAllMyBucketsResult", true);
+    w.open("Owner").element("ID", "ifmatch").element("DisplayName", "ifmatch").close();
+    w.open("Buckets");
+    for (auto &b : *r) {
+        w.open("Bucket")
+            .element("Name", b.name)
+            .element("CreationDate", iso_date_ms(b.created_ms))
+            .element("BucketRegion", b.region)
+            .close();
+    }
+    w.close();
+    co_return xml_response(w.str());
+}
+
+net::awaitable<response> create(context &ctx) {
+    const auto &name = ctx.target.bucket;
+    if (!protocol::valid_bucket_name(name)) {
+        co_return error_response(
+            s3_error(s3_errc::invalid_bucket_name).with("BucketName", name), ctx);
+    }
+    auto body = co_await read_small_body(ctx, 64 * 1024);
+    if (body.has_error()) {
+        co_return error_response(body.error(), ctx);
+    }
+    auto parsed = protocol::parse_create_bucket(*body);
+    if (parsed.has_error()) {
+        co_return error_response(parsed.error(), ctx);
+    }
+    std::string region = parsed->location_constraint.empty() ? ctx.cfg.region
+                                                             : parsed->location_constraint;
+    auto r = co_await db_write<storage::create_bucket_result>(
+        ctx.db, [name, region](storage::write_txn &t) {
+            return storage::create_bucket(t, name, region);
+        });
+    if (r.has_error()) {
+        co_return error_response(r.error(), ctx);
+    }
+    // us-east-1 keeps S3's legacy answer: re-creating your own bucket is a 200 (wire.md §7.2).
+    if (r->already_owned && ctx.cfg.region != "us-east-1") {
+        co_return error_response(
+            s3_error(s3_errc::bucket_already_owned_by_you).with("BucketName", name), ctx);
+    }
+    response res;
+    res.set("Location", "/" + name);
+    co_return res;
+}
+
+net::awaitable<response> remove(context &ctx) {
+    auto name = ctx.target.bucket;
+    auto r = co_await db_write<bool>(
+        ctx.db, [name](storage::write_txn &t) { return storage::delete_bucket(t, name); });
+    if (r.has_error()) {
+        co_return error_response(r.error(), ctx);
+    }
+    response res;
+    res.status = 204;
+    co_return res;
+}
+
+net::awaitable<response> read_bucket(context &ctx) {
+    auto name = ctx.target.bucket;
+    auto r = co_await db_read<storage::bucket_info>(
+        ctx.db, [name](storage::read_txn &t) { return storage::get_bucket(t, name); });
+    if (r.has_error()) {
+        co_return error_response(r.error(), ctx);
+    }
+    response res;
+    switch (ctx.target.operation) {
+    case op::head_bucket:
+        res.head = true;
+        res.set("x-amz-bucket-region", r->region);
+        co_return res;
+    case op::get_bucket_location: {
+        protocol::xml_writer w;
+        w.open("LocationConstraint", true);
+        if (r->region != "us-east-1") {
+            // The text of the root element is the region; us-east-1 is an empty element.
+            co_return xml_response(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" +
+                protocol::xml_escape(r->region) + "</LocationConstraint>");
+        }
+        co_return xml_response(w.str());
+    }
+    default: {
+        protocol::xml_writer w;
+        w.open("VersioningConfiguration", true);
+        if (!r->versioning.empty()) {
+            w.element("Status", r->versioning);
+        }
+        co_return xml_response(w.str());
+    }
+    }
+}
+
+net::awaitable<response> put_versioning(context &ctx) {
+    auto body = co_await read_small_body(ctx, 64 * 1024);
+    if (body.has_error()) {
+        co_return error_response(body.error(), ctx);
+    }
+    auto v = protocol::parse_versioning(*body);
+    if (v.has_error()) {
+        co_return error_response(v.error(), ctx);
+    }
+    if (!v->mfa_delete.empty() && v->mfa_delete != "Disabled") {
+        co_return error_response(
+            s3_error(s3_errc::invalid_argument,
+                     "MFA delete can only be enabled with an MFA device; ifmatch has none."),
+            ctx);
+    }
+    if (v->status != "Enabled" && v->status != "Suspended") {
+        co_return error_response(s3_error(s3_errc::illegal_versioning_configuration), ctx);
+    }
+    auto name = ctx.target.bucket;
+    auto status = v->status;
+    auto r = co_await db_write<bool>(ctx.db, [name, status](storage::write_txn &t) {
+        return storage::set_bucket_versioning(t, name, status);
+    });
+    if (r.has_error()) {
+        co_return error_response(r.error(), ctx);
+    }
+    co_return response{};
+}
+
+} // namespace
+
+net::awaitable<response> handle_bucket(context &ctx) {
+    switch (ctx.target.operation) {
+    case op::list_buckets:
+        co_return co_await list_all(ctx);
+    case op::create_bucket:
+        co_return co_await create(ctx);
+    case op::delete_bucket:
+        co_return co_await remove(ctx);
+    case op::put_bucket_versioning:
+        co_return co_await put_versioning(ctx);
+    default:
+        co_return co_await read_bucket(ctx);
+    }
+}
+
+} // namespace ifmatch::server

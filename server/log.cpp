@@ -1,0 +1,80 @@
+// Access log and messages.
+#include "server/log.hpp"
+
+#include "protocol/operation.hpp"
+#include "server/handlers.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <ctime>
+
+namespace ifmatch::server {
+
+namespace {
+
+int level_rank(std::string_view l) {
+    return l == "debug" ? 0 : l == "info" ? 1 : l == "warn" ? 2 : 3;
+}
+
+std::string now_iso() {
+    auto now = std::chrono::system_clock::now();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+    return iso_date_ms(ms.count());
+}
+
+void emit(const std::string &line) {
+    std::string l = line + "\n";
+    std::fwrite(l.data(), 1, l.size(), stdout);
+    std::fflush(stdout);
+}
+
+} // namespace
+
+void log_request(const config &cfg, const context &ctx, int status,
+                 std::chrono::steady_clock::duration took) {
+    int rank = level_rank(cfg.log_level);
+    if ((rank == 2 && status < 400) || (rank >= 3 && status < 500)) {
+        return;
+    }
+    double ms = std::chrono::duration<double, std::milli>(took).count();
+    std::string op(protocol::op_name(ctx.target.operation));
+    if (cfg.log_format == "json") {
+        nlohmann::json j = {{"time", now_iso()},       {"request_id", ctx.req.request_id},
+                            {"remote", ctx.req.remote}, {"access_key", ctx.access_key()},
+                            {"operation", op},         {"bucket", ctx.target.bucket},
+                            {"key", ctx.target.key},    {"method", ctx.req.method},
+                            {"status", status},        {"error_code", ctx.log.error_code},
+                            {"bytes_in", ctx.log.bytes_in}, {"bytes_out", ctx.log.bytes_out},
+                            {"duration_ms", ms}};
+        if (!ctx.log.conditions.empty()) j["conditions"] = ctx.log.conditions;
+        if (!ctx.log.failed_condition.empty()) j["failed_condition"] = ctx.log.failed_condition;
+        if (!ctx.log.current.empty()) j["current"] = ctx.log.current;
+        emit(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        return;
+    }
+    char dur[32];
+    std::snprintf(dur, sizeof dur, "%.2fms", ms);
+    std::string line = now_iso() + " " + ctx.req.request_id + " " + ctx.req.remote + " " + op +
+                       " " + ctx.req.method + " /" + ctx.target.bucket +
+                       (ctx.target.key.empty() ? "" : "/" + ctx.target.key) + " " +
+                       std::to_string(status) + " " + dur;
+    if (!ctx.log.error_code.empty()) line += " error=" + ctx.log.error_code;
+    if (!ctx.log.conditions.empty()) line += " conditions=[" + ctx.log.conditions + "]";
+    if (!ctx.log.failed_condition.empty()) line += " failed=" + ctx.log.failed_condition;
+    if (!ctx.log.current.empty()) line += " current=[" + ctx.log.current + "]";
+    emit(line);
+}
+
+void log_message(const config &cfg, std::string_view level, std::string_view text) {
+    if (level_rank(level) < level_rank(cfg.log_level)) {
+        return;
+    }
+    if (cfg.log_format == "json") {
+        emit(nlohmann::json{{"time", now_iso()}, {"level", level}, {"message", text}}.dump());
+        return;
+    }
+    emit(now_iso() + " " + std::string(level) + " " + std::string(text));
+}
+
+} // namespace ifmatch::server

@@ -1,1 +1,0 @@
-namespace ifmatch::server { int placeholder() { return 0; } }

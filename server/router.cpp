@@ -1,0 +1,178 @@
+// Routing: classified operation -> handler; and the helpers every handler shares.
+#include "server/handlers.hpp"
+
+#include "protocol/http_date.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace ifmatch::server {
+
+using protocol::op;
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+} // namespace
+
+std::optional<std::string_view> request::header(std::string_view name) const {
+    for (auto &[k, v] : headers) {
+        if (iequals(k, name)) {
+            return std::string_view(v);
+        }
+    }
+    return std::nullopt;
+}
+
+protocol::header_lookup context::lookup() const {
+    return [this](std::string_view name) -> std::optional<std::string_view> {
+        if (auto h = req.header(name)) {
+            return h;
+        }
+        // Presigned URLs may carry headers as signed query parameters (R-G16).
+        for (auto &[k, v] : target.query.items()) {
+            if (iequals(k, name)) {
+                return std::string_view(v);
+            }
+        }
+        return std::nullopt;
+    };
+}
+
+std::string context::access_key() const {
+    auto auth = req.header("authorization");
+    std::string_view a = auth ? *auth : std::string_view();
+    auto pos = a.find("Credential=");
+    if (pos != std::string_view::npos) {
+        a.remove_prefix(pos + 11);
+        return std::string(a.substr(0, a.find('/')));
+    }
+    if (a.rfind("AWS ", 0) == 0) {
+        a.remove_prefix(4);
+        return std::string(a.substr(0, a.find(':')));
+    }
+    if (auto cred = target.query.get("X-Amz-Credential")) {
+        return std::string(cred->substr(0, cred->find('/')));
+    }
+    if (auto id = target.query.get("AWSAccessKeyId")) {
+        return std::string(*id);
+    }
+    return {};
+}
+
+storage::writer_identity context::writer() const {
+    storage::writer_identity w;
+    w.request_id = req.request_id;
+    w.access_key = access_key();
+    w.remote = req.remote;
+    if (auto ua = req.header("user-agent")) {
+        w.user_agent = std::string(ua->substr(0, 256));
+    }
+    return w;
+}
+
+response error_response(const s3_error &err, const context &ctx) {
+    response r;
+    r.status = err.status();
+    r.head = ctx.is_head();
+    if (!r.head) {
+        r.body = protocol::render_error_xml(err, ctx.req.request_id, ctx.req.request_id);
+        r.set("Content-Type", "application/xml");
+    }
+    if (err.code == s3_errc::invalid_range) {
+        for (auto &[k, v] : err.fields) {
+            if (k == "ActualObjectSize") {
+                r.set("Content-Range", "bytes */" + v);
+            }
+        }
+    }
+    return r;
+}
+
+std::string http_date_ms(std::int64_t ms) {
+    return protocol::format_http_date(
+        std::chrono::sys_seconds(std::chrono::seconds(ms / 1000)));
+}
+
+std::string iso_date_ms(std::int64_t ms) {
+    return protocol::format_iso8601(protocol::sys_millis(std::chrono::milliseconds(ms)));
+}
+
+response xml_response(std::string body, int status) {
+    response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.set("Content-Type", "application/xml");
+    return r;
+}
+
+net::awaitable<protocol::result<std::string>> read_small_body(context &ctx, std::size_t limit) {
+    std::string out;
+    char buf[16384];
+    for (;;) {
+        auto n = co_await ctx.body.read(buf, sizeof buf);
+        if (n.has_error()) {
+            co_return n.error();
+        }
+        if (*n == 0) {
+            co_return out;
+        }
+        if (out.size() + *n > limit) {
+            co_return s3_error(s3_errc::invalid_request, "The request body is too large.");
+        }
+        out.append(buf, *n);
+    }
+}
+
+namespace {
+
+net::awaitable<response> route(context &ctx) {
+    switch (ctx.target.operation) {
+    case op::list_buckets:
+    case op::create_bucket:
+    case op::delete_bucket:
+    case op::head_bucket:
+    case op::get_bucket_location:
+    case op::get_bucket_versioning:
+    case op::put_bucket_versioning:
+        co_return co_await handle_bucket(ctx);
+    case op::list_objects_v1:
+    case op::list_objects_v2:
+        co_return co_await handle_list(ctx);
+    case op::get_object:
+    case op::head_object:
+        co_return co_await handle_get_object(ctx);
+    case op::put_object:
+        co_return co_await handle_put_object(ctx);
+    case op::copy_object:
+        co_return co_await handle_copy_object(ctx);
+    case op::delete_object:
+        co_return co_await handle_delete_object(ctx);
+    case op::delete_objects:
+        co_return co_await handle_delete_objects(ctx);
+    case op::admin:
+        co_return co_await handle_admin(ctx);
+    default:
+        co_return error_response(s3_error(s3_errc::not_implemented), ctx);
+    }
+}
+
+} // namespace
+
+net::awaitable<response> dispatch(context &ctx) {
+    try {
+        co_return co_await route(ctx);
+    } catch (const std::exception &e) {
+        co_return error_response(s3_error(s3_errc::internal_error, e.what()), ctx);
+    }
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,183 @@
+// Acceptor, I/O threads, connection limit and graceful stop.
+#include "server/server.hpp"
+
+#include "server/log.hpp"
+#include "server/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace ifmatch::server {
+
+using tcp = net::ip::tcp;
+
+struct http_server::impl {
+    const config &cfg;
+    net::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    session_shared shared;
+    std::mutex idle_mu;
+    std::map<std::uint64_t, std::function<void()>> idle;
+    std::uint64_t idle_next = 1;
+    std::atomic<int> stop_calls{0};
+
+    impl(const config &c, storage::store &db) : cfg(c), ioc(c.threads), shared{c, db} {
+        shared.register_idle = [this](std::function<void()> cancel) {
+            std::lock_guard lk(idle_mu);
+            auto id = idle_next++;
+            idle.emplace(id, std::move(cancel));
+            return id;
+        };
+        shared.unregister_idle = [this](std::uint64_t id) {
+            std::lock_guard lk(idle_mu);
+            idle.erase(id);
+        };
+    }
+
+    net::awaitable<void> accept_loop();
+    void finish_stop();
+};
+
+namespace {
+
+void spawn_session(http_server::impl &s, tcp::socket sock) {
+    auto ex = net::make_strand(s.ioc);
+    tcp::socket moved(ex);
+    auto proto = sock.local_endpoint().protocol();
+    moved.assign(proto, sock.release());
+    s.shared.active++;
+    net::co_spawn(ex, run_session(std::move(moved), s.shared),
+                  [&s](std::exception_ptr e) {
+                      s.shared.active--;
+                      if (e) {
+                          try {
+                              std::rethrow_exception(e);
+                          } catch (const std::exception &ex) {
+                              log_message(s.cfg, "error", std::string("session: ") + ex.what());
+                          }
+                      }
+                  });
+}
+
+} // namespace
+
+net::awaitable<void> http_server::impl::accept_loop() {
+    for (;;) {
+        auto [ec, sock] = co_await acceptor.async_accept(net::as_tuple(net::use_awaitable));
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+            co_return;
+        }
+        if (ec) {
+            continue;
+        }
+        if (shared.active.load() >= cfg.max_connections) {
+            static const char busy[] =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+                "Connection: close\r\nContent-Length: 131\r\n\r\n"
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
+                "<Message>Please reduce your request rate.</Message></Error>";
+            boost::system::error_code ignored;
+            net::write(sock, net::buffer(busy, sizeof busy - 1), ignored);
+            sock.close(ignored);
+            continue;
+        }
+        boost::system::error_code nd;
+        sock.set_option(tcp::no_delay(true), nd);
+        spawn_session(*this, std::move(sock));
+    }
+}
+
+http_server::http_server(const config &cfg, storage::store &db)
+    : impl_(std::make_unique<impl>(cfg, db)) {}
+
+http_server::~http_server() = default;
+
+std::string http_server::bind() {
+    boost::system::error_code ec;
+    auto addr = net::ip::make_address(impl_->cfg.listen_host(), ec);
+    if (ec) {
+        tcp::resolver r(impl_->ioc);
+        auto res = r.resolve(impl_->cfg.listen_host(), std::to_string(impl_->cfg.listen_port()), ec);
+        if (ec || res.empty()) {
+            throw std::runtime_error("cannot resolve listen address " + impl_->cfg.listen);
+        }
+        addr = res.begin()->endpoint().address();
+    }
+    tcp::endpoint ep(addr, impl_->cfg.listen_port());
+    auto &a = impl_->acceptor;
+    a.open(ep.protocol(), ec);
+    if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(ep, ec);
+    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+        throw std::runtime_error("cannot listen on " + impl_->cfg.listen + ": " + ec.message());
+    }
+    auto local = a.local_endpoint();
+    std::string host = local.address().to_string();
+    if (local.address().is_v6()) host = "[" + host + "]";
+    return host + ":" + std::to_string(local.port());
+}
+
+void http_server::run() {
+    net::co_spawn(impl_->ioc, impl_->accept_loop(), net::detached);
+    std::vector<std::thread> threads;
+    for (int i = 1; i < impl_->cfg.threads; ++i) {
+        threads.emplace_back([this] { impl_->ioc.run(); });
+    }
+    impl_->ioc.run();
+    for (auto &t : threads) {
+        t.join();
+    }
+}
+
+void http_server::impl::finish_stop() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.shutdown_grace);
+    auto timer = std::make_shared<net::steady_timer>(ioc);
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, timer, deadline, poll] {
+        {
+            std::lock_guard lk(idle_mu);
+            for (auto &[id, cancel] : idle) cancel();
+            idle.clear();
+        }
+        if (shared.active.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+            ioc.stop();
+            *poll = nullptr;
+            return;
+        }
+        timer->expires_after(std::chrono::milliseconds(20));
+        timer->async_wait([poll](boost::system::error_code) {
+            if (*poll) (*poll)();
+        });
+    };
+    (*poll)();
+}
+
+void http_server::stop() {
+    if (impl_->stop_calls++ > 0) {
+        impl_->ioc.stop();
+        return;
+    }
+    impl_->shared.stopping = true;
+    net::post(impl_->ioc, [this] {
+        boost::system::error_code ignored;
+        impl_->acceptor.close(ignored);
+        impl_->finish_stop();
+    });
+}
+
+} // namespace ifmatch::server

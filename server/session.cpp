@@ -1,0 +1,323 @@
+// Connection coroutine: parser limits, idle and body time-outs, keep-alive, Expect: 100-continue,
+// body draining after early answers (spec D4), streaming object bodies out.
+#include "server/session.hpp"
+
+#include "protocol/http_date.hpp"
+#include "server/config.hpp"
+#include "server/handlers.hpp"
+#include "server/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <unistd.h>
+
+namespace ifmatch::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+constexpr std::size_t drain_limit = 1 << 20;
+
+using parser_t = http::request_parser<http::buffer_body>;
+
+std::string new_request_id(std::uint64_t n) {
+    unsigned char r[4];
+    RAND_bytes(r, sizeof r);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08X%02X%02X%02X%02X", static_cast<unsigned>(n), r[0], r[1],
+                  r[2], r[3]);
+    return buf;
+}
+
+const std::string &date_now() {
+    thread_local std::string cached;
+    thread_local std::int64_t cached_sec = -1;
+    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    if (now.time_since_epoch().count() != cached_sec) {
+        cached_sec = now.time_since_epoch().count();
+        cached = protocol::format_http_date(now);
+    }
+    return cached;
+}
+
+class beast_body : public body_source {
+public:
+    beast_body(beast::tcp_stream &s, beast::flat_buffer &b, parser_t &p, const config &cfg,
+               bool expect_continue)
+        : stream_(s), buf_(b), parser_(p), cfg_(cfg), expect_(expect_continue) {}
+
+    net::awaitable<protocol::result<std::size_t>> read(char *out, std::size_t n) override {
+        if (expect_ && !parser_.is_done()) {
+            expect_ = false;
+            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            auto [ec, w] = co_await net::async_write(stream_.socket(),
+                                                     net::buffer(cont, sizeof cont - 1),
+                                                     tuple_awaitable);
+            if (ec) {
+                co_return s3_error(s3_errc::incomplete_body);
+            }
+        }
+        while (!parser_.is_done()) {
+            parser_.get().body().data = out;
+            parser_.get().body().size = n;
+            stream_.expires_after(std::chrono::seconds(cfg_.idle_timeout));
+            auto [ec, r] = co_await http::async_read(stream_, buf_, parser_, tuple_awaitable);
+            std::size_t got = n - parser_.get().body().size;
+            if (ec && ec != http::error::need_buffer) {
+                failed_ = true;
+                if (ec == beast::error::timeout) {
+                    co_return s3_error(s3_errc::request_timeout);
+                }
+                co_return s3_error(s3_errc::incomplete_body);
+            }
+            received_ += got;
+            if (got > 0) {
+                co_return got;
+            }
+        }
+        co_return std::size_t{0};
+    }
+    bool finished() const override { return parser_.is_done(); }
+    bool failed() const { return failed_; }
+    std::uint64_t received() const { return received_; }
+
+private:
+    beast::tcp_stream &stream_;
+    beast::flat_buffer &buf_;
+    parser_t &parser_;
+    const config &cfg_;
+    bool expect_;
+    bool failed_ = false;
+    std::uint64_t received_ = 0;
+};
+
+request make_request(const parser_t &p, const std::string &remote, std::string id) {
+    request r;
+    auto &m = p.get();
+    r.method = std::string(m.method_string());
+    r.target = std::string(m.target());
+    for (auto &f : m) {
+        std::string name(f.name_string());
+        for (auto &c : name) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        r.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    if (auto cl = p.content_length()) {
+        r.content_length = *cl;
+    }
+    r.chunked = p.chunked();
+    r.remote = remote;
+    r.request_id = std::move(id);
+    return r;
+}
+
+template <class Msg> void common_headers(Msg &m, const response &r, const std::string &rid) {
+    m.set("x-amz-request-id", rid);
+    m.set("x-amz-id-2", rid);
+    m.set(http::field::date, date_now());
+    m.set(http::field::server, "ifmatch");
+    for (auto &[k, v] : r.headers) {
+        m.set(k, v);
+    }
+}
+
+net::awaitable<beast::error_code> write_small(beast::tcp_stream &s, const response &r,
+                                              const std::string &rid, bool keep_alive) {
+    http::response<http::string_body> m{static_cast<http::status>(r.status), 11};
+    common_headers(m, r, rid);
+    m.keep_alive(keep_alive);
+    if (r.head) {
+        m.content_length(r.length);
+        http::response_serializer<http::string_body> sr{m};
+        auto [ec, n] = co_await http::async_write_header(s, sr, tuple_awaitable);
+        co_return ec;
+    }
+    m.body() = r.body;
+    if (r.status == 304 || r.status == 204) {
+        m.content_length(boost::none);
+    } else {
+        m.content_length(r.body.size());
+    }
+    auto [ec, n] = co_await http::async_write(s, m, tuple_awaitable);
+    co_return ec;
+}
+
+// Streams `length` bytes starting at `offset` of the object's segments.
+net::awaitable<beast::error_code> write_object(beast::tcp_stream &s, const response &r,
+                                               const std::string &rid, bool keep_alive) {
+    http::response<http::buffer_body> m{static_cast<http::status>(r.status), 11};
+    common_headers(m, r, rid);
+    m.keep_alive(keep_alive);
+    m.content_length(r.length);
+    m.body().data = nullptr;
+    m.body().more = true;
+    http::response_serializer<http::buffer_body> sr{m};
+    auto [ec, n] = co_await http::async_write_header(s, sr, tuple_awaitable);
+    if (ec) {
+        co_return ec;
+    }
+    std::vector<char> buf(256 * 1024);
+    std::uint64_t skip = r.offset, left = r.length;
+    for (auto &seg : r.segments) {
+        if (left == 0) {
+            break;
+        }
+        if (skip >= seg.size) {
+            skip -= seg.size;
+            continue;
+        }
+        std::uint64_t pos = skip;
+        skip = 0;
+        while (pos < seg.size && left > 0) {
+            std::size_t want = static_cast<std::size_t>(
+                std::min<std::uint64_t>({buf.size(), seg.size - pos, left}));
+            std::size_t got = want;
+            if (seg.fd) {
+                ssize_t rd = ::pread(*seg.fd, buf.data(), want, static_cast<off_t>(pos));
+                if (rd <= 0) {
+                    co_return beast::error_code(EIO, beast::system_category());
+                }
+                got = static_cast<std::size_t>(rd);
+            } else {
+                std::memcpy(buf.data(), seg.inline_data.data() + pos, want);
+            }
+            pos += got;
+            left -= got;
+            m.body().data = buf.data();
+            m.body().size = got;
+            m.body().more = left > 0;
+            s.expires_after(std::chrono::seconds(300));
+            auto [wec, wn] = co_await http::async_write(s, sr, tuple_awaitable);
+            if (wec && wec != http::error::need_buffer) {
+                co_return wec;
+            }
+        }
+    }
+    if (!sr.is_done()) {
+        m.body().data = nullptr;
+        m.body().size = 0;
+        m.body().more = false;
+        auto [wec, wn] = co_await http::async_write(s, sr, tuple_awaitable);
+        if (wec && wec != http::error::need_buffer) {
+            co_return wec;
+        }
+    }
+    co_return beast::error_code{};
+}
+
+response early_error(s3_errc code, const std::string &rid) {
+    response r;
+    s3_error e(code);
+    r.status = e.status();
+    r.body = protocol::render_error_xml(e, rid, rid);
+    r.set("Content-Type", "application/xml");
+    r.close = true;
+    return r;
+}
+
+// Reads and discards what is left of a body after an early answer, up to a bound (D4).
+net::awaitable<bool> drain(beast_body &b) {
+    if (b.finished()) {
+        co_return true;
+    }
+    if (b.failed()) {
+        co_return false;
+    }
+    std::vector<char> buf(64 * 1024);
+    std::uint64_t drained = 0;
+    while (!b.finished() && drained < drain_limit) {
+        auto n = co_await b.read(buf.data(), buf.size());
+        if (n.has_error() || *n == 0) {
+            break;
+        }
+        drained += *n;
+    }
+    co_return b.finished();
+}
+
+} // namespace
+
+net::awaitable<void> run_session(tcp::socket sock, session_shared &shared) {
+    const config &cfg = shared.cfg;
+    std::string remote;
+    {
+        beast::error_code ec;
+        auto ep = sock.remote_endpoint(ec);
+        remote = ec ? "" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    beast::tcp_stream stream(std::move(sock));
+    beast::flat_buffer buffer;
+    for (;;) {
+        parser_t parser;
+        parser.header_limit(64 * 1024);
+        parser.body_limit(boost::none);
+        stream.expires_after(std::chrono::seconds(cfg.idle_timeout));
+        auto token = shared.register_idle([&stream] { stream.socket().close(); });
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+        shared.unregister_idle(token);
+        std::string rid = new_request_id(shared.next_id++);
+        if (ec == http::error::end_of_stream || ec == net::error::eof ||
+            ec == beast::error::timeout || ec == net::error::operation_aborted ||
+            ec == net::error::bad_descriptor || ec == net::error::connection_reset) {
+            break;
+        }
+        if (ec) {
+            auto code = ec == http::error::header_limit ? s3_errc::request_header_section_too_large
+                                                        : s3_errc::invalid_request;
+            co_await write_small(stream, early_error(code, rid), rid, false);
+            break;
+        }
+        auto started = std::chrono::steady_clock::now();
+        request req = make_request(parser, remote, rid);
+        bool expect = false;
+        if (auto e = req.header("expect")) {
+            expect = e->size() == 12 && (*e)[0] == '1';
+        }
+        beast_body body(stream, buffer, parser, cfg, expect);
+        context ctx{cfg, shared.db, req, body, {}, shared.db.committed_seq(), {}};
+        response res;
+        protocol::request_head head{req.method, req.target,
+                                    req.header("host").value_or(std::string_view()),
+                                    req.header("x-amz-copy-source").has_value()};
+        auto cls = protocol::classify(head, cfg.domain);
+        if (cls.has_error()) {
+            res = error_response(cls.error(), ctx);
+        } else {
+            ctx.target = std::move(*cls);
+            res = co_await dispatch(ctx);
+        }
+        bool drained = co_await drain(body);
+        bool keep = !res.close && drained && parser.get().keep_alive() && !shared.stopping;
+        beast::error_code wec;
+        if (!res.segments.empty() && !res.head) {
+            wec = co_await write_object(stream, res, rid, keep);
+        } else {
+            wec = co_await write_small(stream, res, rid, keep);
+        }
+        ctx.log.bytes_in = body.received();
+        ctx.log.bytes_out = res.head ? 0 : (res.segments.empty() ? res.body.size() : res.length);
+        log_request(cfg, ctx, res.status, std::chrono::steady_clock::now() - started);
+        if (wec || !keep) {
+            break;
+        }
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,30 @@
+// One connection: read a request head, classify, dispatch, stream the body in and the response
+// out, keep the connection alive. No S3 rules here.
+#pragma once
+
+#include "server/http.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <functional>
+
+namespace ifmatch::server {
+
+struct config;
+
+// State shared by all sessions of one server.
+struct session_shared {
+    const config &cfg;
+    storage::store &db;
+    std::atomic<int> active{0};
+    std::atomic<bool> stopping{false};
+    std::atomic<std::uint64_t> next_id{1};
+    // Registers a cancel function for an idle session; returns a token for unregistering.
+    std::function<std::uint64_t(std::function<void()>)> register_idle;
+    std::function<void(std::uint64_t)> unregister_idle;
+};
+
+net::awaitable<void> run_session(net::ip::tcp::socket sock, session_shared &shared);
+
+} // namespace ifmatch::server

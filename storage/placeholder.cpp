@@ -1,1 +1,0 @@
-namespace ifmatch::storage { int placeholder() { return 0; } }

@@ -1,0 +1,244 @@
+// Row helpers: version rows, body reference counts, key state (see rows.hpp).
+#include "storage/rows.hpp"
+
+#include "storage/codec.hpp"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+
+namespace ifmatch::storage::rows {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+const char *const version_columns =
+    "seq, bucket, key, version_id, is_latest, delete_marker, etag, size, last_modified_ms, "
+    "body_id, meta, parts_count, writer_request_id, writer_access_key, writer_remote, "
+    "writer_agent";
+
+object_version read_version(statement &st) {
+    object_version v;
+    v.seq = st.column_int(0);
+    v.bucket = st.column_text(1);
+    v.key = st.column_text(2);
+    v.version_id = st.column_text(3);
+    v.is_latest = st.column_int(4) != 0;
+    v.delete_marker = st.column_int(5) != 0;
+    v.etag = st.column_text(6);
+    v.size = static_cast<std::uint64_t>(st.column_int(7));
+    v.last_modified_ms = st.column_int(8);
+    v.body_id = st.column_int(9);
+    v.meta = decode_meta(st.column_text(10));
+    v.parts_count = static_cast<int>(st.column_int(11));
+    v.writer.request_id = st.column_text(12);
+    v.writer.access_key = st.column_text(13);
+    v.writer.remote = st.column_text(14);
+    v.writer.user_agent = st.column_text(15);
+    return v;
+}
+
+std::optional<bucket_info> find_bucket(connection &db, const std::string &name) {
+    query q(db, "SELECT name, created_ms, region, versioning, require_conditions, policy "
+                "FROM buckets WHERE name = ?");
+    q->bind(1, name);
+    if (!q->step()) {
+        return std::nullopt;
+    }
+    bucket_info b;
+    b.name = q->column_text(0);
+    b.created_ms = q->column_int(1);
+    b.region = q->column_text(2);
+    b.versioning = q->column_text(3);
+    b.require_conditions = q->column_int(4) != 0;
+    b.policy = q->column_text(5);
+    return b;
+}
+
+std::optional<object_version> find_latest(connection &db, const std::string &bucket,
+                                          const std::string &key) {
+    query q(db, std::string("SELECT ") + version_columns +
+                    " FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1");
+    q->bind(1, bucket).bind(2, key);
+    if (!q->step()) {
+        return std::nullopt;
+    }
+    return read_version(q.get());
+}
+
+std::optional<object_version> find_version(connection &db, const std::string &bucket,
+                                           const std::string &key, const std::string &vid) {
+    query q(db, std::string("SELECT ") + version_columns +
+                    " FROM versions WHERE bucket = ? AND key = ? AND version_id = ?");
+    q->bind(1, bucket).bind(2, key).bind(3, vid);
+    if (!q->step()) {
+        return std::nullopt;
+    }
+    return read_version(q.get());
+}
+
+std::int64_t insert_body(write_txn &t, const staged_body &b) {
+    query q(t.db, "INSERT INTO bodies(size, data, file, refs) VALUES(?, ?, ?, 1)");
+    q->bind(1, static_cast<std::int64_t>(b.size));
+    if (b.is_file()) {
+        q->bind_null(2).bind(3, b.file);
+        t.adopt_file(b.file);
+    } else {
+        q->bind_blob(2, b.inline_data).bind_null(3);
+    }
+    q->step();
+    return t.db.last_insert_rowid();
+}
+
+void add_body_ref(connection &db, std::int64_t body_id) {
+    query q(db, "UPDATE bodies SET refs = refs + 1 WHERE id = ?");
+    q->bind(1, body_id);
+    q->step();
+}
+
+void release_body(write_txn &t, std::int64_t body_id) {
+    if (body_id == 0) {
+        return;
+    }
+    std::int64_t refs = 0;
+    std::string file;
+    {
+        query q(t.db, "UPDATE bodies SET refs = refs - 1 WHERE id = ? RETURNING refs, file");
+        q->bind(1, body_id);
+        if (!q->step()) {
+            return;
+        }
+        refs = q->column_int(0);
+        file = q->column_text(1);
+    }
+    if (refs > 0) {
+        return;
+    }
+    std::vector<std::int64_t> parts;
+    {
+        query q(t.db, "SELECT part_body_id FROM body_parts WHERE body_id = ?");
+        q->bind(1, body_id);
+        while (q->step()) {
+            parts.push_back(q->column_int(0));
+        }
+    }
+    {
+        query q(t.db, "DELETE FROM body_parts WHERE body_id = ?");
+        q->bind(1, body_id);
+        q->step();
+    }
+    {
+        query q(t.db, "DELETE FROM bodies WHERE id = ?");
+        q->bind(1, body_id);
+        q->step();
+    }
+    if (!file.empty()) {
+        t.reclaim_file(file);
+    }
+    for (auto p : parts) {
+        release_body(t, p);
+    }
+}
+
+void remove_version(write_txn &t, const object_version &v) {
+    query q(t.db, "DELETE FROM versions WHERE seq = ?");
+    q->bind(1, v.seq);
+    q->step();
+    release_body(t, v.body_id);
+}
+
+std::string new_version_id(std::int64_t now_ms, std::int64_t seq) {
+    unsigned char r[4];
+    RAND_bytes(r, sizeof r);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%012llx%012llx%02x%02x%02x%02x",
+                  static_cast<unsigned long long>(now_ms) & 0xffffffffffffULL,
+                  static_cast<unsigned long long>(seq) & 0xffffffffffffULL, r[0], r[1], r[2],
+                  r[3]);
+    return buf;
+}
+
+void install_version(write_txn &t, const bucket_info &b, object_version &v) {
+    v.seq = t.next_seq();
+    v.is_latest = true;
+    if (b.versioning == "Enabled") {
+        v.version_id = new_version_id(t.now_ms, v.seq);
+    } else {
+        v.version_id = "null";
+        if (auto old = find_version(t.db, b.name, v.key, "null")) {
+            remove_version(t, *old);
+        }
+    }
+    {
+        query q(t.db, "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND "
+                      "is_latest = 1");
+        q->bind(1, b.name).bind(2, v.key);
+        q->step();
+    }
+    query q(t.db, "INSERT INTO versions(seq, bucket, key, version_id, is_latest, delete_marker, "
+                  "etag, size, last_modified_ms, body_id, meta, parts_count, writer_request_id, "
+                  "writer_access_key, writer_remote, writer_agent, rank_ms) "
+                  "VALUES(?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q->bind(1, v.seq).bind(2, b.name).bind(3, v.key).bind(4, v.version_id);
+    q->bind(5, v.delete_marker ? 1 : 0).bind(6, v.etag);
+    q->bind(7, static_cast<std::int64_t>(v.size)).bind(8, v.last_modified_ms);
+    if (v.body_id) {
+        q->bind(9, v.body_id);
+    } else {
+        q->bind_null(9);
+    }
+    q->bind(10, encode_meta(v.meta)).bind(11, v.parts_count);
+    q->bind(12, v.writer.request_id).bind(13, v.writer.access_key);
+    q->bind(14, v.writer.remote).bind(15, v.writer.user_agent).bind(16, v.last_modified_ms);
+    q->step();
+}
+
+void touch_key(write_txn &t, const std::string &bucket, const std::string &key, std::int64_t seq,
+               bool is_delete, bool exists_after) {
+    key_history h;
+    std::int64_t last_delete = 0;
+    {
+        query q(t.db, "SELECT last_delete_seq, history FROM key_state WHERE bucket = ? AND key = ?");
+        q->bind(1, bucket).bind(2, key);
+        if (q->step()) {
+            last_delete = q->column_int(0);
+            h = decode_history(q->column_text(1));
+        }
+    }
+    h.append(seq, exists_after);
+    query q(t.db, "INSERT OR REPLACE INTO key_state(bucket, key, last_mutation_seq, "
+                  "last_delete_seq, history) VALUES(?, ?, ?, ?, ?)");
+    q->bind(1, bucket).bind(2, key).bind(3, seq).bind(4, is_delete ? seq : last_delete);
+    q->bind(5, encode_history(h));
+    q->step();
+}
+
+protocol::write_context gather_context(connection &db, const bucket_info &b,
+                                       const std::string &key, std::int64_t start_seq,
+                                       bool server_requires) {
+    protocol::write_context ctx;
+    if (auto cur = find_latest(db, b.name, key); cur && !cur->delete_marker) {
+        ctx.exists = true;
+        ctx.current_etag = cur->etag;
+    }
+    query q(db, "SELECT last_mutation_seq, last_delete_seq, history FROM key_state "
+                "WHERE bucket = ? AND key = ?");
+    q->bind(1, b.name).bind(2, key);
+    if (q->step()) {
+        ctx.written_since_start = q->column_int(0) > start_seq;
+        ctx.deleted_since_start = q->column_int(1) > start_seq;
+        ctx.existed_at_start = decode_history(q->column_text(2)).existed_at(start_seq);
+    }
+    ctx.conditions_required = server_requires || b.require_conditions;
+    return ctx;
+}
+
+s3_error no_such_bucket(const std::string &name) {
+    return s3_error(s3_errc::no_such_bucket).with("BucketName", name);
+}
+
+s3_error no_such_key(const std::string &key) {
+    return s3_error(s3_errc::no_such_key).with("Key", key);
+}
+
+} // namespace ifmatch::storage::rows

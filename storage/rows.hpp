@@ -1,0 +1,52 @@
+// Internal row helpers shared by the store's operation files: version rows, bodies and their
+// reference counts, key state. Called only from inside a store job (one connection, one thread).
+#pragma once
+
+#include "protocol/preconditions.hpp"
+#include "storage/sqlite.hpp"
+#include "storage/store.hpp"
+#include "storage/types.hpp"
+
+#include <optional>
+#include <string>
+
+namespace ifmatch::storage::rows {
+
+// The column list every version query selects, in the order read_version() expects.
+extern const char *const version_columns;
+object_version read_version(statement &st);
+
+std::optional<bucket_info> find_bucket(connection &db, const std::string &name);
+std::optional<object_version> find_latest(connection &db, const std::string &bucket,
+                                          const std::string &key);
+std::optional<object_version> find_version(connection &db, const std::string &bucket,
+                                           const std::string &key, const std::string &vid);
+
+// Inserts a body row with one reference; adopts the staged file. Returns its id.
+std::int64_t insert_body(write_txn &t, const staged_body &b);
+void add_body_ref(connection &db, std::int64_t body_id);
+// Drops one reference; at zero removes the row (and its parts' references) and reclaims files.
+void release_body(write_txn &t, std::int64_t body_id);
+
+// Removes one version row and releases its body.
+void remove_version(write_txn &t, const object_version &v);
+
+// Creates the new current version of a key as the bucket's versioning state requires (Enabled:
+// a new id on top; otherwise the `null` version is replaced). Fills seq, version_id, is_latest.
+void install_version(write_txn &t, const bucket_info &b, object_version &v);
+
+// Records a mutation of a key for the 409 model.
+void touch_key(write_txn &t, const std::string &bucket, const std::string &key, std::int64_t seq,
+               bool is_delete, bool exists_after);
+
+// Gathers the write context of spec D3 inside the writer's transaction.
+protocol::write_context gather_context(connection &db, const bucket_info &b,
+                                       const std::string &key, std::int64_t start_seq,
+                                       bool server_requires);
+
+std::string new_version_id(std::int64_t now_ms, std::int64_t seq);
+
+protocol::s3_error no_such_bucket(const std::string &name);
+protocol::s3_error no_such_key(const std::string &key);
+
+} // namespace ifmatch::storage::rows

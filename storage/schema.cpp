@@ -1,0 +1,121 @@
+// Schema and migrations. Version 1 is the first layout; later versions append steps below.
+#include "storage/schema.hpp"
+
+#include <string>
+
+namespace ifmatch::storage {
+
+namespace {
+
+constexpr const char *schema_v1 = R"sql(
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets(
+  name TEXT PRIMARY KEY,
+  created_ms INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  versioning TEXT NOT NULL DEFAULT '',
+  require_conditions INTEGER NOT NULL DEFAULT 0,
+  policy TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS bodies(
+  id INTEGER PRIMARY KEY,
+  size INTEGER NOT NULL,
+  data BLOB,
+  file TEXT,
+  refs INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS body_parts(
+  body_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  part_body_id INTEGER NOT NULL,
+  PRIMARY KEY(body_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions(
+  seq INTEGER PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  is_latest INTEGER NOT NULL,
+  delete_marker INTEGER NOT NULL,
+  etag TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL DEFAULT 0,
+  last_modified_ms INTEGER NOT NULL,
+  body_id INTEGER,
+  meta TEXT NOT NULL DEFAULT '',
+  parts_count INTEGER NOT NULL DEFAULT 0,
+  writer_request_id TEXT NOT NULL DEFAULT '',
+  writer_access_key TEXT NOT NULL DEFAULT '',
+  writer_remote TEXT NOT NULL DEFAULT '',
+  writer_agent TEXT NOT NULL DEFAULT '',
+  rank_ms INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_id ON versions(bucket, key, version_id);
+CREATE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest = 1;
+CREATE TABLE IF NOT EXISTS key_state(
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  last_mutation_seq INTEGER NOT NULL,
+  last_delete_seq INTEGER NOT NULL DEFAULT 0,
+  history TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads(
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  initiated_ms INTEGER NOT NULL,
+  start_seq INTEGER NOT NULL,
+  existed_at_start INTEGER NOT NULL,
+  meta TEXT NOT NULL DEFAULT '',
+  checksum_algo TEXT NOT NULL DEFAULT '',
+  checksum_type TEXT NOT NULL DEFAULT '',
+  writer_request_id TEXT NOT NULL DEFAULT '',
+  writer_access_key TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, initiated_ms);
+CREATE TABLE IF NOT EXISTS parts(
+  upload_id TEXT NOT NULL,
+  part_number INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  body_id INTEGER NOT NULL,
+  checksums TEXT NOT NULL DEFAULT '',
+  last_modified_ms INTEGER NOT NULL,
+  PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+)sql";
+
+int user_version(connection &db) {
+    query q(db, "PRAGMA user_version");
+    return q->step() ? static_cast<int>(q->column_int(0)) : 0;
+}
+
+} // namespace
+
+void migrate(connection &db) {
+    int v = user_version(db);
+    if (v < 1) {
+        db.exec("BEGIN IMMEDIATE");
+        db.exec(schema_v1);
+        db.exec("INSERT OR IGNORE INTO meta(k, v) VALUES('seq', '0')");
+        db.exec("PRAGMA user_version = 1");
+        db.exec("COMMIT");
+    }
+}
+
+void configure(connection &db, durability d, bool writer) {
+    if (writer) {
+        db.exec("PRAGMA journal_mode = WAL");
+    }
+    switch (d) {
+    case durability::full:
+        db.exec("PRAGMA synchronous = FULL");
+        break;
+    case durability::normal:
+        db.exec("PRAGMA synchronous = NORMAL");
+        break;
+    case durability::none:
+        db.exec("PRAGMA synchronous = OFF");
+        break;
+    }
+    db.exec("PRAGMA cache_size = -16000");
+    db.exec("PRAGMA temp_store = MEMORY");
+    if (writer) {
+        db.exec("PRAGMA wal_autocheckpoint = 4000");
+    }
+}
+
+} // namespace ifmatch::storage

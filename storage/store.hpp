@@ -1,0 +1,142 @@
+// The versioned object store: one writer thread that commits queued writes in groups (each write in
+// its own SAVEPOINT, outcomes delivered after COMMIT), a pool of reader threads with their own
+// WAL-snapshot connections, and the blob directory. Callers submit work and get a callback on a
+// storage thread; they never see SQLite. All public methods are thread-safe.
+#pragma once
+
+#include "protocol/errors.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/schema.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ifmatch::storage {
+
+template <class T> using result = protocol::result<T>;
+
+class connection;
+
+// What a write job sees: the writer's connection inside the group transaction.
+class write_txn {
+public:
+    connection &db;
+    blob_store &blobs;
+    std::int64_t now_ms;
+    // The next commit sequence number (monotonic across restarts).
+    std::int64_t next_seq();
+    // A staged blob this write will reference: synced before COMMIT (durability full), removed
+    // if the write is rolled back.
+    void adopt_file(const std::string &file) { job_files_.push_back(file); }
+    // A blob no row refers to any more: unlinked after COMMIT plus a grace period.
+    void reclaim_file(const std::string &file) { reclaim_.push_back(file); }
+
+    write_txn(connection &c, blob_store &b, std::int64_t now, std::int64_t &seq)
+        : db(c), blobs(b), now_ms(now), seq_(seq) {}
+
+private:
+    friend class store;
+    std::int64_t &seq_;
+    std::vector<std::string> job_files_;
+    std::vector<std::string> reclaim_;
+};
+
+// What a read job sees: a reader connection inside a read transaction (one snapshot).
+struct read_txn {
+    connection &db;
+    blob_store &blobs;
+};
+
+struct store_options {
+    std::string data_dir = "./data";
+    bool memory = false; // throw-away store in a private temporary directory
+    durability dur = durability::normal;
+    int reader_threads = 2;
+    std::size_t inline_limit = 64 * 1024;
+    std::function<std::int64_t()> clock; // ms since the epoch; default: system clock
+};
+
+class store {
+public:
+    // Opens (creating if needed) the data directory, takes its lock, migrates the schema and
+    // reclaims unreferenced blobs. Throws std::runtime_error with a clear message on failure
+    // (including "data directory is in use by another ifmatch").
+    explicit store(store_options opts);
+    ~store();
+    store(const store &) = delete;
+    store &operator=(const store &) = delete;
+
+    // Stops accepting work, finishes queued writes, checkpoints and closes. Idempotent.
+    void close();
+
+    // The highest sequence number whose commit has been delivered; a request that records it as
+    // its t_start sees later commits as "since t_start" (spec D3).
+    std::int64_t committed_seq() const { return committed_seq_.load(); }
+    blob_store &blobs() { return *blobs_; }
+    std::size_t inline_limit() const { return opts_.inline_limit; }
+    std::int64_t now_ms() const;
+    bool healthy() const;
+    const std::string &data_dir() const { return dir_; }
+
+    // Runs `fn` on the writer thread in its own savepoint of the next group transaction. An
+    // error result (or a thrown sqlite_error) rolls the savepoint back. `done` runs on the writer
+    // thread after the group's COMMIT (InternalError if the COMMIT failed).
+    template <class T>
+    void write(std::function<result<T>(write_txn &)> fn, std::function<void(result<T>)> done) {
+        auto slot = std::make_shared<std::optional<result<T>>>();
+        submit_write(
+            [fn = std::move(fn), slot](write_txn &t) {
+                *slot = run_guarded<T>([&] { return fn(t); });
+                return !(*slot)->has_error();
+            },
+            [slot, done = std::move(done)](bool committed) {
+                if (!slot->has_value() || (!committed && !(*slot)->has_error())) {
+                    done(result<T>(protocol::s3_error(protocol::s3_errc::internal_error,
+                                                      "The store could not commit the write.")));
+                    return;
+                }
+                done(std::move(**slot));
+            });
+    }
+
+    // Runs `fn` on a reader thread inside one read transaction; `done` runs on that thread.
+    template <class T>
+    void read(std::function<result<T>(read_txn &)> fn, std::function<void(result<T>)> done) {
+        submit_read([fn = std::move(fn), done = std::move(done)](read_txn &t) {
+            done(run_guarded<T>([&] { return fn(t); }));
+        });
+    }
+
+private:
+    struct write_job {
+        std::function<bool(write_txn &)> run;
+        std::function<void(bool)> deliver;
+    };
+    template <class T, class F> static result<T> run_guarded(F &&f) {
+        try {
+            return f();
+        } catch (const std::exception &e) {
+            return result<T>(protocol::s3_error(protocol::s3_errc::internal_error, e.what()));
+        }
+    }
+    void submit_write(std::function<bool(write_txn &)> run, std::function<void(bool)> deliver);
+    void submit_read(std::function<void(read_txn &)> job);
+    void writer_loop();
+    void reader_loop(int index);
+    void run_group(std::vector<write_job> &jobs);
+    void reclaim_at_start();
+
+    struct impl;
+    std::unique_ptr<impl> impl_;
+    store_options opts_;
+    std::string dir_;
+    std::unique_ptr<blob_store> blobs_;
+    std::atomic<std::int64_t> committed_seq_{0};
+};
+
+} // namespace ifmatch::storage
