@@ -2,10 +2,12 @@
 // and default Message, plus the XML renderer for error bodies. Pure; safe from any thread.
 #pragma once
 
+#include <boost/system/error_category.hpp>
+#include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
-
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -57,7 +59,16 @@ enum class s3_errc {
     illegal_versioning_configuration,
     invalid_encryption_algorithm,
     no_such_tag_set,
+    invalid_uri,
 };
+
+// The error_category of s3_errc (name "s3"; message() is the catalogue's message), so storage can
+// carry client-visible outcomes in a boost::system::error_code.
+const boost::system::error_category &s3_category() noexcept;
+boost::system::error_code make_error_code(s3_errc e) noexcept;
+
+// Returns the s3_errc carried by `ec` if it belongs to s3_category(), else internal_error.
+s3_errc to_s3_errc(const boost::system::error_code &ec) noexcept;
 
 // One row of the catalogue.
 struct error_info {
@@ -92,7 +103,8 @@ struct s3_error {
     }
 };
 
-// Renders `<?xml ...?><Error><Code/><Message/>fields...<RequestId/><HostId/></Error>`.
+// Renders `<?xml ...?>\n<Error><Code/><Message/>fields...<RequestId/><HostId/></Error>`: no
+// namespace, every text XML-escaped, fields in the order they were added (spec wire.md §7.1).
 std::string render_error_xml(const s3_error &err, std::string_view request_id,
                              std::string_view host_id);
 
@@ -102,3 +114,6 @@ template <class T> using result = boost::system::result<T, s3_error>;
 [[noreturn]] void throw_exception_from_error(const s3_error &e, const boost::source_location &loc);
 
 } // namespace ifmatch::protocol
+
+template <>
+struct boost::system::is_error_code_enum<ifmatch::protocol::s3_errc> : std::true_type {};

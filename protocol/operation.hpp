@@ -58,18 +58,36 @@ struct request_head {
 
 struct classified_request {
     op operation = op::unsupported;
-    std::string bucket; // empty for service-level requests
-    std::string key;    // decoded; empty for bucket-level requests
+    std::string bucket;     // empty for service-level requests
+    std::string key;        // decoded; empty for bucket-level requests
     std::string admin_path; // for op::admin: the path after /_ifmatch/
     bool virtual_host = false;
-    std::string raw_path;   // the encoded path as received (for SigV4)
-    std::string raw_query;  // the encoded query as received
+    std::string raw_path;  // the encoded path as received (for SigV4)
+    std::string raw_query; // the encoded query as received
     query_params query;
 };
 
 // Classifies a request. `domain` is the base domain for virtual-hosted style (`localhost`):
-// `Host: bucket.localhost:9000` names bucket `bucket`. Errors: 400 InvalidURI-like
-// InvalidArgument for malformed escapes; 405 MethodNotAllowed for a method S3 does not route.
+// `Host: bucket.localhost:9000` names bucket `bucket` (the domain compares case-insensitively; the
+// bucket is the whole prefix before `.<domain>`, dots included). A Host equal to the domain, an IP
+// literal, or any other name means path-style. On a path-style host `/_ifmatch/<rest>` is op::admin
+// with admin_path `<rest>`. The key is the path after the bucket, percent-decoded once (`+` stays a
+// plus; `//`, `.`/`..` segments and a trailing `/` are kept). Query parameters S3 does not route
+// on (`x-id`, ...) are ignored; sub-resources we do not implement (`acl`, `tagging`, ...) give
+// op::unsupported, which the router answers 501 NotImplemented. Neither the bucket name nor the key
+// is validated here (see is_valid_bucket_name, check_object_key). Errors: 400 InvalidURI for a
+// malformed escape or a target that is not a path; 405 MethodNotAllowed for a method S3 does not
+// route on that resource.
 result<classified_request> classify(const request_head &h, std::string_view domain);
+
+// True if `name` follows S3's bucket naming rules (spec wire.md §4.2): 3-63 characters of
+// `[a-z0-9.-]`, starting and ending with a letter or digit, no `..`, not shaped like an IPv4
+// address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`,
+// `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`). The caller answers 400 InvalidBucketName.
+bool is_valid_bucket_name(std::string_view name);
+
+// Checks an object key (spec wire.md §4.3): non-empty and valid UTF-8 (InvalidArgument otherwise),
+// at most 1024 bytes (KeyTooLongError otherwise).
+result<void> check_object_key(std::string_view key);
 
 } // namespace ifmatch::protocol

@@ -1,0 +1,381 @@
+// Request classification (spec wire.md §4 addressing, §6 operations). The decision is made in three
+// steps, each a small function: (1) split the target and find the bucket from the Host header or
+// the first path segment; (2) pick the level (service, bucket, object, admin); (3) route method +
+// query at that level. Nothing here looks at storage: whether the bucket exists is the handler's
+// business.
+
+#include "protocol/operation.hpp"
+
+#include <iterator>
+
+namespace ifmatch::protocol {
+namespace {
+
+// Sub-resources S3 serves and ifmatch does not (yet): any of them makes the request
+// op::unsupported.
+constexpr std::string_view unsupported_subresources[] = {
+    "abac",
+    "accelerate",
+    "acl",
+    "analytics",
+    "attributes",
+    "cors",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metadataConfiguration",
+    "metadataInventoryTable",
+    "metadataJournalTable",
+    "metadataTable",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policyStatus",
+    "publicAccessBlock",
+    "renameObject",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "select-type",
+    "session",
+    "tagging",
+    "torrent",
+    "website",
+};
+
+char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto &c : out) {
+        c = to_lower(c);
+    }
+    return out;
+}
+
+// True for four dot-separated runs of 1-3 digits (the shape S3 rejects in bucket names).
+bool is_ipv4_shaped(std::string_view s) {
+    int groups = 0;
+    while (true) {
+        const auto dot = s.find('.');
+        const auto group = s.substr(0, dot);
+        if (group.empty() || group.size() > 3 ||
+            group.find_first_not_of("0123456789") != std::string_view::npos) {
+            return false;
+        }
+        ++groups;
+        if (dot == std::string_view::npos) {
+            return groups == 4;
+        }
+        s.remove_prefix(dot + 1);
+    }
+}
+
+// The Host header without port and trailing dot, lower-cased. IPv6 literals keep their brackets.
+std::string host_name(std::string_view host) {
+    if (!host.empty() && host.front() == '[') {
+        return lower(host.substr(0, host.find(']') + 1));
+    }
+    host = host.substr(0, host.find(':'));
+    if (!host.empty() && host.back() == '.') {
+        host.remove_suffix(1);
+    }
+    return lower(host);
+}
+
+// The bucket named by a virtual-hosted Host (`bucket.<domain>`), or empty for path-style.
+std::string virtual_host_bucket(std::string_view host_header, std::string_view domain) {
+    const auto host = host_name(host_header);
+    const auto base = lower(domain);
+    if (base.empty() || host.empty() || host.front() == '[' || is_ipv4_shaped(host) ||
+        host.size() <= base.size() + 1) {
+        return {};
+    }
+    const auto split = host.size() - base.size() - 1;
+    if (host[split] != '.' || host.compare(split + 1, std::string::npos, base) != 0) {
+        return {};
+    }
+    return host.substr(0, split);
+}
+
+bool has_unsupported_subresource(const query_params &q) {
+    for (const auto name : unsupported_subresources) {
+        if (q.has(name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+result<op> route_bucket_get(const query_params &q) {
+    if (q.has("location")) {
+        return op::get_bucket_location;
+    }
+    if (q.has("versioning")) {
+        return op::get_bucket_versioning;
+    }
+    if (q.has("policy")) {
+        return op::get_bucket_policy;
+    }
+    if (q.has("versions")) {
+        return op::list_object_versions;
+    }
+    if (q.has("uploads")) {
+        return op::list_multipart_uploads;
+    }
+    return q.get("list-type") == std::optional<std::string_view>("2") ? op::list_objects_v2
+                                                                      : op::list_objects_v1;
+}
+
+result<op> route_bucket(std::string_view method, const query_params &q) {
+    if (method == "OPTIONS" || has_unsupported_subresource(q)) {
+        return op::unsupported;
+    }
+    if (method == "GET") {
+        return route_bucket_get(q);
+    }
+    if (method == "HEAD") {
+        return op::head_bucket;
+    }
+    if (method == "PUT") {
+        return q.has("versioning") ? op::put_bucket_versioning
+               : q.has("policy")   ? op::put_bucket_policy
+                                   : op::create_bucket;
+    }
+    if (method == "DELETE") {
+        return q.has("policy") ? op::delete_bucket_policy : op::delete_bucket;
+    }
+    if (method == "POST") {
+        // POST without `delete` is the browser form upload, which ifmatch does not implement.
+        return q.has("delete") ? op::delete_objects : op::unsupported;
+    }
+    return s3_error(s3_errc::method_not_allowed);
+}
+
+result<op> route_object(std::string_view method, const query_params &q, bool has_copy_source) {
+    if (method == "OPTIONS" || has_unsupported_subresource(q)) {
+        return op::unsupported;
+    }
+    const bool upload = q.has("uploadId");
+    if (method == "GET") {
+        return upload ? op::list_parts : op::get_object;
+    }
+    if (method == "HEAD") {
+        return op::head_object;
+    }
+    if (method == "PUT") {
+        if (upload && q.has("partNumber")) {
+            return has_copy_source ? op::upload_part_copy : op::upload_part;
+        }
+        return has_copy_source ? op::copy_object : op::put_object;
+    }
+    if (method == "DELETE") {
+        return upload ? op::abort_multipart_upload : op::delete_object;
+    }
+    if (method == "POST" && q.has("uploads")) {
+        return op::create_multipart_upload;
+    }
+    if (method == "POST" && upload) {
+        return op::complete_multipart_upload;
+    }
+    return s3_error(s3_errc::method_not_allowed);
+}
+
+// Removes `scheme://authority` from an absolute-form target (RFC 9112 §3.2.2).
+std::string_view origin_form(std::string_view target) {
+    for (const std::string_view scheme : {"http://", "https://"}) {
+        if (target.substr(0, scheme.size()) == scheme) {
+            const auto slash = target.find('/', scheme.size());
+            return slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+        }
+    }
+    return target;
+}
+
+// Fills bucket/key (or admin_path) of `out` from the encoded path, for the addressing style.
+result<void> locate(classified_request &out, std::string_view path) {
+    std::string_view rest = path.substr(1);
+    if (!out.virtual_host) {
+        const auto slash = rest.find('/');
+        const auto segment = rest.substr(0, slash);
+        rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+        auto bucket = percent_decode(segment);
+        if (!bucket || (bucket->empty() && !rest.empty())) {
+            return s3_error(s3_errc::invalid_uri);
+        }
+        out.bucket = std::move(*bucket);
+    }
+    auto key = percent_decode(rest);
+    if (!key) {
+        return s3_error(s3_errc::invalid_uri);
+    }
+    if (!out.virtual_host && out.bucket == "_ifmatch") {
+        out.operation = op::admin;
+        out.admin_path = std::move(*key);
+        out.bucket.clear();
+    } else {
+        out.key = std::move(*key);
+    }
+    return {};
+}
+
+// Picks the operation once bucket and key are known.
+result<op> route(const classified_request &r, const request_head &h) {
+    if (r.operation == op::admin) {
+        return op::admin;
+    }
+    if (r.bucket.empty()) {
+        if (h.method == "GET") {
+            return op::list_buckets;
+        }
+        return h.method == "OPTIONS" ? result<op>(op::unsupported)
+                                     : result<op>(s3_error(s3_errc::method_not_allowed));
+    }
+    if (r.key.empty()) {
+        return route_bucket(h.method, r.query);
+    }
+    return route_object(h.method, r.query, h.has_copy_source);
+}
+
+// The length of the UTF-8 sequence starting at s[i] if it is well-formed, else 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const auto c0 = b(i);
+    if (c0 < 0x80) {
+        return 1;
+    }
+    const std::size_t n = c0 >= 0xC2 && c0 <= 0xDF   ? 2
+                          : c0 >= 0xE0 && c0 <= 0xEF ? 3
+                          : c0 >= 0xF0 && c0 <= 0xF4 ? 4
+                                                     : 0;
+    if (n == 0 || i + n > s.size()) {
+        return 0;
+    }
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((b(i + k) & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    const auto c1 = b(i + 1);
+    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+    if ((c0 == 0xE0 && c1 < 0xA0) || (c0 == 0xED && c1 > 0x9F) || (c0 == 0xF0 && c1 < 0x90) ||
+        (c0 == 0xF4 && c1 > 0x8F)) {
+        return 0;
+    }
+    return n;
+}
+
+// S3 operation names, one per op enumerator in declaration order.
+constexpr std::string_view op_names[] = {
+    "ListBuckets",             // list_buckets
+    "CreateBucket",            // create_bucket
+    "DeleteBucket",            // delete_bucket
+    "HeadBucket",              // head_bucket
+    "GetBucketLocation",       // get_bucket_location
+    "GetBucketVersioning",     // get_bucket_versioning
+    "PutBucketVersioning",     // put_bucket_versioning
+    "GetBucketPolicy",         // get_bucket_policy
+    "PutBucketPolicy",         // put_bucket_policy
+    "DeleteBucketPolicy",      // delete_bucket_policy
+    "ListObjects",             // list_objects_v1
+    "ListObjectsV2",           // list_objects_v2
+    "ListObjectVersions",      // list_object_versions
+    "ListMultipartUploads",    // list_multipart_uploads
+    "DeleteObjects",           // delete_objects
+    "GetObject",               // get_object
+    "HeadObject",              // head_object
+    "PutObject",               // put_object
+    "CopyObject",              // copy_object
+    "DeleteObject",            // delete_object
+    "CreateMultipartUpload",   // create_multipart_upload
+    "UploadPart",              // upload_part
+    "UploadPartCopy",          // upload_part_copy
+    "CompleteMultipartUpload", // complete_multipart_upload
+    "AbortMultipartUpload",    // abort_multipart_upload
+    "ListParts",               // list_parts
+    "Admin",                   // admin
+    "Unsupported",             // unsupported
+};
+static_assert(std::size(op_names) == static_cast<std::size_t>(op::unsupported) + 1,
+              "every op needs a name");
+
+} // namespace
+
+std::string_view op_name(op o) {
+    const auto i = static_cast<std::size_t>(o);
+    return i < std::size(op_names) ? op_names[i] : std::string_view("Unknown");
+}
+
+result<classified_request> classify(const request_head &h, std::string_view domain) {
+    const auto target = origin_form(h.target);
+    if (target.empty() || target.front() != '/') {
+        return s3_error(s3_errc::invalid_uri);
+    }
+    const auto question = target.find('?');
+    classified_request out;
+    out.raw_path = std::string(target.substr(0, question));
+    out.raw_query = question == std::string_view::npos ? std::string()
+                                                       : std::string(target.substr(question + 1));
+    auto query = query_params::parse(out.raw_query);
+    if (!query) {
+        return s3_error(s3_errc::invalid_uri);
+    }
+    out.query = std::move(*query);
+    out.bucket = virtual_host_bucket(h.host, domain);
+    out.virtual_host = !out.bucket.empty();
+    if (auto located = locate(out, out.raw_path); !located) {
+        return located.error();
+    }
+    auto operation = route(out, h);
+    if (!operation) {
+        return operation.error();
+    }
+    out.operation = *operation;
+    return out;
+}
+
+bool is_valid_bucket_name(std::string_view name) {
+    const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (name.size() < 3 || name.size() > 63 || !alnum(name.front()) || !alnum(name.back()) ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") !=
+            std::string_view::npos ||
+        name.find("..") != std::string_view::npos || is_ipv4_shaped(name)) {
+        return false;
+    }
+    for (const std::string_view prefix : {"xn--", "sthree-", "amzn-s3-demo-"}) {
+        if (name.starts_with(prefix)) {
+            return false;
+        }
+    }
+    for (const std::string_view suffix : {"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}) {
+        if (name.ends_with(suffix)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+result<void> check_object_key(std::string_view key) {
+    if (key.size() > 1024) {
+        return s3_error(s3_errc::key_too_long);
+    }
+    for (std::size_t i = 0; i < key.size();) {
+        const auto n = utf8_sequence(key, i);
+        if (n == 0) {
+            return s3_error(s3_errc::invalid_argument, "Object key is not valid UTF-8.");
+        }
+        i += n;
+    }
+    if (key.empty()) {
+        return s3_error(s3_errc::invalid_argument, "Object key must not be empty.");
+    }
+    return {};
+}
+
+} // namespace ifmatch::protocol

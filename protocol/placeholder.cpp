@@ -1,1 +1,0 @@
-namespace ifmatch::protocol { int placeholder() { return 0; } }
