@@ -37,7 +37,7 @@ net::awaitable<response> list_all(context &ctx) {
 
 net::awaitable<response> create(context &ctx) {
     const auto &name = ctx.target.bucket;
-    if (!protocol::valid_bucket_name(name)) {
+    if (!protocol::is_valid_bucket_name(name)) {
         co_return error_response(
             s3_error(s3_errc::invalid_bucket_name).with("BucketName", name), ctx);
     }

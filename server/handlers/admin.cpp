@@ -1,0 +1,77 @@
+// ifmatch's own endpoints under /_ifmatch/ (path-style hosts only): health and per-bucket settings.
+#include "server/handlers.hpp"
+#include "server/store_calls.hpp"
+
+#include "storage/operations.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ifmatch::server {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+response json_response(const nlohmann::json &j, int status = 200) {
+    response r;
+    r.status = status;
+    r.body = j.dump() + "\n";
+    r.set("Content-Type", "application/json");
+    return r;
+}
+
+net::awaitable<response> bucket_settings(context &ctx, const std::string &bucket) {
+    if (ctx.req.method == "PUT") {
+        auto body = co_await read_small_body(ctx, 64 * 1024);
+        if (body.has_error()) {
+            co_return error_response(body.error(), ctx);
+        }
+        auto j = nlohmann::json::parse(*body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() ||
+            (j.contains("require_conditional_writes") &&
+             !j["require_conditional_writes"].is_boolean())) {
+            co_return error_response(s3_error(s3_errc::malformed_xml, "The settings document "
+                                                                      "must be a JSON object."),
+                                     ctx);
+        }
+        bool on = j.value("require_conditional_writes", false);
+        auto r = co_await db_write<bool>(ctx.db, [bucket, on](storage::write_txn &t) {
+            return storage::set_bucket_require_conditions(t, bucket, on);
+        });
+        if (r.has_error()) {
+            co_return error_response(r.error(), ctx);
+        }
+    } else if (ctx.req.method != "GET") {
+        co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
+    }
+    auto b = co_await db_read<storage::bucket_info>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket(t, bucket); });
+    if (b.has_error()) {
+        co_return error_response(b.error(), ctx);
+    }
+    co_return json_response({{"bucket", bucket},
+                             {"require_conditional_writes", b->require_conditions},
+                             {"versioning", b->versioning}});
+}
+
+} // namespace
+
+net::awaitable<response> handle_admin(context &ctx) {
+    const std::string &path = ctx.target.admin_path;
+    if (path == "health") {
+        bool ok = ctx.db.healthy();
+        co_return json_response({{"status", ok ? "ok" : "unavailable"}}, ok ? 200 : 503);
+    }
+    const std::string prefix = "buckets/";
+    if (path.rfind(prefix, 0) == 0) {
+        auto rest = path.substr(prefix.size());
+        auto slash = rest.find('/');
+        if (slash != std::string::npos && rest.substr(slash + 1) == "settings") {
+            co_return co_await bucket_settings(ctx, rest.substr(0, slash));
+        }
+    }
+    co_return error_response(s3_error(s3_errc::no_such_key).with("Key", "_ifmatch/" + path), ctx);
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,114 @@
+// CopyObject (spec §7, D6): source `bucket/key[?versionId=]`, source conditions, the copy-to-self
+// rule, destination conditions at commit. The copy shares the source's stored body.
+#include "server/handlers.hpp"
+#include "server/store_calls.hpp"
+#include "server/upload.hpp"
+
+#include "protocol/uri.hpp"
+#include "protocol/xml.hpp"
+#include "storage/operations.hpp"
+
+namespace ifmatch::server {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+void note_write_failure(context &ctx, const s3_error &e);
+
+namespace {
+
+struct copy_source {
+    std::string bucket, key;
+    std::optional<std::string> version_id;
+};
+
+protocol::result<copy_source> parse_copy_source(std::string_view raw) {
+    copy_source s;
+    std::string_view path = raw;
+    if (auto q = raw.find('?'); q != std::string_view::npos) {
+        path = raw.substr(0, q);
+        auto params = protocol::query_params::parse(raw.substr(q + 1));
+        if (params) {
+            if (auto v = params->get("versionId")) s.version_id = std::string(*v);
+        }
+    }
+    if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    auto decoded = protocol::percent_decode(path);
+    auto slash = decoded ? decoded->find('/') : std::string::npos;
+    if (!decoded || slash == std::string::npos || slash == 0 || slash + 1 == decoded->size()) {
+        return s3_error(s3_errc::invalid_argument, "Copy Source must mention the source bucket "
+                                                   "and key: sourcebucket/sourcekey")
+            .with("ArgumentName", "x-amz-copy-source")
+            .with("ArgumentValue", std::string(raw));
+    }
+    s.bucket = decoded->substr(0, slash);
+    s.key = decoded->substr(slash + 1);
+    return s;
+}
+
+protocol::result<storage::copy_request> prepare_copy(context &ctx) {
+    auto src = parse_copy_source(*ctx.req.header("x-amz-copy-source"));
+    if (src.has_error()) return src.error();
+    if (auto k = protocol::check_object_key(ctx.target.key); k.has_error()) return k.error();
+    auto conds = protocol::parse_write_conditions(ctx.lookup());
+    if (conds.has_error()) return conds.error();
+    storage::copy_request r;
+    auto directive = ctx.req.header("x-amz-metadata-directive").value_or("COPY");
+    if (directive != "COPY" && directive != "REPLACE") {
+        return s3_error(s3_errc::invalid_argument, "Unknown metadata directive.")
+            .with("ArgumentName", "x-amz-metadata-directive")
+            .with("ArgumentValue", std::string(directive));
+    }
+    r.replace_metadata = directive == "REPLACE";
+    for (auto h : {"x-amz-storage-class", "x-amz-website-redirect-location",
+                   "x-amz-server-side-encryption"}) {
+        if (ctx.req.header(h)) r.changes_attributes = true;
+    }
+    auto meta = meta_from_request(ctx.req);
+    if (meta.has_error()) return meta.error();
+    r.src_bucket = src->bucket;
+    r.src_key = src->key;
+    r.src_version_id = src->version_id;
+    r.src_conditions = protocol::parse_copy_source_conditions(ctx.lookup());
+    r.bucket = ctx.target.bucket;
+    r.key = ctx.target.key;
+    r.fields.meta = std::move(*meta);
+    r.fields.writer = ctx.writer();
+    r.conditions = *conds;
+    r.start_seq = ctx.start_seq;
+    r.server_requires_conditions = ctx.cfg.require_conditional_writes;
+    return r;
+}
+
+} // namespace
+
+net::awaitable<response> handle_copy_object(context &ctx) {
+    ctx.log.conditions = describe_conditions(ctx);
+    auto prepared = prepare_copy(ctx);
+    if (prepared.has_error()) {
+        note_write_failure(ctx, prepared.error());
+        co_return error_response(prepared.error(), ctx);
+    }
+    auto r = co_await db_write<storage::write_result>(
+        ctx.db, [req = std::move(*prepared)](storage::write_txn &t) {
+            return storage::copy_object(t, req);
+        });
+    if (r.has_error()) {
+        note_write_failure(ctx, r.error());
+        co_return error_response(r.error(), ctx);
+    }
+    protocol::xml_writer w;
+    w.open("CopyObjectResult", true);
+    w.element("ETag", r->etag).element("LastModified", iso_date_ms(r->last_modified_ms));
+    for (auto &[name, value] : r->meta.checksums) {
+        w.element("Checksum" + name, value);
+    }
+    response res = xml_response(w.str());
+    if (r->version_id != "null") res.set("x-amz-version-id", r->version_id);
+    if (r->source_version_id != "null" && !r->source_version_id.empty()) {
+        res.set("x-amz-copy-source-version-id", r->source_version_id);
+    }
+    co_return res;
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,130 @@
+// DeleteObject (with If-Match, spec §8) and DeleteObjects (per-object <ETag>, R-D11).
+#include "server/handlers.hpp"
+#include "server/store_calls.hpp"
+#include "server/upload.hpp"
+
+#include "protocol/crypto.hpp"
+#include "protocol/xml.hpp"
+#include "storage/operations.hpp"
+
+namespace ifmatch::server {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+void note_write_failure(context &ctx, const s3_error &e);
+
+net::awaitable<response> handle_delete_object(context &ctx) {
+    ctx.log.conditions = describe_conditions(ctx);
+    storage::delete_request d;
+    d.bucket = ctx.target.bucket;
+    d.key = ctx.target.key;
+    if (auto vid = ctx.target.query.get("versionId")) {
+        d.version_id = std::string(*vid);
+    }
+    auto conds = protocol::parse_delete_conditions(ctx.lookup(), d.version_id.has_value());
+    if (conds.has_error()) {
+        note_write_failure(ctx, conds.error());
+        co_return error_response(conds.error(), ctx);
+    }
+    d.conditions = *conds;
+    d.start_seq = ctx.start_seq;
+    d.server_requires_conditions = ctx.cfg.require_conditional_writes;
+    d.writer = ctx.writer();
+    auto r = co_await db_write<storage::delete_result>(
+        ctx.db, [d](storage::write_txn &t) { return storage::delete_object(t, d); });
+    if (r.has_error()) {
+        note_write_failure(ctx, r.error());
+        co_return error_response(r.error(), ctx);
+    }
+    response res;
+    res.status = 204;
+    if (r->delete_marker) {
+        res.set("x-amz-delete-marker", "true");
+    }
+    if (!r->version_id.empty() && r->version_id != "null") {
+        res.set("x-amz-version-id", r->version_id);
+    }
+    co_return res;
+}
+
+namespace {
+
+struct one_outcome {
+    std::string key;
+    std::optional<std::string> version_id;
+    protocol::result<storage::delete_result> r;
+};
+
+void render_outcome(protocol::xml_writer &w, const one_outcome &o, bool quiet) {
+    if (o.r.has_error()) {
+        w.open("Error").element("Key", o.key);
+        if (o.version_id) w.element("VersionId", *o.version_id);
+        w.element("Code", o.r.error().aws_code()).element("Message", o.r.error().text()).close();
+        return;
+    }
+    if (quiet) {
+        return;
+    }
+    w.open("Deleted").element("Key", o.key);
+    if (o.version_id) w.element("VersionId", *o.version_id);
+    if (o.r->delete_marker) {
+        w.element("DeleteMarker", "true");
+        if (!o.version_id) w.element("DeleteMarkerVersionId", o.r->version_id);
+    }
+    w.close();
+}
+
+} // namespace
+
+net::awaitable<response> handle_delete_objects(context &ctx) {
+    auto body = co_await read_small_body(ctx, 2 << 20);
+    if (body.has_error()) {
+        co_return error_response(body.error(), ctx);
+    }
+    if (auto md5 = ctx.req.header("content-md5")) {
+        auto raw = protocol::base64_decode(*md5);
+        if (!raw || raw->size() != 16) {
+            co_return error_response(s3_error(s3_errc::invalid_digest), ctx);
+        }
+        if (*raw != protocol::md5_raw(*body)) {
+            co_return error_response(s3_error(s3_errc::bad_digest), ctx);
+        }
+    }
+    auto parsed = protocol::parse_delete_objects(*body);
+    if (parsed.has_error()) {
+        co_return error_response(parsed.error(), ctx);
+    }
+    for (auto &o : parsed->objects) {
+        if (o.has_size_or_time) {
+            co_return error_response(s3_error(s3_errc::malformed_xml), ctx);
+        }
+    }
+    std::vector<one_outcome> outcomes;
+    for (auto &o : parsed->objects) {
+        storage::delete_request d;
+        d.bucket = ctx.target.bucket;
+        d.key = o.key;
+        d.version_id = o.version_id;
+        if (o.etag) {
+            d.conditions.if_match = protocol::parse_etag_list(*o.etag);
+        }
+        d.start_seq = ctx.start_seq;
+        d.server_requires_conditions = ctx.cfg.require_conditional_writes;
+        d.writer = ctx.writer();
+        auto r = co_await db_write<storage::delete_result>(
+            ctx.db, [d](storage::write_txn &t) { return storage::delete_object(t, d); });
+        if (r.has_error() && r.error().code == s3_errc::no_such_bucket) {
+            co_return error_response(r.error(), ctx);
+        }
+        outcomes.push_back(one_outcome{o.key, o.version_id, std::move(r)});
+    }
+    protocol::xml_writer w;
+    w.open("DeleteResult", true);
+    for (auto &o : outcomes) {
+        render_outcome(w, o, parsed->quiet);
+    }
+    co_return xml_response(w.str());
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,197 @@
+// GetObject / HeadObject: versions, delete markers, conditions (spec §3), ranges and parts
+// (R-G13), response-* overrides, checksum mode.
+#include "server/handlers.hpp"
+#include "server/store_calls.hpp"
+#include "server/upload.hpp"
+
+#include "protocol/range.hpp"
+#include "storage/operations.hpp"
+
+namespace ifmatch::server {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+void add_validators(response &res, const storage::object_version &v) {
+    res.set("ETag", v.etag);
+    res.set("Last-Modified", http_date_ms(v.last_modified_ms));
+    if (v.version_id != "null") {
+        res.set("x-amz-version-id", v.version_id);
+    }
+}
+
+// 404 for a current delete marker, 405 for a version id naming one (R-G0b).
+response delete_marker_response(context &ctx, const storage::object_version &v, bool by_id) {
+    s3_error err = by_id ? s3_error(s3_errc::method_not_allowed)
+                               .with("Method", ctx.req.method)
+                               .with("ResourceType", "DeleteMarker")
+                         : s3_error(s3_errc::no_such_key).with("Key", ctx.target.key);
+    response res = error_response(err, ctx);
+    res.set("x-amz-delete-marker", "true");
+    res.set("x-amz-version-id", v.version_id);
+    if (by_id) {
+        res.set("Last-Modified", http_date_ms(v.last_modified_ms));
+        res.set("Allow", "DELETE");
+    }
+    return res;
+}
+
+// 304 / 412 for failed read conditions; ETag and Last-Modified on both (R-G12, D7).
+std::optional<response> check_conditions(context &ctx, const storage::object_version &v) {
+    auto conds = protocol::parse_read_conditions(ctx.lookup());
+    if (conds.empty()) {
+        return std::nullopt;
+    }
+    ctx.log.conditions = describe_conditions(ctx);
+    protocol::validators val{v.etag, protocol::sys_millis(std::chrono::milliseconds(
+                                         v.last_modified_ms))};
+    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto o = protocol::evaluate_read(conds, val, now);
+    if (o.verdict == protocol::read_verdict::proceed) {
+        return std::nullopt;
+    }
+    ctx.log.failed_condition = std::string(o.condition);
+    ctx.log.current = "etag=" + v.etag + " last-modified=" + http_date_ms(v.last_modified_ms);
+    response res;
+    if (o.verdict == protocol::read_verdict::not_modified) {
+        res.status = 304;
+        res.head = false;
+    } else {
+        res = error_response(
+            s3_error(s3_errc::precondition_failed).with("Condition", std::string(o.condition)),
+            ctx);
+        ctx.log.error_code = "PreconditionFailed";
+    }
+    add_validators(res, v);
+    return res;
+}
+
+void apply_overrides(context &ctx, response &res) {
+    static const std::pair<const char *, const char *> map[] = {
+        {"response-content-type", "Content-Type"},
+        {"response-content-language", "Content-Language"},
+        {"response-expires", "Expires"},
+        {"response-cache-control", "Cache-Control"},
+        {"response-content-disposition", "Content-Disposition"},
+        {"response-content-encoding", "Content-Encoding"}};
+    for (auto &[q, h] : map) {
+        if (auto v = ctx.target.query.get(q)) {
+            std::erase_if(res.headers, [h = h](auto &p) { return p.first == h; });
+            res.set(h, std::string(*v));
+        }
+    }
+}
+
+// Selects the bytes to send: whole, Range (206/416) or ?partNumber=N.
+std::optional<response> select_bytes(context &ctx, const storage::object_read &obj,
+                                     response &res) {
+    const auto &v = obj.version;
+    auto range_h = ctx.req.header("range");
+    auto part = ctx.target.query.get("partNumber");
+    res.offset = 0;
+    res.length = v.size;
+    if (range_h && part) {
+        return error_response(s3_error(s3_errc::invalid_request, "Cannot specify both Range "
+                                                                 "header and partNumber query "
+                                                                 "parameter"),
+                              ctx);
+    }
+    if (part) {
+        int n = 0;
+        try {
+            n = std::stoi(std::string(*part));
+        } catch (...) {
+            n = 0;
+        }
+        int count = std::max(1, v.parts_count);
+        if (n < 1 || n > count || v.parts_count > 1) {
+            if (n < 1 || n > count) {
+                return error_response(s3_error(s3_errc::invalid_part_number)
+                                          .with("PartNumberRequested", std::string(*part))
+                                          .with("ActualPartCount", std::to_string(count)),
+                                      ctx);
+            }
+        }
+        res.set("x-amz-mp-parts-count", std::to_string(count));
+        if (v.parts_count <= 1) {
+            res.status = 206;
+            if (v.size > 0) {
+                res.set("Content-Range", "bytes 0-" + std::to_string(v.size - 1) + "/" +
+                                             std::to_string(v.size));
+            }
+        }
+        return std::nullopt;
+    }
+    if (!range_h) {
+        return std::nullopt;
+    }
+    auto rr = protocol::resolve_range(*range_h, v.size);
+    if (rr.kind == protocol::range_kind::unsatisfiable) {
+        return error_response(s3_error(s3_errc::invalid_range)
+                                  .with("RangeRequested", std::string(*range_h))
+                                  .with("ActualObjectSize", std::to_string(v.size)),
+                              ctx);
+    }
+    if (rr.kind == protocol::range_kind::partial) {
+        res.status = 206;
+        res.offset = rr.first;
+        res.length = rr.length();
+        res.set("Content-Range", "bytes " + std::to_string(rr.first) + "-" +
+                                     std::to_string(rr.last) + "/" + std::to_string(v.size));
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+net::awaitable<response> handle_get_object(context &ctx) {
+    storage::get_request g;
+    g.bucket = ctx.target.bucket;
+    g.key = ctx.target.key;
+    if (auto vid = ctx.target.query.get("versionId")) {
+        g.version_id = std::string(*vid);
+    }
+    g.open_body = !ctx.is_head();
+    auto r = co_await db_read<storage::object_read>(
+        ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+    if (r.has_error()) {
+        ctx.log.error_code = std::string(r.error().aws_code());
+        co_return error_response(r.error(), ctx);
+    }
+    auto &obj = *r;
+    if (obj.version.delete_marker) {
+        co_return delete_marker_response(ctx, obj.version, g.version_id.has_value());
+    }
+    if (auto c = check_conditions(ctx, obj.version)) {
+        co_return std::move(*c);
+    }
+    response res;
+    res.head = ctx.is_head();
+    add_meta_headers(res, obj.version.meta);
+    add_validators(res, obj.version);
+    res.set("Accept-Ranges", "bytes");
+    if (auto err = select_bytes(ctx, obj, res)) {
+        co_return std::move(*err);
+    }
+    bool whole = res.status == 200;
+    auto mode = ctx.req.header("x-amz-checksum-mode");
+    if (whole && mode && *mode == "ENABLED") {
+        for (auto &[name, value] : obj.version.meta.checksums) {
+            std::string h = "x-amz-checksum-";
+            for (char c : name) h += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            res.set(h, value);
+        }
+        if (!obj.version.meta.checksum_type.empty()) {
+            res.set("x-amz-checksum-type", obj.version.meta.checksum_type);
+        } else if (!obj.version.meta.checksums.empty()) {
+            res.set("x-amz-checksum-type", "FULL_OBJECT");
+        }
+    }
+    apply_overrides(ctx, res);
+    res.segments = std::move(obj.segments);
+    co_return res;
+}
+
+} // namespace ifmatch::server
