@@ -35,8 +35,8 @@ template <class Fn> void for_each_query_param(std::string_view raw_query, Fn &&f
         }
         auto eq = piece.find('=');
         std::string_view name = piece.substr(0, eq);
-        std::string_view value = eq == std::string_view::npos ? std::string_view()
-                                                              : piece.substr(eq + 1);
+        std::string_view value =
+            eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
         fn(percent_decode(name, true), percent_decode(value, true));
     }
 }

@@ -12,8 +12,9 @@
 // 3. The chunk check runs once per chunk, after its data and CRLF (for the final chunk, right
 //    after its size line); the trailer check runs once, when the trailer block ends.
 // 4. An empty line directly after the final chunk is tolerated as a separator in trailer mode.
-//    Unsigned, the body may also legitimately end there, so done() is already true; signed, the
-//    trailer signature is still owed, so it is not.
+//    Unsigned, the body may also legitimately end there, so done() is already true (and, with no
+//    trailer block to check, the trailer check is not run); signed, the trailer signature is
+//    still owed, so it is not.
 
 #include "protocol/aws_chunked.hpp"
 
@@ -28,8 +29,16 @@ namespace {
 constexpr std::size_t max_trailers = 64;
 constexpr std::string_view signature_trailer = "x-amz-trailer-signature";
 
-enum class phase { size_line, data, data_cr, data_lf, trailer_line, maybe_trailers, complete,
-                   failed };
+enum class phase {
+    size_line,
+    data,
+    data_cr,
+    data_lf,
+    trailer_line,
+    maybe_trailers,
+    complete,
+    failed
+};
 
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') {
@@ -147,8 +156,8 @@ result<void> aws_chunked_decoder::impl::take_line(std::string_view &in) {
     auto nl = in.find('\n');
     std::size_t take = nl == std::string_view::npos ? in.size() : nl;
     if (line.size() + take > opts.max_line) {
-        return fail(invalid("aws-chunked line exceeds " + std::to_string(opts.max_line) +
-                            " bytes"));
+        return fail(
+            invalid("aws-chunked line exceeds " + std::to_string(opts.max_line) + " bytes"));
     }
     line.append(in.substr(0, take));
     in.remove_prefix(nl == std::string_view::npos ? take : take + 1);
@@ -164,8 +173,9 @@ result<void> aws_chunked_decoder::impl::take_line(std::string_view &in) {
     return on_line(text);
 }
 
-result<void> aws_chunked_decoder::impl::take_data(
-    std::string_view &in, const std::function<void(std::string_view)> &sink) {
+result<void>
+aws_chunked_decoder::impl::take_data(std::string_view &in,
+                                     const std::function<void(std::string_view)> &sink) {
     auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, in.size()));
     std::string_view piece = in.substr(0, n);
     if (hashing()) {
@@ -223,8 +233,8 @@ result<void> aws_chunked_decoder::impl::on_size_line(std::string_view text) {
         return fail(framing("Malformed aws-chunked chunk size line"));
     }
     if (size > opts.max_chunk_size) {
-        return fail(invalid("aws-chunked chunk of " + std::to_string(size) +
-                            " bytes exceeds the limit"));
+        return fail(
+            invalid("aws-chunked chunk of " + std::to_string(size) + " bytes exceeds the limit"));
     }
     chunk_sig.clear();
     while (!ext.empty()) {

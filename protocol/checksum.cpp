@@ -10,12 +10,11 @@
 
 #include "protocol/crypto.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <variant>
+#include <zlib.h>
 
 namespace ifmatch::protocol {
 
@@ -47,8 +46,7 @@ constexpr auto crc32c_tables = make_tables<std::uint32_t>(0x82F63B78u);
 constexpr auto crc64nvme_tables = make_tables<std::uint64_t>(0x9A6C9329AC4BC9B5ull);
 
 // Runs the reflected register `c` (pre-inverted) over `data`, eight bytes at a time.
-template <class Word>
-Word crc_run(const crc_tables<Word> &t, Word c, std::string_view data) {
+template <class Word> Word crc_run(const crc_tables<Word> &t, Word c, std::string_view data) {
     const auto *p = reinterpret_cast<const unsigned char *>(data.data());
     std::size_t n = data.size();
     while (n >= 8) {

@@ -2,7 +2,6 @@
 #include "protocol/checksum.hpp"
 
 #include <doctest/doctest.h>
-
 #include <string>
 
 using namespace ifmatch::protocol;
@@ -52,8 +51,7 @@ TEST_CASE("checksum: incremental updates split anywhere equal one-shot") {
 TEST_CASE("checksum: raw updates compose") {
     std::string_view s = "The quick brown fox jumps over the lazy dog";
     for (std::size_t i = 0; i <= s.size(); ++i) {
-        CHECK(crc32c_update(crc32c_update(0, s.substr(0, i)), s.substr(i)) ==
-              crc32c_update(0, s));
+        CHECK(crc32c_update(crc32c_update(0, s.substr(0, i)), s.substr(i)) == crc32c_update(0, s));
         CHECK(crc64nvme_update(crc64nvme_update(0, s.substr(0, i)), s.substr(i)) ==
               crc64nvme_update(0, s));
         CHECK(crc32_update(crc32_update(0, s.substr(0, i)), s.substr(i)) == 0x414FA339u);

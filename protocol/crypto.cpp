@@ -3,12 +3,11 @@
 
 #include "protocol/crypto.hpp"
 
+#include <cassert>
+#include <cstddef>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <cassert>
-#include <cstddef>
 
 namespace ifmatch::protocol {
 
@@ -47,16 +46,16 @@ std::string hmac_raw(const EVP_MD *md, std::string_view key, std::string_view da
     // HMAC() rejects a null key pointer even with length 0, so point at a dummy byte.
     static const unsigned char empty_key = 0;
     const unsigned char *k = key.empty() ? &empty_key : bytes(key);
-    unsigned char *r = HMAC(md, k, static_cast<int>(key.size()), bytes(data), data.size(), out,
-                            &len);
+    unsigned char *r =
+        HMAC(md, k, static_cast<int>(key.size()), bytes(data), data.size(), out, &len);
     assert(r != nullptr && "HMAC failed: OpenSSL is out of memory or misconfigured");
     (void)r;
     return std::string(reinterpret_cast<const char *>(out), len);
 }
 
 bool is_base64_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 } // namespace

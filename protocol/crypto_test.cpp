@@ -2,7 +2,6 @@
 #include "protocol/crypto.hpp"
 
 #include <doctest/doctest.h>
-
 #include <string>
 
 using namespace ifmatch::protocol;
@@ -14,8 +13,7 @@ TEST_CASE("crypto: md5 known answers") {
 
 TEST_CASE("crypto: sha256 known answers") {
     CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    CHECK(sha256_hex("abc") ==
-          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_CASE("crypto: incremental digest equals one-shot and resets after finish") {

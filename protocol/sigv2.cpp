@@ -24,14 +24,18 @@ namespace {
 
 using namespace auth_text;
 
-// Query parameters that are part of the SigV2 canonicalized resource.
+// Query parameters that are part of the SigV2 canonicalized resource: the AWS list plus the
+// later additions botocore signs (its HmacV1Auth "query string arguments of interest").
+// clang-format off
 constexpr std::array<std::string_view, 35> sub_resources = {
     "accelerate", "acl", "analytics", "cors", "delete", "inventory", "lifecycle", "location",
     "logging", "metrics", "notification", "object-lock", "partNumber", "policy", "replication",
     "requestPayment", "response-cache-control", "response-content-disposition",
     "response-content-encoding", "response-content-language", "response-content-type",
     "response-expires", "restore", "select", "select-type", "tagging", "torrent", "uploadId",
-    "uploads", "versionId", "versioning", "versions", "website", "encryption", "ownershipControls"};
+    "uploads", "versionId", "versioning", "versions", "website", "defaultObjectAcl",
+    "storageClass"};
+// clang-format on
 
 bool is_sub_resource(std::string_view name) {
     return std::find(sub_resources.begin(), sub_resources.end(), name) != sub_resources.end();

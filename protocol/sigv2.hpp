@@ -17,7 +17,7 @@ struct sigv2_auth {
     std::string access_key;
     std::string signature; // base64, percent-decoded when from the query
     bool presigned = false;
-    std::string expires;   // presigned: Expires as sent (epoch seconds)
+    std::string expires; // presigned: Expires as sent (epoch seconds)
 };
 // Errors: authorization_header_malformed.
 result<sigv2_auth> parse_sigv2_authorization(std::string_view header);

@@ -208,8 +208,8 @@ result<sigv4_auth> parse_sigv4_presigned(std::string_view raw_query) {
 }
 
 std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view text) {
-    if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z' ||
-        !all_digits(text.substr(0, 8)) || !all_digits(text.substr(9, 6))) {
+    if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z' || !all_digits(text.substr(0, 8)) ||
+        !all_digits(text.substr(9, 6))) {
         return std::nullopt;
     }
     auto num = [&](std::size_t pos, std::size_t len) {
@@ -238,8 +238,8 @@ result<void> check_sigv4_scope(const sigv4_auth &auth, std::string_view amz_date
         return fail("Credential date " + auth.credential.date + " does not match request date");
     }
     if (auth.credential.service != "s3") {
-        return fail("Credential should be scoped to service 's3', not '" +
-                    auth.credential.service + "'");
+        return fail("Credential should be scoped to service 's3', not '" + auth.credential.service +
+                    "'");
     }
     return {};
 }
@@ -256,7 +256,8 @@ result<void> check_request_time(std::chrono::sys_seconds request_time,
 result<void> check_presigned_time(const sigv4_auth &auth, std::chrono::sys_seconds now) {
     auto signed_at = parse_amz_date(auth.amz_date);
     if (!signed_at) {
-        return query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+        return query_error(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
     }
     if (*signed_at > now + allowed_skew) {
         return s3_error(s3_errc::access_denied, "Request is not valid yet");
@@ -372,8 +373,8 @@ sigv4_computed sigv4_compute(const sigv4_request &req, const sigv4_auth &auth,
     return c;
 }
 
-result<void> sigv4_verify(const sigv4_request &req, const sigv4_auth &auth,
-                          std::string_view secret, std::string_view amz_date) {
+result<void> sigv4_verify(const sigv4_request &req, const sigv4_auth &auth, std::string_view secret,
+                          std::string_view amz_date) {
     sigv4_computed c = sigv4_compute(req, auth, secret, amz_date);
     if (constant_time_equal(c.signature, auth.signature)) {
         return {};
@@ -419,8 +420,7 @@ struct chunk_signer::state {
         return sigv4_sign(key, sigv4_chunk_string_to_sign(amz_date, scope, previous, data_hash));
     }
     std::string trailer(std::string_view canonical) const {
-        return sigv4_sign(key,
-                          sigv4_trailer_string_to_sign(amz_date, scope, previous, canonical));
+        return sigv4_sign(key, sigv4_trailer_string_to_sign(amz_date, scope, previous, canonical));
     }
     bool verify_chunk(std::string_view signature, std::string_view data_hash) {
         std::string expected = chunk(data_hash);

@@ -45,8 +45,8 @@ struct sigv4_auth {
     std::vector<std::string> signed_headers; // lower-cased, in the order listed
     std::string signature;                   // as sent
     bool presigned = false;
-    std::string amz_date;          // presigned: X-Amz-Date; header auth: empty
-    std::int64_t expires = 0;      // presigned: X-Amz-Expires seconds
+    std::string amz_date;           // presigned: X-Amz-Date; header auth: empty
+    std::int64_t expires = 0;       // presigned: X-Amz-Expires seconds
     std::string query_payload_hash; // presigned: X-Amz-Content-Sha256 when present
 };
 
@@ -107,8 +107,8 @@ sigv4_computed sigv4_compute(const sigv4_request &req, const sigv4_auth &auth,
                              std::string_view secret, std::string_view amz_date);
 // Computes and compares in constant time. Errors: signature_does_not_match, carrying the
 // AWSAccessKeyId, StringToSign, SignatureProvided and CanonicalRequest fields.
-result<void> sigv4_verify(const sigv4_request &req, const sigv4_auth &auth,
-                          std::string_view secret, std::string_view amz_date);
+result<void> sigv4_verify(const sigv4_request &req, const sigv4_auth &auth, std::string_view secret,
+                          std::string_view amz_date);
 
 // String-to-sign of one aws-chunked chunk (wire.md §2.2) and of the signed trailer (§2.4);
 // `canonical_trailers` is hashed here.
@@ -123,7 +123,7 @@ std::string sigv4_trailer_string_to_sign(std::string_view amz_date, std::string_
 // and advances with every chunk. attach() plugs it into a decoder; the decoder's callbacks share
 // the chain's state, so they stay valid even if this object is destroyed first.
 class chunk_signer {
-public:
+  public:
     chunk_signer(std::string signing_key, std::string amz_date, std::string scope,
                  std::string seed_signature);
 
@@ -138,7 +138,7 @@ public:
     void attach(aws_chunked_decoder &decoder) const;
     const std::string &previous_signature() const;
 
-private:
+  private:
     struct state;
     std::shared_ptr<state> state_;
 };

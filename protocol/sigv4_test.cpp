@@ -1,11 +1,9 @@
 // Unit tests for sigv4.hpp against the AWS-documented SigV4 examples (sig-v4-header-based-auth,
 // sigv4-query-string-auth, sigv4-streaming) and the seed signatures of wire.md §10.
+#include "protocol/crypto.hpp"
 #include "protocol/sigv4.hpp"
 
 #include <doctest/doctest.h>
-
-#include "protocol/crypto.hpp"
-
 #include <string>
 #include <vector>
 
@@ -58,18 +56,19 @@ TEST_CASE("sigv4: Authorization header parsing") {
     auto b = must_parse(auth_header("host", std::string(64, '0')));
     CHECK(b.credential.access_key == "AKIAIOSFODNN7EXAMPLE");
 
-    for (std::string bad : {std::string(""), std::string("AWS4-HMAC-SHA256"),
-                            std::string("AWS AKID:sig"),
-                            auth_header("host", "abc"), auth_header("", std::string(64, '0')),
-                            auth_header("a;;b", std::string(64, '0')),
-                            std::string("AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/"
-                                        "aws4_request,Signature=") + std::string(64, '0'),
-                            std::string("AWS4-HMAC-SHA256 Credential=AKID/2013/us-east-1/s3/"
-                                        "aws4_request,SignedHeaders=host,Signature=") +
-                                std::string(64, '0'),
-                            std::string("AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/"
-                                        "aws4,SignedHeaders=host,Signature=") +
-                                std::string(64, '0')}) {
+    for (std::string bad :
+         {std::string(""), std::string("AWS4-HMAC-SHA256"), std::string("AWS AKID:sig"),
+          auth_header("host", "abc"), auth_header("", std::string(64, '0')),
+          auth_header("a;;b", std::string(64, '0')),
+          std::string("AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/"
+                      "aws4_request,Signature=") +
+              std::string(64, '0'),
+          std::string("AWS4-HMAC-SHA256 Credential=AKID/2013/us-east-1/s3/"
+                      "aws4_request,SignedHeaders=host,Signature=") +
+              std::string(64, '0'),
+          std::string("AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/"
+                      "aws4,SignedHeaders=host,Signature=") +
+              std::string(64, '0')}) {
         auto r = parse_sigv4_authorization(bad);
         REQUIRE(r.has_error());
         CHECK(r.error().code == s3_errc::authorization_header_malformed);
@@ -81,9 +80,9 @@ TEST_CASE("sigv4: AWS example GET object with Range (header auth)") {
                                          {"Range", "bytes=0-9"},
                                          {"x-amz-content-sha256", empty_sha},
                                          {"x-amz-date", date}};
-    auto auth = must_parse(auth_header(
-        "host;range;x-amz-content-sha256;x-amz-date",
-        "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"));
+    auto auth =
+        must_parse(auth_header("host;range;x-amz-content-sha256;x-amz-date",
+                               "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"));
     sigv4_request req{"GET", "/test.txt", "", headers, empty_sha};
     auto c = sigv4_compute(req, auth, secret, date);
     CHECK(c.canonical_request == "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\n"
@@ -112,9 +111,9 @@ TEST_CASE("sigv4: AWS example PUT object (path needing encoding, Date header sig
                                          {"x-amz-date", date},
                                          {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
                                          {"x-amz-content-sha256", payload}};
-    auto auth = must_parse(auth_header(
-        "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
-        "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"));
+    auto auth =
+        must_parse(auth_header("date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
+                               "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"));
     // Whether the client escaped '$' on the wire or not, the canonical URI is the same.
     for (std::string_view path : {"/test$file.text", "/test%24file.text"}) {
         sigv4_request req{"PUT", path, "", headers, payload};
@@ -125,19 +124,17 @@ TEST_CASE("sigv4: AWS example PUT object (path needing encoding, Date header sig
 TEST_CASE("sigv4: AWS examples with query strings (lifecycle, list objects)") {
     std::vector<header_field> headers = {
         {"Host", vhost}, {"x-amz-content-sha256", empty_sha}, {"x-amz-date", date}};
-    auto lifecycle = must_parse(auth_header(
-        "host;x-amz-content-sha256;x-amz-date",
-        "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"));
+    auto lifecycle =
+        must_parse(auth_header("host;x-amz-content-sha256;x-amz-date",
+                               "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"));
     CHECK(sigv4_verify({"GET", "/", "lifecycle", headers, empty_sha}, lifecycle, secret, date)
               .has_value());
-    auto list = must_parse(auth_header(
-        "host;x-amz-content-sha256;x-amz-date",
-        "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"));
-    CHECK(sigv4_verify({"GET", "/", "max-keys=2&prefix=J", headers, empty_sha}, list, secret,
-                       date)
+    auto list =
+        must_parse(auth_header("host;x-amz-content-sha256;x-amz-date",
+                               "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"));
+    CHECK(sigv4_verify({"GET", "/", "max-keys=2&prefix=J", headers, empty_sha}, list, secret, date)
               .has_value());
-    CHECK(sigv4_verify({"GET", "/", "prefix=J&max-keys=2", headers, empty_sha}, list, secret,
-                       date)
+    CHECK(sigv4_verify({"GET", "/", "prefix=J&max-keys=2", headers, empty_sha}, list, secret, date)
               .has_value());
 }
 
@@ -197,7 +194,8 @@ TEST_CASE("sigv4: canonical URI, query and headers") {
 
     CHECK(sigv4_canonical_query("", false) == "");
     CHECK(sigv4_canonical_query("uploads", false) == "uploads=");
-    CHECK(sigv4_canonical_query("x-id=PutObject&delete&a=1", false) == "a=1&delete=&x-id=PutObject");
+    CHECK(sigv4_canonical_query("x-id=PutObject&delete&a=1", false) ==
+          "a=1&delete=&x-id=PutObject");
     CHECK(sigv4_canonical_query("prefix=a+b&p2=a%2Fb&p3=~", false) == "p2=a%2Fb&p3=~&prefix=a%20b");
     CHECK(sigv4_canonical_query("a=2&a=1", false) == "a=1&a=2");
     CHECK(sigv4_canonical_query("X-Amz-Signature=x&b=1", true) == "b=1");
@@ -245,18 +243,18 @@ TEST_CASE("sigv4: auth scheme detection") {
 
 // wire.md §10: PUT /examplebucket/chunkObject.txt, 66560 x 'a' in chunks of 65536, 1024 and 0.
 TEST_CASE("sigv4: streaming seed signatures and chunk chain") {
-    std::vector<header_field> headers = {{"Host", "s3.amazonaws.com"},
-                                         {"x-amz-date", date},
-                                         {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
-                                         {"Content-Encoding", "aws-chunked"},
-                                         {"x-amz-decoded-content-length", "66560"},
-                                         {"Content-Length", "66824"},
-                                         {"x-amz-content-sha256",
-                                          "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}};
-    auto auth = must_parse(auth_header(
-        "content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
-        "x-amz-decoded-content-length;x-amz-storage-class",
-        "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"));
+    std::vector<header_field> headers = {
+        {"Host", "s3.amazonaws.com"},
+        {"x-amz-date", date},
+        {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+        {"Content-Encoding", "aws-chunked"},
+        {"x-amz-decoded-content-length", "66560"},
+        {"Content-Length", "66824"},
+        {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}};
+    auto auth = must_parse(
+        auth_header("content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
+                    "x-amz-decoded-content-length;x-amz-storage-class",
+                    "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"));
     sigv4_request req{"PUT", "/examplebucket/chunkObject.txt", "", headers,
                       "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"};
     CHECK(sigv4_verify(req, auth, secret, date).has_value());
@@ -304,8 +302,9 @@ TEST_CASE("sigv4: streaming with signed trailer: seed, chunks and trailer signat
           "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435");
     CHECK(signer.verify_trailer(
         canonical, "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"));
-    CHECK_FALSE(signer.verify_trailer("x-amz-checksum-crc32c:AAAAAA==\n",
-                                      "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"));
+    CHECK_FALSE(
+        signer.verify_trailer("x-amz-checksum-crc32c:AAAAAA==\n",
+                              "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"));
     CHECK(sigv4_chunk_string_to_sign("D", "S", "P", "H") ==
           "AWS4-HMAC-SHA256-PAYLOAD\nD\nS\nP\n" + std::string(empty_sha) + "\nH");
     CHECK(sigv4_trailer_string_to_sign("D", "S", "P", "") ==
