@@ -28,8 +28,10 @@ struct aws_chunked_options {
 // (-> SignatureDoesNotMatch).
 using chunk_signature_check =
     std::function<bool(std::string_view signature, std::string_view data_sha256_hex)>;
-// Called once with the canonical trailer text (`name:value\n` lines, sorted) and the
-// x-amz-trailer-signature value (empty when none was sent). Return false to reject.
+// Called once in the *-TRAILER modes, when the trailer block ends, with the canonical trailer
+// text (`name:value\n` lines, sorted) and the x-amz-trailer-signature value (empty when none was
+// sent). Return false to reject (-> SignatureDoesNotMatch). An unsigned body that ends with an
+// empty trailer block (`0\r\n\r\n`) is done() without a call.
 using trailer_signature_check =
     std::function<bool(std::string_view canonical_trailers, std::string_view signature)>;
 
