@@ -3,6 +3,7 @@
 #pragma once
 
 #include "server/http.hpp"
+#include "storage/store.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --test, testing) ifmatch needs on Debian 12. Idempotent: skips
+# apt-get when every package is already present.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build_pkgs=(cmake make g++ libboost1.81-dev libssl-dev libsqlite3-dev zlib1g-dev libpugixml-dev
+            nlohmann-json3-dev ccache)
+test_pkgs=(doctest-dev clang libclang-rt-14-dev curl nodejs npm python3 s3cmd rclone wrk)
+pkgs=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [[ "${1:-}" == "--test" ]]; then
+  (cd "$here/tests/integration" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test:
+#   1. layering lint (protocol/ and storage/ stay free of sockets; protocol/ free of SQLite);
+#   2. gcc build: unit tests and every integration suite against the real binary (CTest);
+#   3. clang ASan+UBSan build: unit tests and the conditional and race suites.
+# Set IFMATCH_SKIP_SANITIZE=1 to skip step 3 while iterating.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+"$here/scripts/deps.sh" --test
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ifmatch-ccache}"
+export CCACHE_MAXSIZE=5G
+
+echo "== layering lint"
+if grep -rlE '#include <(boost/asio|boost/beast|sqlite3\.h)' protocol/ ; then
+  echo "protocol/ must not include Asio, Beast or SQLite"; exit 1
+fi
+if grep -rlE '#include <(boost/asio|boost/beast)' storage/ ; then
+  echo "storage/ must not include Asio or Beast"; exit 1
+fi
+
+echo "== gcc build"
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFMATCH_WERROR=ON >/dev/null
+cmake --build build-test -j2
+status=0
+(cd build-test && ctest --output-on-failure -j2 --timeout 900) || status=$?
+
+if [[ "${IFMATCH_SKIP_SANITIZE:-0}" != "1" ]]; then
+  echo "== clang ASan+UBSan build"
+  CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
+    -DIFMATCH_SANITIZE=address,undefined >/dev/null
+  cmake --build build-asan -j2
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  (cd build-asan && ctest --output-on-failure -L sanitize --timeout 900) || status=$?
+fi
+exit $status

@@ -1,0 +1,201 @@
+#include "storage/store.hpp"
+
+#include "storage/operations.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <future>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace ifmatch;
+
+namespace {
+
+struct temp_dir {
+    std::string path;
+    temp_dir() {
+        std::string t = (fs::temp_directory_path() / "ifmatch-store-test-XXXXXX").string();
+        path = ::mkdtemp(t.data());
+    }
+    ~temp_dir() { fs::remove_all(path); }
+};
+
+template <class T>
+storage::result<T> write_sync(storage::store &s, std::function<storage::result<T>(storage::write_txn &)> fn) {
+    std::promise<storage::result<T>> p;
+    auto f = p.get_future();
+    s.write<T>(std::move(fn), [&p](storage::result<T> r) { p.set_value(std::move(r)); });
+    return f.get();
+}
+
+template <class T>
+storage::result<T> read_sync(storage::store &s, std::function<storage::result<T>(storage::read_txn &)> fn) {
+    std::promise<storage::result<T>> p;
+    auto f = p.get_future();
+    s.read<T>(std::move(fn), [&p](storage::result<T> r) { p.set_value(std::move(r)); });
+    return f.get();
+}
+
+storage::store_options opts(const std::string &dir, std::int64_t *clock) {
+    storage::store_options o;
+    o.data_dir = dir;
+    o.inline_limit = 16;
+    o.clock = [clock] { return *clock; };
+    return o;
+}
+
+storage::put_request put(std::string bucket, std::string key, storage::staged_body body,
+                         std::string etag) {
+    storage::put_request r;
+    r.bucket = std::move(bucket);
+    r.key = std::move(key);
+    r.fields.size = body.size;
+    r.body = std::move(body);
+    r.fields.etag = std::move(etag);
+    return r;
+}
+
+storage::staged_body stage(storage::store &s, std::string_view data) {
+    storage::blob_writer w(s.blobs(), s.inline_limit());
+    REQUIRE(w.append(data));
+    return w.release();
+}
+
+std::string read_all(const storage::object_read &o) {
+    std::string out;
+    for (auto &seg : o.segments) {
+        if (!seg.fd) {
+            out += seg.inline_data;
+            continue;
+        }
+        std::string buf(seg.size, '\0');
+        REQUIRE(::pread(*seg.fd, buf.data(), buf.size(), 0) == static_cast<ssize_t>(seg.size));
+        out += buf;
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("store: put, get, overwrite and delete survive a reopen; blobs are reclaimed") {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    std::string big(1000, 'x');
+    {
+        storage::store s(opts(d.path, &now));
+        REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                    return storage::create_bucket(t, "b", "us-east-1");
+                }).has_value());
+        auto small = put("b", "small", stage(s, "hello"), "\"e1\"");
+        REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+                    return storage::put_object(t, small);
+                }).has_value());
+        auto large = put("b", "large", stage(s, big), "\"e2\"");
+        REQUIRE(large.body.is_file());
+        REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+                    return storage::put_object(t, large);
+                }).has_value());
+        CHECK(s.blobs().list().size() == 1);
+    }
+    storage::store s(opts(d.path, &now));
+    auto got = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"b", "large", std::nullopt, true});
+    });
+    REQUIRE(got.has_value());
+    CHECK(read_all(*got) == big);
+    CHECK(got->version.etag == "\"e2\"");
+    CHECK(got->version.last_modified_ms == now);
+
+    // Overwriting in an unversioned bucket releases the old body's file.
+    auto again = put("b", "large", stage(s, "tiny"), "\"e3\"");
+    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+                return storage::put_object(t, again);
+            }).has_value());
+    auto small = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"b", "small", std::nullopt, true});
+    });
+    REQUIRE(small.has_value());
+    CHECK(read_all(*small) == "hello");
+
+    auto missing = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"b", "nope", std::nullopt, true});
+    });
+    REQUIRE(missing.has_error());
+    CHECK(missing.error().code == protocol::s3_errc::no_such_key);
+    auto nob = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"zz", "nope", std::nullopt, true});
+    });
+    REQUIRE(nob.has_error());
+    CHECK(nob.error().code == protocol::s3_errc::no_such_bucket);
+}
+
+TEST_CASE("store: a refused conditional write leaves no version and no blob (R-P15, R-P5)") {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    storage::store s(opts(d.path, &now));
+    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                return storage::create_bucket(t, "b", "us-east-1");
+            }).has_value());
+    auto first = put("b", "k", stage(s, std::string(100, 'a')), "\"e1\"");
+    first.conditions.if_none_match_star = true;
+    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+                return storage::put_object(t, first);
+            }).has_value());
+    auto second = put("b", "k", stage(s, std::string(100, 'b')), "\"e2\"");
+    second.conditions.if_none_match_star = true;
+    auto r = write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+        return storage::put_object(t, second);
+    });
+    REQUIRE(r.has_error());
+    CHECK(r.error().code == protocol::s3_errc::precondition_failed);
+    CHECK(s.blobs().list().size() == 1);
+    auto got = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"b", "k", std::nullopt, true});
+    });
+    REQUIRE(got.has_value());
+    CHECK(got->version.etag == "\"e1\"");
+}
+
+TEST_CASE("store: If-None-Match * after a delete that committed since t_start is a 409 (D3)") {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    storage::store s(opts(d.path, &now));
+    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                return storage::create_bucket(t, "b", "us-east-1");
+            }).has_value());
+    auto first = put("b", "k", stage(s, "one"), "\"e1\"");
+    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+                return storage::put_object(t, first);
+            }).has_value());
+    std::int64_t t_start = s.committed_seq();
+    storage::delete_request del;
+    del.bucket = "b";
+    del.key = "k";
+    REQUIRE(write_sync<storage::delete_result>(s, [&](storage::write_txn &t) {
+                return storage::delete_object(t, del);
+            }).has_value());
+    auto late = put("b", "k", stage(s, "two"), "\"e2\"");
+    late.conditions.if_none_match_star = true;
+    late.start_seq = t_start;
+    auto r = write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+        return storage::put_object(t, late);
+    });
+    REQUIRE(r.has_error());
+    CHECK(r.error().code == protocol::s3_errc::conditional_request_conflict);
+    // A request that started after the delete creates the object (R-P4).
+    late.start_seq = s.committed_seq();
+    late.body = stage(s, "two");
+    CHECK(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+              return storage::put_object(t, late);
+          }).has_value());
+}
+
+TEST_CASE("store: a second store on the same directory is refused") {
+    temp_dir d;
+    std::int64_t now = 0;
+    storage::store s(opts(d.path, &now));
+    CHECK_THROWS_WITH_AS(storage::store(opts(d.path, &now)),
+                         doctest::Contains("in use by another ifmatch"), std::runtime_error);
+}
