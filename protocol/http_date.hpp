@@ -14,6 +14,11 @@ using sys_seconds = std::chrono::sys_seconds;
 using sys_millis = std::chrono::sys_time<std::chrono::milliseconds>;
 
 // Parses any of the three HTTP-date forms. Anything else (ISO 8601, garbage) -> nullopt.
+// `now` resolves RFC 850's two-digit year (RFC 9110 §5.6.7: a year that would lie more than 50
+// years in the future is taken from the previous century). Surrounding white space is ignored.
+std::optional<sys_seconds> parse_http_date(std::string_view v, sys_seconds now);
+
+// As above with `now` read from the system clock (the clock matters only for RFC 850 years).
 std::optional<sys_seconds> parse_http_date(std::string_view v);
 
 // `Sun, 06 Nov 1994 08:49:37 GMT`.

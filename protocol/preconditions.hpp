@@ -29,10 +29,14 @@ struct read_conditions {
     }
 };
 
-// GET/HEAD: If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since.
+// GET/HEAD: If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since. Never fails: a
+// blank ETag header or an unparseable date is absent (R-T5). `now` only resolves RFC 850 two-digit
+// years (D2); the overload without it reads the system clock for that purpose alone.
+read_conditions parse_read_conditions(const header_lookup &h, sys_seconds now);
 read_conditions parse_read_conditions(const header_lookup &h);
 // CopyObject/UploadPartCopy: x-amz-copy-source-if-match, ...-none-match, ...-modified-since,
-// ...-unmodified-since.
+// ...-unmodified-since. Same contract as parse_read_conditions.
+read_conditions parse_copy_source_conditions(const header_lookup &h, sys_seconds now);
 read_conditions parse_copy_source_conditions(const header_lookup &h);
 
 // What a precondition is evaluated against.
@@ -91,7 +95,11 @@ struct write_outcome {
     std::string_view condition; // If-Match / If-None-Match
 };
 
-// PutObject, CopyObject destination, CompleteMultipartUpload at commit (D3, R-P4..R-P9, R-M2..R-M7).
+// PutObject, CopyObject destination, CompleteMultipartUpload at commit (D3, R-P4..R-P9,
+// R-M2..R-M7). If-None-Match `*`: exists -> 412; existed at t_start and deleted since -> 409.
+// If-Match E: absent -> no_such_key; ETag != E -> 412; written or deleted since t_start -> 409
+// (R-M7 order). No condition while `ctx.conditions_required` -> 428 (D5). Called by storage
+// inside its commit.
 write_outcome evaluate_write(const write_conditions &c, const write_context &ctx);
 
 // DeleteObject If-Match (R-D1..R-D4, R-D10): `if_match` may be `*`.
@@ -103,7 +111,10 @@ struct delete_conditions {
 // x-amz-if-match-size on general purpose buckets, and for If-Match together with versionId.
 result<delete_conditions> parse_delete_conditions(const header_lookup &h, bool has_version_id);
 
-// Evaluated at commit: exists + match -> proceed; mismatch -> 412; absent/delete marker -> 404.
+// Evaluated at commit: exists + match -> proceed; mismatch -> 412; absent/delete marker -> 404;
+// match but the key was written or deleted since t_start -> 409 (R-D15); no If-Match while
+// `ctx.conditions_required` -> 428 (D5). Only `exists`, `current_etag`, the two *_since_start
+// flags and `conditions_required` of `ctx` are read.
 write_outcome evaluate_delete(const delete_conditions &c, const write_context &ctx);
 
 // The s3_error a non-proceed verdict turns into (PreconditionFailed + Condition, NoSuchKey + Key,
