@@ -11,6 +11,8 @@
 
 #include "protocol/sigv4.hpp"
 
+#include "protocol/http_date.hpp"
+
 #include "protocol/auth_text.hpp"
 #include "protocol/crypto.hpp"
 
@@ -207,28 +209,6 @@ result<sigv4_auth> parse_sigv4_presigned(std::string_view raw_query) {
     return auth;
 }
 
-std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view text) {
-    if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z' || !all_digits(text.substr(0, 8)) ||
-        !all_digits(text.substr(9, 6))) {
-        return std::nullopt;
-    }
-    auto num = [&](std::size_t pos, std::size_t len) {
-        int v = 0;
-        for (std::size_t i = pos; i < pos + len; ++i) {
-            v = v * 10 + (text[i] - '0');
-        }
-        return v;
-    };
-    std::chrono::year_month_day ymd{std::chrono::year(num(0, 4)),
-                                    std::chrono::month(static_cast<unsigned>(num(4, 2))),
-                                    std::chrono::day(static_cast<unsigned>(num(6, 2)))};
-    int h = num(9, 2), m = num(11, 2), s = num(13, 2);
-    if (!ymd.ok() || h > 23 || m > 59 || s > 60) {
-        return std::nullopt;
-    }
-    return std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(m) +
-           std::chrono::seconds(s);
-}
 
 result<void> check_sigv4_scope(const sigv4_auth &auth, std::string_view amz_date) {
     auto fail = [&](std::string msg) {

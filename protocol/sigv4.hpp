@@ -7,6 +7,7 @@
 
 #include "protocol/aws_chunked.hpp"
 #include "protocol/errors.hpp"
+#include "protocol/http_date.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -57,8 +58,7 @@ result<sigv4_auth> parse_sigv4_authorization(std::string_view header);
 // Errors: authorization_query_parameters_error (missing/invalid parameter, Expires not 1..604800).
 result<sigv4_auth> parse_sigv4_presigned(std::string_view raw_query);
 
-// Parses ISO-8601 basic `YYYYMMDDTHHMMSSZ`; nullopt when malformed.
-std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view text);
+
 // Checks the scope against `amz_date` (same day) and the service (`s3`).
 // Errors: authorization_header_malformed (or authorization_query_parameters_error if presigned).
 result<void> check_sigv4_scope(const sigv4_auth &auth, std::string_view amz_date);

@@ -31,11 +31,11 @@ template <class T, class Submit> auto store_call(Submit submit) {
 
 } // namespace detail
 
-// co_await db_write<T>(store, fn): runs fn in the writer's next group commit.
+// co_await db_write<T>(store, fn): runs fn in the writer's next group commit. Not a coroutine
+// itself: the job is moved into the initiation at once (no temporaries live across the await).
 template <class T>
-boost::asio::awaitable<storage::result<T>>
-db_write(storage::store &s, std::function<storage::result<T>(storage::write_txn &)> fn) {
-    co_return co_await detail::store_call<T>(
+auto db_write(storage::store &s, std::function<storage::result<T>(storage::write_txn &)> fn) {
+    return detail::store_call<T>(
         [&s, fn = std::move(fn)](std::function<void(storage::result<T>)> done) mutable {
             s.write<T>(std::move(fn), std::move(done));
         });
@@ -43,9 +43,8 @@ db_write(storage::store &s, std::function<storage::result<T>(storage::write_txn 
 
 // co_await db_read<T>(store, fn): runs fn on a reader connection.
 template <class T>
-boost::asio::awaitable<storage::result<T>>
-db_read(storage::store &s, std::function<storage::result<T>(storage::read_txn &)> fn) {
-    co_return co_await detail::store_call<T>(
+auto db_read(storage::store &s, std::function<storage::result<T>(storage::read_txn &)> fn) {
+    return detail::store_call<T>(
         [&s, fn = std::move(fn)](std::function<void(storage::result<T>)> done) mutable {
             s.read<T>(std::move(fn), std::move(done));
         });

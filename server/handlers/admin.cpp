@@ -36,17 +36,19 @@ net::awaitable<response> bucket_settings(context &ctx, const std::string &bucket
                                      ctx);
         }
         bool on = j.value("require_conditional_writes", false);
-        auto r = co_await db_write<bool>(ctx.db, [bucket, on](storage::write_txn &t) {
+        auto r_call = db_write<bool>(ctx.db, [bucket, on](storage::write_txn &t) {
             return storage::set_bucket_require_conditions(t, bucket, on);
         });
+        auto r = co_await std::move(r_call);
         if (r.has_error()) {
             co_return error_response(r.error(), ctx);
         }
     } else if (ctx.req.method != "GET") {
         co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
     }
-    auto b = co_await db_read<storage::bucket_info>(
+    auto b_call = db_read<storage::bucket_info>(
         ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket(t, bucket); });
+    auto b = co_await std::move(b_call);
     if (b.has_error()) {
         co_return error_response(b.error(), ctx);
     }

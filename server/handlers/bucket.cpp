@@ -15,8 +15,9 @@ using protocol::s3_error;
 namespace {
 
 net::awaitable<response> list_all(context &ctx) {
-    auto r = co_await db_read<std::vector<storage::bucket_info>>(
+    auto r_call = db_read<std::vector<storage::bucket_info>>(
         ctx.db, [](storage::read_txn &t) { return storage::list_buckets(t); });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
     }
@@ -51,10 +52,11 @@ net::awaitable<response> create(context &ctx) {
     }
     std::string region = parsed->location_constraint.empty() ? ctx.cfg.region
                                                              : parsed->location_constraint;
-    auto r = co_await db_write<storage::create_bucket_result>(
+    auto r_call = db_write<storage::create_bucket_result>(
         ctx.db, [name, region](storage::write_txn &t) {
             return storage::create_bucket(t, name, region);
         });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
     }
@@ -70,8 +72,9 @@ net::awaitable<response> create(context &ctx) {
 
 net::awaitable<response> remove(context &ctx) {
     auto name = ctx.target.bucket;
-    auto r = co_await db_write<bool>(
+    auto r_call = db_write<bool>(
         ctx.db, [name](storage::write_txn &t) { return storage::delete_bucket(t, name); });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
     }
@@ -82,8 +85,9 @@ net::awaitable<response> remove(context &ctx) {
 
 net::awaitable<response> read_bucket(context &ctx) {
     auto name = ctx.target.bucket;
-    auto r = co_await db_read<storage::bucket_info>(
+    auto r_call = db_read<storage::bucket_info>(
         ctx.db, [name](storage::read_txn &t) { return storage::get_bucket(t, name); });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
     }
@@ -136,9 +140,10 @@ net::awaitable<response> put_versioning(context &ctx) {
     }
     auto name = ctx.target.bucket;
     auto status = v->status;
-    auto r = co_await db_write<bool>(ctx.db, [name, status](storage::write_txn &t) {
+    auto r_call = db_write<bool>(ctx.db, [name, status](storage::write_txn &t) {
         return storage::set_bucket_versioning(t, name, status);
     });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
     }

@@ -120,8 +120,9 @@ net::awaitable<response> handle_list(context &ctx) {
     lr.delimiter = p->delimiter;
     lr.max_keys = p->max_keys;
     lr.after = p->v2 ? (!p->token.empty() ? p->token : p->start_after) : p->marker;
-    auto r = co_await db_read<storage::list_page>(
+    auto r_call = db_read<storage::list_page>(
         ctx.db, [lr](storage::read_txn &t) { return storage::list_objects(t, lr); });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
     }

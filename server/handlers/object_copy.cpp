@@ -89,10 +89,11 @@ net::awaitable<response> handle_copy_object(context &ctx) {
         note_write_failure(ctx, prepared.error());
         co_return error_response(prepared.error(), ctx);
     }
-    auto r = co_await db_write<storage::write_result>(
+    auto r_call = db_write<storage::write_result>(
         ctx.db, [req = std::move(*prepared)](storage::write_txn &t) {
             return storage::copy_object(t, req);
         });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
         co_return error_response(r.error(), ctx);

@@ -31,8 +31,9 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     d.start_seq = ctx.start_seq;
     d.server_requires_conditions = ctx.cfg.require_conditional_writes;
     d.writer = ctx.writer();
-    auto r = co_await db_write<storage::delete_result>(
+    auto r_call = db_write<storage::delete_result>(
         ctx.db, [d](storage::write_txn &t) { return storage::delete_object(t, d); });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
         co_return error_response(r.error(), ctx);
@@ -112,8 +113,9 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
         d.start_seq = ctx.start_seq;
         d.server_requires_conditions = ctx.cfg.require_conditional_writes;
         d.writer = ctx.writer();
-        auto r = co_await db_write<storage::delete_result>(
+        auto r_call = db_write<storage::delete_result>(
             ctx.db, [d](storage::write_txn &t) { return storage::delete_object(t, d); });
+        auto r = co_await std::move(r_call);
         if (r.has_error() && r.error().code == s3_errc::no_such_bucket) {
             co_return error_response(r.error(), ctx);
         }

@@ -154,8 +154,9 @@ net::awaitable<response> handle_get_object(context &ctx) {
         g.version_id = std::string(*vid);
     }
     g.open_body = !ctx.is_head();
-    auto r = co_await db_read<storage::object_read>(
+    auto r_call = db_read<storage::object_read>(
         ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         ctx.log.error_code = std::string(r.error().aws_code());
         co_return error_response(r.error(), ctx);

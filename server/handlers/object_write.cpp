@@ -69,10 +69,11 @@ net::awaitable<response> handle_put_object(context &ctx) {
     req.fields.etag = up->etag;
     req.fields.size = up->size;
     req.fields.meta.checksums = up->checksums;
-    auto r = co_await db_write<storage::write_result>(
+    auto r_call = db_write<storage::write_result>(
         ctx.db, [req = std::move(req)](storage::write_txn &t) {
             return storage::put_object(t, req);
         });
+    auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
         co_return error_response(r.error(), ctx);
