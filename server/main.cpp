@@ -38,12 +38,11 @@ int serve(const ifmatch::server::config &cfg) {
     std::printf("listening on http://%s\n", addr.c_str());
     std::fflush(stdout);
     g_server = srv.get();
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread sig([&set] {
+    std::thread sig([] {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
         for (int n = 0;; ++n) {
             int s = 0;
             sigwait(&set, &s);
@@ -70,6 +69,12 @@ int main(int argc, char **argv) {
         return parsed.exit_code;
     }
     std::signal(SIGPIPE, SIG_IGN);
+    // Block SIGINT/SIGTERM before any thread starts, so that only the signal thread takes them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
     if (parsed.cfg->command == "check") {
         std::cerr << "ifmatch check: not available in this build yet\n";
         return 2;

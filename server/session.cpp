@@ -261,6 +261,8 @@ net::awaitable<void> run_session(tcp::socket sock, session_shared &shared) {
     }
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buffer;
+    // Beast reads at most the buffer's free capacity per call: give bodies room to stream.
+    buffer.reserve(128 * 1024);
     for (;;) {
         parser_t parser;
         parser.header_limit(64 * 1024);

@@ -126,21 +126,28 @@ result<list_page> list_objects(read_txn &t, const list_request &r) {
         while (q->step()) {
             any = true;
             std::string key = q->column_text(0);
-            if (page.contents.size() + page.common_prefixes.size() >= limit) {
-                page.truncated = true;
-                return page;
-            }
             if (!r.delimiter.empty()) {
                 auto pos = key.find(r.delimiter, r.prefix.size());
                 if (pos != std::string::npos) {
                     std::string cp = key.substr(0, pos + r.delimiter.size());
-                    page.common_prefixes.push_back(cp);
-                    page.last = cp;
+                    // A common prefix at or before the marker was returned by an earlier page.
+                    if (cp > r.after) {
+                        if (page.contents.size() + page.common_prefixes.size() >= limit) {
+                            page.truncated = true;
+                            return page;
+                        }
+                        page.common_prefixes.push_back(cp);
+                        page.last = cp;
+                    }
                     cursor = prefix_successor(cp);
                     inclusive = true;
                     jumped = true;
                     break;
                 }
+            }
+            if (page.contents.size() + page.common_prefixes.size() >= limit) {
+                page.truncated = true;
+                return page;
             }
             page.contents.push_back(list_entry{key, q->column_text(1),
                                                static_cast<std::uint64_t>(q->column_int(2)),
