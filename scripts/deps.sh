@@ -5,18 +5,21 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build_pkgs=(cmake make g++ libboost1.81-dev libssl-dev libsqlite3-dev zlib1g-dev libpugixml-dev
             nlohmann-json3-dev ccache)
-test_pkgs=(doctest-dev clang libclang-rt-14-dev curl nodejs npm python3 s3cmd rclone wrk)
+test_pkgs=(doctest-dev clang libclang-rt-14-dev curl python3 s3cmd rclone wrk)
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from outside Debian (with its own npm): only install Debian's when absent.
+if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 if (( ${#missing[@]} )); then
   echo "installing: ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt=($SUDO apt-get -o DPkg::Lock::Timeout=600 -qq)
+  "${apt[@]}" update
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
 fi
 if [[ "${1:-}" == "--test" ]]; then
   (cd "$here/tests/integration" && npm ci --no-audit --no-fund --loglevel=error)
