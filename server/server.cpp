@@ -35,7 +35,7 @@ struct http_server::impl {
     std::uint64_t idle_next = 1;
     std::atomic<int> stop_calls{0};
 
-    impl(const config &c, storage::store &db) : cfg(c), ioc(c.threads), shared{c, db} {
+    impl(const config &c, storage::store &db) : cfg(c), ioc(c.threads), shared{c, db, {}, {}, {}, {}, {}} {
         shared.register_idle = [this](std::function<void()> cancel) {
             std::lock_guard lk(idle_mu);
             auto id = idle_next++;
@@ -66,8 +66,8 @@ void spawn_session(http_server::impl &s, tcp::socket sock) {
                       if (e) {
                           try {
                               std::rethrow_exception(e);
-                          } catch (const std::exception &ex) {
-                              log_message(s.cfg, "error", std::string("session: ") + ex.what());
+                          } catch (const std::exception &err) {
+                              log_message(s.cfg, "error", std::string("session: ") + err.what());
                           }
                       }
                   });
