@@ -137,17 +137,17 @@ def server_flag_mode():
             except OSError:
                 time.sleep(0.05)
         req = lambda *a, **k: s3raw.request(*a, port=port, **k)  # noqa: E731
-        r.eq("flag server: CreateBucket", 200, req("PUT", "/fb").status)
-        expect("flag server: unconditional PUT -> 428", req("PUT", "/fb/k", {}, "x"), 428,
+        r.eq("flag server: CreateBucket", 200, req("PUT", "/flagged").status)
+        expect("flag server: unconditional PUT -> 428", req("PUT", "/flagged/k", {}, "x"), 428,
                "PreconditionRequired")
         expect("flag server: PUT If-None-Match:* -> 200",
-               req("PUT", "/fb/k", {"If-None-Match": "*"}, "test"), 200)
+               req("PUT", "/flagged/k", {"If-None-Match": "*"}, "test"), 200)
         expect("flag server: CopyObject unconditional -> 428",
-               req("PUT", "/fb/c", {"x-amz-copy-source": "/fb/k"}), 428, "PreconditionRequired")
-        expect("flag server: DELETE unconditional -> 428", req("DELETE", "/fb/k"), 428,
+               req("PUT", "/flagged/c", {"x-amz-copy-source": "/flagged/k"}), 428, "PreconditionRequired")
+        expect("flag server: DELETE unconditional -> 428", req("DELETE", "/flagged/k"), 428,
                "PreconditionRequired")
         expect("flag server: DELETE If-Match -> 204",
-               req("DELETE", "/fb/k", {"If-Match": ETAG_TEST}), 204)
+               req("DELETE", "/flagged/k", {"If-Match": ETAG_TEST}), 204)
     finally:
         proc.terminate()
         try:
