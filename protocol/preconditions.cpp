@@ -199,6 +199,18 @@ result<write_conditions> parse_write_conditions(const header_lookup &h) {
     return c;
 }
 
+bool if_range_holds(std::string_view value, const validators &v) {
+    if (value.rfind("W/", 0) == 0) {
+        return false;
+    }
+    if (value.empty() || value.front() != '"') {
+        if (auto date = parse_http_date(value)) {
+            return *date == std::chrono::floor<std::chrono::seconds>(v.last_modified);
+        }
+    }
+    return !value.empty() && strip_quotes(value) == strip_quotes(v.etag);
+}
+
 write_outcome evaluate_write(const write_conditions &c, const write_context &ctx) {
     // Step 0: an unconditional write proceeds unless the bucket requires conditions (D5).
     if (c.empty()) {

@@ -857,3 +857,15 @@ TEST_CASE("R-C2: parse_copy_source_conditions reads the lower-case x-amz-copy-so
     CHECK(c.if_modified_since == c.if_unmodified_since);
     CHECK(parse_read_conditions(headers({{"x-amz-copy-source-if-match", etag}}), now).empty());
 }
+
+TEST_CASE("If-Range (R-G15): strong ETag or exact Last-Modified") {
+    const auto lm = sys_millis(std::chrono::milliseconds(946684800500)); // 2000-01-01T00:00:00.5Z
+    const validators v{"\"098f6bcd4621d373cade4e832627b4f6\"", lm};
+    CHECK(if_range_holds("\"098f6bcd4621d373cade4e832627b4f6\"", v));
+    CHECK(if_range_holds("098f6bcd4621d373cade4e832627b4f6", v));
+    CHECK_FALSE(if_range_holds("W/\"098f6bcd4621d373cade4e832627b4f6\"", v));
+    CHECK_FALSE(if_range_holds("\"795f3202b17cb6bc3d4b771d8c6c9eaf\"", v));
+    CHECK(if_range_holds("Sat, 01 Jan 2000 00:00:00 GMT", v));
+    CHECK_FALSE(if_range_holds("Sat, 01 Jan 2000 00:00:01 GMT", v));
+    CHECK_FALSE(if_range_holds("", v));
+}

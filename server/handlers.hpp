@@ -3,11 +3,13 @@
 // session writes it. Handlers run on the connection's strand.
 #pragma once
 
+#include "protocol/policy.hpp"
 #include "protocol/preconditions.hpp"
 #include "server/config.hpp"
 #include "server/http.hpp"
 #include "storage/store.hpp"
 
+#include <optional>
 #include <string>
 
 namespace ifmatch::server {
@@ -53,6 +55,20 @@ net::awaitable<response> handle_copy_object(context &ctx);
 net::awaitable<response> handle_delete_object(context &ctx);
 net::awaitable<response> handle_delete_objects(context &ctx);
 net::awaitable<response> handle_admin(context &ctx);
+net::awaitable<response> handle_bucket_policy(context &ctx);
+
+// Bucket policies (handlers/policy.cpp, R-B1..R-B3). The bucket's parsed policy, or nullopt when
+// it has none (or the bucket does not exist).
+net::awaitable<std::optional<protocol::policy_document>> load_bucket_policy(context &ctx);
+// The policy context keys of a write: s3:if-none-match / s3:if-match when those headers (or
+// presigned parameters) are present, s3:ObjectCreationOperation "true" when it creates an object.
+protocol::condition_values write_condition_values(const context &ctx, bool creates_object);
+// The hook every object write calls before proceeding (PutObject, CopyObject, DeleteObject;
+// CompleteMultipartUpload with action s3:PutObject): 403 AccessDenied when a Deny statement of the
+// bucket's policy matches `action` on ctx's object with `values`, else nullopt. Pass named locals
+// (GCC 12 coroutine temporaries, see PREAMBLE).
+net::awaitable<std::optional<protocol::s3_error>> check_policy(context &ctx, std::string action,
+                                                               protocol::condition_values values);
 
 // Helpers shared by handlers.
 std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds

@@ -160,6 +160,10 @@ net::awaitable<response> route(context &ctx) {
         co_return co_await handle_delete_objects(ctx);
     case op::admin:
         co_return co_await handle_admin(ctx);
+    case op::put_bucket_policy:
+    case op::get_bucket_policy:
+    case op::delete_bucket_policy:
+        co_return co_await handle_bucket_policy(ctx);
     default:
         co_return error_response(s3_error(s3_errc::not_implemented), ctx);
     }

@@ -40,15 +40,33 @@ write_result install(write_txn &t, const bucket_info &b, const std::string &key,
     return r;
 }
 
+// The key's current state for the request log of a refused write (D9).
+void describe_current(write_txn &t, const std::string &bucket, const std::string &key,
+                      std::string *out) {
+    if (!out) {
+        return;
+    }
+    auto cur = rows::find_latest(t.db, bucket, key);
+    if (!cur) {
+        *out = "absent";
+    } else if (cur->delete_marker) {
+        *out = "delete marker version=" + cur->version_id;
+    } else {
+        *out = "etag=" + cur->etag + " last-modified-ms=" +
+               std::to_string(cur->last_modified_ms) + " version=" + cur->version_id;
+    }
+}
+
 // Steps after the bucket lookup shared by every conditional write (D3).
 std::optional<s3_error> decide(write_txn &t, const bucket_info &b, const std::string &key,
                                const protocol::write_conditions &c, std::int64_t start_seq,
-                               bool server_requires) {
+                               bool server_requires, std::string *current_out) {
     auto ctx = rows::gather_context(t.db, b, key, start_seq, server_requires);
     auto outcome = protocol::evaluate_write(c, ctx);
     if (outcome.verdict == protocol::write_verdict::proceed) {
         return std::nullopt;
     }
+    describe_current(t, b.name, key, current_out);
     return protocol::write_verdict_error(outcome, key);
 }
 
@@ -62,7 +80,8 @@ result<write_result> put_object(write_txn &t, const put_request &r) {
         }
         return rows::no_such_bucket(r.bucket);
     }
-    if (auto err = decide(t, *b, r.key, r.conditions, r.start_seq, r.server_requires_conditions)) {
+    if (auto err = decide(t, *b, r.key, r.conditions, r.start_seq, r.server_requires_conditions,
+                          r.current_out)) {
         if (r.body.is_file()) {
             t.adopt_file(r.body.file);
         }
@@ -127,7 +146,8 @@ result<write_result> copy_object(write_txn &t, const copy_request &r) {
                         "itself without changing the object's metadata, storage class, website "
                         "redirect location or encryption attributes.");
     }
-    if (auto err = decide(t, *b, r.key, r.conditions, r.start_seq, r.server_requires_conditions)) {
+    if (auto err = decide(t, *b, r.key, r.conditions, r.start_seq, r.server_requires_conditions,
+                          r.current_out)) {
         return *err;
     }
     version_fields f = r.fields;
@@ -178,6 +198,7 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r) {
     auto ctx = rows::gather_context(t.db, *b, r.key, r.start_seq, r.server_requires_conditions);
     auto outcome = protocol::evaluate_delete(r.conditions, ctx);
     if (outcome.verdict != protocol::write_verdict::proceed) {
+        describe_current(t, b->name, r.key, r.current_out);
         return protocol::write_verdict_error(outcome, r.key);
     }
     if (r.version_id) {

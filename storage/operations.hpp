@@ -54,6 +54,10 @@ struct put_request {
     protocol::write_conditions conditions;
     std::int64_t start_seq = 0;      // store::committed_seq() when the request head arrived
     bool server_requires_conditions = false;
+    // Out (D9): when the write is refused (412 / 404 / 409 / 428), the key's current state as the
+    // request log shows it (`etag=... last-modified=... version=...`, "absent", "delete marker").
+    // Owned by the caller, who must keep it alive until the job's outcome is delivered.
+    std::string *current_out = nullptr;
 };
 
 struct write_result {
@@ -83,6 +87,7 @@ struct copy_request {
     protocol::write_conditions conditions;    // destination (R-C9..R-C11)
     std::int64_t start_seq = 0;
     bool server_requires_conditions = false;
+    std::string *current_out = nullptr;       // as put_request::current_out
 };
 
 // CopyObject in spec D6's order: source existence (404) -> source conditions (412
@@ -98,6 +103,7 @@ struct delete_request {
     std::int64_t start_seq = 0;
     bool server_requires_conditions = false;
     writer_identity writer;
+    std::string *current_out = nullptr; // as put_request::current_out
 };
 
 struct delete_result {

@@ -89,6 +89,16 @@ net::awaitable<response> handle_copy_object(context &ctx) {
         note_write_failure(ctx, prepared.error());
         co_return error_response(prepared.error(), ctx);
     }
+    std::string action = "s3:PutObject";
+    auto values = write_condition_values(ctx, true);
+    auto policy_call = check_policy(ctx, action, values);
+    auto denied = co_await std::move(policy_call);
+    if (denied) {
+        note_write_failure(ctx, *denied);
+        co_return error_response(*denied, ctx);
+    }
+    std::string current; // the destination's state if the store refuses the copy (D9)
+    prepared->current_out = &current;
     auto r_call = db_write<storage::write_result>(
         ctx.db, [req = std::move(*prepared)](storage::write_txn &t) {
             return storage::copy_object(t, req);
@@ -96,6 +106,7 @@ net::awaitable<response> handle_copy_object(context &ctx) {
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
+        ctx.log.current = current;
         co_return error_response(r.error(), ctx);
     }
     protocol::xml_writer w;

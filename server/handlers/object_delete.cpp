@@ -31,11 +31,22 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     d.start_seq = ctx.start_seq;
     d.server_requires_conditions = ctx.cfg.require_conditional_writes;
     d.writer = ctx.writer();
+    std::string action = "s3:DeleteObject";
+    auto values = write_condition_values(ctx, false);
+    auto policy_call = check_policy(ctx, action, values);
+    auto denied = co_await std::move(policy_call);
+    if (denied) {
+        note_write_failure(ctx, *denied);
+        co_return error_response(*denied, ctx);
+    }
+    std::string current; // the key's state if the store refuses the delete (D9)
+    d.current_out = &current;
     auto r_call = db_write<storage::delete_result>(
         ctx.db, [d](storage::write_txn &t) { return storage::delete_object(t, d); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
+        ctx.log.current = current;
         co_return error_response(r.error(), ctx);
     }
     response res;
@@ -76,6 +87,15 @@ void render_outcome(protocol::xml_writer &w, const one_outcome &o, bool quiet) {
     w.close();
 }
 
+// The policy check of one <Object> of DeleteObjects: its <ETag> plays If-Match (R-D11, R-B2).
+bool denies_delete(const protocol::policy_document &policy, const std::string &bucket,
+                   const protocol::delete_objects_request::object &o) {
+    protocol::condition_values values;
+    if (o.etag) values["s3:if-match"] = *o.etag;
+    return protocol::policy_denies(policy, "s3:DeleteObject", protocol::object_arn(bucket, o.key),
+                                   values);
+}
+
 } // namespace
 
 net::awaitable<response> handle_delete_objects(context &ctx) {
@@ -101,8 +121,14 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
             co_return error_response(s3_error(s3_errc::malformed_xml), ctx);
         }
     }
+    auto policy_call = load_bucket_policy(ctx);
+    auto policy = co_await std::move(policy_call);
     std::vector<one_outcome> outcomes;
     for (auto &o : parsed->objects) {
+        if (policy && denies_delete(*policy, ctx.target.bucket, o)) {
+            outcomes.push_back(one_outcome{o.key, o.version_id, s3_error(s3_errc::access_denied)});
+            continue;
+        }
         storage::delete_request d;
         d.bucket = ctx.target.bucket;
         d.key = o.key;

@@ -127,6 +127,13 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
     if (!range_h) {
         return std::nullopt;
     }
+    if (auto if_range = ctx.req.header("if-range")) {
+        protocol::validators val{v.etag, protocol::sys_millis(std::chrono::milliseconds(
+                                             v.last_modified_ms))};
+        if (!protocol::if_range_holds(*if_range, val)) {
+            return std::nullopt; // R-G15: the Range is ignored, the whole object is sent
+        }
+    }
     auto rr = protocol::resolve_range(*range_h, v.size);
     if (rr.kind == protocol::range_kind::unsatisfiable) {
         return error_response(s3_error(s3_errc::invalid_range)

@@ -59,6 +59,14 @@ net::awaitable<response> handle_put_object(context &ctx) {
         note_write_failure(ctx, prepared.error());
         co_return error_response(prepared.error(), ctx);
     }
+    std::string action = "s3:PutObject";
+    auto values = write_condition_values(ctx, true);
+    auto policy_call = check_policy(ctx, action, values);
+    auto denied = co_await std::move(policy_call);
+    if (denied) {
+        note_write_failure(ctx, *denied);
+        co_return error_response(*denied, ctx);
+    }
     auto up = co_await receive_upload(ctx, plan);
     if (up.has_error()) {
         note_write_failure(ctx, up.error());
@@ -69,6 +77,8 @@ net::awaitable<response> handle_put_object(context &ctx) {
     req.fields.etag = up->etag;
     req.fields.size = up->size;
     req.fields.meta.checksums = up->checksums;
+    std::string current; // the key's state if the store refuses the write (D9)
+    req.current_out = &current;
     auto r_call = db_write<storage::write_result>(
         ctx.db, [req = std::move(req)](storage::write_txn &t) {
             return storage::put_object(t, req);
@@ -76,6 +86,7 @@ net::awaitable<response> handle_put_object(context &ctx) {
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
+        ctx.log.current = current;
         co_return error_response(r.error(), ctx);
     }
     response res;
