@@ -53,6 +53,11 @@ net::awaitable<response> handle_copy_object(context &ctx);
 net::awaitable<response> handle_delete_object(context &ctx);
 net::awaitable<response> handle_delete_objects(context &ctx);
 net::awaitable<response> handle_admin(context &ctx);
+// Multipart uploads (Create, UploadPart[Copy], Complete, Abort, ListParts) and the bucket-level
+// listings of uploads and versions.
+net::awaitable<response> handle_multipart(context &ctx);
+net::awaitable<response> handle_list_uploads(context &ctx);
+net::awaitable<response> handle_list_versions(context &ctx);
 
 // Helpers shared by handlers.
 std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds
