@@ -54,7 +54,7 @@ net::awaitable<response> handle_delete_object(context &ctx);
 net::awaitable<response> handle_delete_objects(context &ctx);
 net::awaitable<response> handle_admin(context &ctx);
 // Multipart uploads (Create, UploadPart[Copy], Complete, Abort, ListParts) and the bucket-level
-// listings of uploads and versions.
+// listings of uploads and versions; handle_multipart dispatches all of them.
 net::awaitable<response> handle_multipart(context &ctx);
 net::awaitable<response> handle_list_uploads(context &ctx);
 net::awaitable<response> handle_list_versions(context &ctx);

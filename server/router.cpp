@@ -166,11 +166,9 @@ net::awaitable<response> route(context &ctx) {
     case op::complete_multipart_upload:
     case op::abort_multipart_upload:
     case op::list_parts:
-        co_return co_await handle_multipart(ctx);
     case op::list_multipart_uploads:
-        co_return co_await handle_list_uploads(ctx);
     case op::list_object_versions:
-        co_return co_await handle_list_versions(ctx);
+        co_return co_await handle_multipart(ctx);
     default:
         co_return error_response(s3_error(s3_errc::not_implemented), ctx);
     }

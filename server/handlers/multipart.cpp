@@ -235,6 +235,10 @@ net::awaitable<response> handle_multipart(context &ctx) {
         co_return co_await complete_upload(ctx);
     case protocol::op::list_parts:
         co_return co_await list_parts(ctx);
+    case protocol::op::list_multipart_uploads:
+        co_return co_await handle_list_uploads(ctx);
+    case protocol::op::list_object_versions:
+        co_return co_await handle_list_versions(ctx);
     default:
         co_return co_await abort_upload(ctx);
     }
