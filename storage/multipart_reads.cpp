@@ -73,23 +73,20 @@ result<list_uploads_page> list_uploads(read_txn &t, const list_uploads_request &
     }
     list_uploads_page page;
     const std::string upper = successor(r.prefix);
+    // Cursor (key, initiated_ms, upload_id): i64_min = the whole key is ahead, i64_max = done.
     cursor c{r.key_marker < r.prefix ? r.prefix : r.key_marker, i64_min, 0};
-    std::string cu; // upload id tie-break within the same initiation ms
-    if (r.key_marker < r.prefix) {
-        c.a = i64_min; // whole key ahead: initiated_ms > min
-        c.b = 1;
-    } else if (!r.upload_id_marker.empty()) {
-        query q(t.db, "SELECT initiated_ms FROM uploads WHERE upload_id = ? AND bucket = ? AND "
-                      "key = ?");
-        q->bind(1, r.upload_id_marker).bind(2, r.bucket).bind(3, r.key_marker);
-        if (q->step()) {
-            c.a = q->column_int(0);
-            cu = r.upload_id_marker;
-        } else {
-            c.a = i64_max; // unknown marker: continue after the key
-        }
-    } else {
+    std::string cu;
+    if (!(r.key_marker < r.prefix)) {
         c.a = i64_max;
+        if (!r.upload_id_marker.empty()) {
+            query q(t.db, "SELECT initiated_ms FROM uploads WHERE upload_id = ? AND bucket = ? "
+                          "AND key = ?");
+            q->bind(1, r.upload_id_marker).bind(2, r.bucket).bind(3, r.key_marker);
+            if (q->step()) {
+                c.a = q->column_int(0);
+                cu = r.upload_id_marker;
+            }
+        }
     }
     const std::size_t limit = static_cast<std::size_t>(std::max(0, r.max_uploads));
     auto full = [&] { return page.uploads.size() + page.common_prefixes.size() >= limit; };
@@ -100,7 +97,7 @@ result<list_uploads_page> list_uploads(read_txn &t, const list_uploads_request &
                           "(? = '' OR key < ?) ORDER BY key, initiated_ms, upload_id LIMIT 1000");
         q->bind(1, r.bucket).bind(2, c.key).bind(3, c.key).bind(4, c.a).bind(5, c.a).bind(6, cu);
         q->bind(7, upper).bind(8, upper);
-        bool any = false, jumped = false;
+        bool any = false;
         while (q->step()) {
             any = true;
             auto u = read_upload(q.get());
@@ -114,12 +111,9 @@ result<list_uploads_page> list_uploads(read_txn &t, const list_uploads_request &
                     page.next_key_marker = cp;
                     page.next_upload_id_marker.clear();
                 }
-                c = cursor{successor(cp), i64_min, 0};
+                c = cursor{successor(cp), i64_min, 0}; // the successor key itself included
                 cu.clear();
                 if (c.key.empty()) return page;
-                // `key > successor` misses the successor itself: include it explicitly.
-                c.a = i64_min;
-                jumped = true;
                 break;
             }
             if (full()) {
@@ -132,7 +126,7 @@ result<list_uploads_page> list_uploads(read_txn &t, const list_uploads_request &
             page.next_upload_id_marker = u.upload_id;
             page.uploads.push_back(std::move(u));
         }
-        if (!any || (!jumped && false)) {
+        if (!any) {
             return page;
         }
     }
@@ -186,7 +180,6 @@ result<list_versions_page> list_versions(read_txn &t, const list_versions_reques
         q->bind(1, r.bucket).bind(2, c.key).bind(3, c.key).bind(4, c.a).bind(5, c.a);
         q->bind(6, c.b).bind(7, upper).bind(8, upper);
         bool any = false;
-        bool jumped = false;
         while (q->step()) {
             any = true;
             auto v = rows::read_version(q.get());
@@ -202,7 +195,6 @@ result<list_versions_page> list_versions(read_txn &t, const list_versions_reques
                 }
                 c = cursor{successor(cp), i64_max, i64_max};
                 if (c.key.empty()) return page;
-                jumped = true;
                 break;
             }
             if (full()) {
@@ -217,7 +209,6 @@ result<list_versions_page> list_versions(read_txn &t, const list_versions_reques
         if (!any) {
             return page;
         }
-        (void)jumped;
     }
 }
 
