@@ -69,6 +69,11 @@ protocol::condition_values write_condition_values(const context &ctx, bool creat
 // (GCC 12 coroutine temporaries, see PREAMBLE).
 net::awaitable<std::optional<protocol::s3_error>> check_policy(context &ctx, std::string action,
                                                                protocol::condition_values values);
+// Multipart uploads (Create, UploadPart[Copy], Complete, Abort, ListParts) and the bucket-level
+// listings of uploads and versions; handle_multipart dispatches all of them.
+net::awaitable<response> handle_multipart(context &ctx);
+net::awaitable<response> handle_list_uploads(context &ctx);
+net::awaitable<response> handle_list_versions(context &ctx);
 
 // Helpers shared by handlers.
 std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds

@@ -164,6 +164,15 @@ net::awaitable<response> route(context &ctx) {
     case op::get_bucket_policy:
     case op::delete_bucket_policy:
         co_return co_await handle_bucket_policy(ctx);
+    case op::create_multipart_upload:
+    case op::upload_part:
+    case op::upload_part_copy:
+    case op::complete_multipart_upload:
+    case op::abort_multipart_upload:
+    case op::list_parts:
+    case op::list_multipart_uploads:
+    case op::list_object_versions:
+        co_return co_await handle_multipart(ctx);
     default:
         co_return error_response(s3_error(s3_errc::not_implemented), ctx);
     }

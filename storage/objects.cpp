@@ -178,10 +178,7 @@ result<delete_result> delete_specific_version(write_txn &t, const bucket_info &b
     res.delete_marker = v->delete_marker;
     rows::remove_version(t, *v);
     if (v->is_latest) {
-        query q(t.db, "UPDATE versions SET is_latest = 1 WHERE seq = (SELECT MAX(seq) FROM "
-                      "versions WHERE bucket = ? AND key = ?)");
-        q->bind(1, b.name).bind(2, r.key);
-        q->step();
+        rows::promote_latest(t, b.name, r.key);
     }
     auto cur = rows::find_latest(t.db, b.name, r.key);
     rows::touch_key(t, b.name, r.key, t.next_seq(), true, cur && !cur->delete_marker);

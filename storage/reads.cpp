@@ -11,8 +11,8 @@ namespace {
 
 // Resolves a body into open segments; composite (multipart) bodies expand to their parts.
 bool open_body(read_txn &t, std::int64_t body_id, std::vector<body_segment> &out, int depth = 0) {
-    if (body_id == 0 || depth > 2) {
-        return depth <= 2;
+    if (body_id == 0 || depth > 16) {
+        return depth <= 16;
     }
     std::string file, data;
     std::uint64_t size = 0;

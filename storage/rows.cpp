@@ -15,7 +15,7 @@ using protocol::s3_error;
 const char *const version_columns =
     "seq, bucket, key, version_id, is_latest, delete_marker, etag, size, last_modified_ms, "
     "body_id, meta, parts_count, writer_request_id, writer_access_key, writer_remote, "
-    "writer_agent";
+    "writer_agent, rank_ms";
 
 object_version read_version(statement &st) {
     object_version v;
@@ -35,6 +35,7 @@ object_version read_version(statement &st) {
     v.writer.access_key = st.column_text(13);
     v.writer.remote = st.column_text(14);
     v.writer.user_agent = st.column_text(15);
+    v.rank_ms = st.column_int(16);
     return v;
 }
 
@@ -158,18 +159,34 @@ std::string new_version_id(std::int64_t now_ms, std::int64_t seq) {
     return buf;
 }
 
+namespace {
+
+// Whether a version of the key outranks `rank` (a later initiation or write, R-M11).
+bool outranked(write_txn &t, const bucket_info &b, const std::string &key, std::int64_t rank) {
+    query q(t.db, "SELECT 1 FROM versions WHERE bucket = ? AND key = ? AND rank_ms > ? LIMIT 1");
+    q->bind(1, b.name).bind(2, key).bind(3, rank);
+    return q->step();
+}
+
+} // namespace
+
 void install_version(write_txn &t, const bucket_info &b, object_version &v) {
     v.seq = t.next_seq();
+    if (v.rank_ms == 0) {
+        v.rank_ms = v.last_modified_ms;
+    }
     v.is_latest = true;
     if (b.versioning == "Enabled") {
         v.version_id = new_version_id(t.now_ms, v.seq);
+        // In a versioned bucket a version whose write started earlier stays below (D11).
+        v.is_latest = !outranked(t, b, v.key, v.rank_ms);
     } else {
         v.version_id = "null";
         if (auto old = find_version(t.db, b.name, v.key, "null")) {
             remove_version(t, *old);
         }
     }
-    {
+    if (v.is_latest) {
         query q(t.db, "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND "
                       "is_latest = 1");
         q->bind(1, b.name).bind(2, v.key);
@@ -178,18 +195,25 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
     query q(t.db, "INSERT INTO versions(seq, bucket, key, version_id, is_latest, delete_marker, "
                   "etag, size, last_modified_ms, body_id, meta, parts_count, writer_request_id, "
                   "writer_access_key, writer_remote, writer_agent, rank_ms) "
-                  "VALUES(?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q->bind(1, v.seq).bind(2, b.name).bind(3, v.key).bind(4, v.version_id);
-    q->bind(5, v.delete_marker ? 1 : 0).bind(6, v.etag);
-    q->bind(7, static_cast<std::int64_t>(v.size)).bind(8, v.last_modified_ms);
+    q->bind(5, v.is_latest ? 1 : 0).bind(6, v.delete_marker ? 1 : 0).bind(7, v.etag);
+    q->bind(8, static_cast<std::int64_t>(v.size)).bind(9, v.last_modified_ms);
     if (v.body_id) {
-        q->bind(9, v.body_id);
+        q->bind(10, v.body_id);
     } else {
-        q->bind_null(9);
+        q->bind_null(10);
     }
-    q->bind(10, encode_meta(v.meta)).bind(11, v.parts_count);
-    q->bind(12, v.writer.request_id).bind(13, v.writer.access_key);
-    q->bind(14, v.writer.remote).bind(15, v.writer.user_agent).bind(16, v.last_modified_ms);
+    q->bind(11, encode_meta(v.meta)).bind(12, v.parts_count);
+    q->bind(13, v.writer.request_id).bind(14, v.writer.access_key);
+    q->bind(15, v.writer.remote).bind(16, v.writer.user_agent).bind(17, v.rank_ms);
+    q->step();
+}
+
+void promote_latest(write_txn &t, const std::string &bucket, const std::string &key) {
+    query q(t.db, "UPDATE versions SET is_latest = 1 WHERE seq = (SELECT seq FROM versions "
+                  "WHERE bucket = ? AND key = ? ORDER BY rank_ms DESC, seq DESC LIMIT 1)");
+    q->bind(1, bucket).bind(2, key);
     q->step();
 }
 

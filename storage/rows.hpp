@@ -32,8 +32,12 @@ void release_body(write_txn &t, std::int64_t body_id);
 void remove_version(write_txn &t, const object_version &v);
 
 // Creates the new current version of a key as the bucket's versioning state requires (Enabled:
-// a new id on top; otherwise the `null` version is replaced). Fills seq, version_id, is_latest.
+// a new id, current unless a version with a higher rank_ms exists (R-M11); otherwise the `null`
+// version is replaced and the new one is current). Fills seq, version_id, is_latest, rank_ms.
 void install_version(write_txn &t, const bucket_info &b, object_version &v);
+
+// Marks the highest-ranked remaining version of a key current (after the current one was removed).
+void promote_latest(write_txn &t, const std::string &bucket, const std::string &key);
 
 // Records a mutation of a key for the 409 model.
 void touch_key(write_txn &t, const std::string &bucket, const std::string &key, std::int64_t seq,

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS versions(
   rank_ms INTEGER NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_id ON versions(bucket, key, version_id);
 CREATE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest = 1;
+CREATE INDEX IF NOT EXISTS versions_order ON versions(bucket, key, rank_ms DESC, seq DESC);
 CREATE TABLE IF NOT EXISTS key_state(
   bucket TEXT NOT NULL,
   key TEXT NOT NULL,

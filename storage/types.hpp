@@ -58,6 +58,8 @@ struct object_version {
     std::int64_t body_id = 0;
     int parts_count = 0;
     writer_identity writer;
+    std::int64_t rank_ms = 0; // orders versions (R-M11): initiation time for multipart, else
+                              // last_modified_ms; 0 on install means last_modified_ms
 };
 
 // An open piece of stored bytes. Inline bodies carry their bytes; file bodies an open descriptor

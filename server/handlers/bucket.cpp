@@ -130,10 +130,15 @@ net::awaitable<response> put_versioning(context &ctx) {
         co_return error_response(v.error(), ctx);
     }
     if (!v->mfa_delete.empty() && v->mfa_delete != "Disabled") {
-        co_return error_response(
-            s3_error(s3_errc::invalid_argument,
-                     "MFA delete can only be enabled with an MFA device; ifmatch has none."),
-            ctx);
+        // S3 wants the root account's MFA token in x-amz-mfa; ifmatch has no MFA devices, so a
+        // request carrying one is answered 501 rather than pretending to enable MFA delete.
+        if (!ctx.req.header("x-amz-mfa")) {
+            co_return error_response(s3_error(s3_errc::access_denied,
+                                              "Mfa Authentication must be used for this request"),
+                                     ctx);
+        }
+        co_return error_response(s3_error(s3_errc::not_implemented).with("Header", "x-amz-mfa"),
+                                 ctx);
     }
     if (v->status != "Enabled" && v->status != "Suspended") {
         co_return error_response(s3_error(s3_errc::illegal_versioning_configuration), ctx);

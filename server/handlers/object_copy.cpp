@@ -1,5 +1,6 @@
 // CopyObject (spec §7, D6): source `bucket/key[?versionId=]`, source conditions, the copy-to-self
 // rule, destination conditions at commit. The copy shares the source's stored body.
+#include "server/copy_source.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
@@ -14,13 +15,6 @@ using protocol::s3_errc;
 using protocol::s3_error;
 
 void note_write_failure(context &ctx, const s3_error &e);
-
-namespace {
-
-struct copy_source {
-    std::string bucket, key;
-    std::optional<std::string> version_id;
-};
 
 protocol::result<copy_source> parse_copy_source(std::string_view raw) {
     copy_source s;
@@ -45,6 +39,8 @@ protocol::result<copy_source> parse_copy_source(std::string_view raw) {
     s.key = decoded->substr(slash + 1);
     return s;
 }
+
+namespace {
 
 protocol::result<storage::copy_request> prepare_copy(context &ctx) {
     auto src = parse_copy_source(*ctx.req.header("x-amz-copy-source"));

@@ -54,7 +54,7 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     if (r->delete_marker) {
         res.set("x-amz-delete-marker", "true");
     }
-    if (!r->version_id.empty() && r->version_id != "null") {
+    if (!r->version_id.empty()) { // "null" too: a suspended bucket's marker, ?versionId=null
         res.set("x-amz-version-id", r->version_id);
     }
     co_return res;

@@ -5,6 +5,7 @@
 #include "server/upload.hpp"
 
 #include "protocol/range.hpp"
+#include "storage/multipart.hpp"
 #include "storage/operations.hpp"
 
 namespace ifmatch::server {
@@ -86,6 +87,7 @@ void apply_overrides(context &ctx, response &res) {
 
 // Selects the bytes to send: whole, Range (206/416) or ?partNumber=N.
 std::optional<response> select_bytes(context &ctx, const storage::object_read &obj,
+                                     const std::vector<std::uint64_t> &part_sizes,
                                      response &res) {
     const auto &v = obj.version;
     auto range_h = ctx.req.header("range");
@@ -106,21 +108,23 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
             n = 0;
         }
         int count = std::max(1, v.parts_count);
-        if (n < 1 || n > count || v.parts_count > 1) {
-            if (n < 1 || n > count) {
-                return error_response(s3_error(s3_errc::invalid_part_number)
-                                          .with("PartNumberRequested", std::string(*part))
-                                          .with("ActualPartCount", std::to_string(count)),
-                                      ctx);
-            }
+        if (n < 1 || n > count) {
+            return error_response(s3_error(s3_errc::invalid_part_number)
+                                      .with("PartNumberRequested", std::string(*part))
+                                      .with("ActualPartCount", std::to_string(count)),
+                                  ctx);
         }
         res.set("x-amz-mp-parts-count", std::to_string(count));
-        if (v.parts_count <= 1) {
-            res.status = 206;
-            if (v.size > 0) {
-                res.set("Content-Range", "bytes 0-" + std::to_string(v.size - 1) + "/" +
-                                             std::to_string(v.size));
-            }
+        res.status = 206;
+        if (v.parts_count > 1 && part_sizes.size() == static_cast<std::size_t>(count)) {
+            // That part's byte range of the whole object; the ETag stays the object's.
+            for (int i = 0; i + 1 < n; ++i) res.offset += part_sizes[static_cast<std::size_t>(i)];
+            res.length = part_sizes[static_cast<std::size_t>(n - 1)];
+        }
+        if (res.length > 0) {
+            res.set("Content-Range", "bytes " + std::to_string(res.offset) + "-" +
+                                         std::to_string(res.offset + res.length - 1) + "/" +
+                                         std::to_string(v.size));
         }
         return std::nullopt;
     }
@@ -151,6 +155,11 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
     return std::nullopt;
 }
 
+struct read_with_parts {
+    storage::object_read obj;
+    std::vector<std::uint64_t> part_sizes; // ?partNumber= on a multipart object
+};
+
 } // namespace
 
 net::awaitable<response> handle_get_object(context &ctx) {
@@ -161,9 +170,21 @@ net::awaitable<response> handle_get_object(context &ctx) {
         g.version_id = std::string(*vid);
     }
     g.open_body = !ctx.is_head();
-    auto r_call = db_read<storage::object_read>(
-        ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
-    auto r = co_await std::move(r_call);
+    bool want_parts = ctx.target.query.get("partNumber").has_value();
+    auto r_call = db_read<read_with_parts>(
+        ctx.db, [g, want_parts](storage::read_txn &t) -> protocol::result<read_with_parts> {
+            auto o = storage::get_object(t, g);
+            if (o.has_error()) return o.error();
+            read_with_parts out{std::move(*o), {}};
+            if (want_parts && out.obj.version.parts_count > 1) {
+                out.part_sizes = storage::body_part_sizes(t, out.obj.version.body_id);
+            }
+            return out;
+        });
+    auto rp = co_await std::move(r_call);
+    protocol::result<storage::object_read> r =
+        rp.has_error() ? protocol::result<storage::object_read>(rp.error())
+                       : protocol::result<storage::object_read>(std::move(rp->obj));
     if (r.has_error()) {
         ctx.log.error_code = std::string(r.error().aws_code());
         co_return error_response(r.error(), ctx);
@@ -180,7 +201,8 @@ net::awaitable<response> handle_get_object(context &ctx) {
     add_meta_headers(res, obj.version.meta);
     add_validators(res, obj.version);
     res.set("Accept-Ranges", "bytes");
-    if (auto err = select_bytes(ctx, obj, res)) {
+    if (auto err = select_bytes(ctx, obj, rp.has_value() ? rp->part_sizes
+                                                          : std::vector<std::uint64_t>{}, res)) {
         co_return std::move(*err);
     }
     bool whole = res.status == 200;
