@@ -63,7 +63,16 @@ std::optional<std::chrono::sys_seconds> request_time(const request &req) {
     if (auto t = protocol::parse_amz_date(*v)) {
         return t;
     }
-    return protocol::parse_http_date(*v);
+    if (auto t = protocol::parse_http_date(*v)) {
+        return t;
+    }
+    // s3cmd writes RFC 2822 dates with a numeric zone: `Sun, 22 Nov 2026 16:14:00 +0000`.
+    std::string text(*v);
+    if (text.size() > 6 && text.ends_with(" +0000")) {
+        text.replace(text.size() - 5, 5, "GMT");
+        return protocol::parse_http_date(text);
+    }
+    return std::nullopt;
 }
 
 protocol::result<auth_result> sigv4_header(const config &cfg, const request &req,
