@@ -227,7 +227,11 @@ result<void> check_sigv4_scope(const sigv4_auth &auth, std::string_view amz_date
 result<void> check_request_time(std::chrono::sys_seconds request_time,
                                 std::chrono::sys_seconds now) {
     if (request_time > now + allowed_skew || request_time < now - allowed_skew) {
+        auto server_time = format_iso8601(sys_millis(now));
+        server_time.replace(server_time.size() - 5, 5, "Z"); // whole seconds, as S3 shows it
         return s3_error(s3_errc::request_time_too_skewed)
+            .with("RequestTime", format_amz_date(request_time))
+            .with("ServerTime", server_time)
             .with("MaxAllowedSkewMilliseconds", "900000");
     }
     return {};

@@ -62,7 +62,8 @@ result<sigv4_auth> parse_sigv4_presigned(std::string_view raw_query);
 // Checks the scope against `amz_date` (same day) and the service (`s3`).
 // Errors: authorization_header_malformed (or authorization_query_parameters_error if presigned).
 result<void> check_sigv4_scope(const sigv4_auth &auth, std::string_view amz_date);
-// Header auth: fails with request_time_too_skewed when |request_time - now| > 15 minutes.
+// Header auth: fails with request_time_too_skewed (RequestTime in the x-amz-date form, ServerTime
+// as ISO 8601, MaxAllowedSkewMilliseconds) when |request_time - now| > 15 minutes.
 result<void> check_request_time(std::chrono::sys_seconds request_time,
                                 std::chrono::sys_seconds now);
 // Presigned: fails with access_denied when expired or dated beyond the allowed skew, and with

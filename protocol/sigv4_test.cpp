@@ -222,6 +222,12 @@ TEST_CASE("sigv4: time checks") {
     auto skew = check_request_time(*t, *t + std::chrono::minutes(16));
     REQUIRE(skew.has_error());
     CHECK(skew.error().code == s3_errc::request_time_too_skewed);
+    REQUIRE(skew.error().fields.size() == 3);
+    CHECK(skew.error().fields[0].first == "RequestTime");
+    CHECK(skew.error().fields[1].first == "ServerTime");
+    CHECK(skew.error().fields[1].second.size() == 20);
+    CHECK(skew.error().fields[2] == std::pair<std::string, std::string>(
+                                        "MaxAllowedSkewMilliseconds", "900000"));
     CHECK(check_request_time(*t, *t - std::chrono::minutes(16)).has_error());
 
     auto a = must_parse(auth_header("host", std::string(64, '0')));

@@ -2,8 +2,9 @@
 # Installs dependencies, builds, and runs every test:
 #   1. layering lint (protocol/ and storage/ stay free of sockets; protocol/ free of SQLite);
 #   2. gcc build: unit tests and every integration suite against the real binary (CTest);
-#   3. clang ASan+UBSan build: unit tests and the conditional and race suites.
-# Set IFMATCH_SKIP_SANITIZE=1 to skip step 3 while iterating.
+#   3. clang ASan+UBSan build: unit tests and the conditional and race suites;
+#   4. clang libFuzzer build: every tests/fuzz target for 5 s on its seed corpus.
+# Set IFMATCH_SKIP_SANITIZE=1 / IFMATCH_SKIP_FUZZ=1 to skip step 3 / 4 while iterating.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -32,5 +33,11 @@ if [[ "${IFMATCH_SKIP_SANITIZE:-0}" != "1" ]]; then
   cmake --build build-asan -j2
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   (cd build-asan && ctest --output-on-failure -L sanitize --timeout 900) || status=$?
+fi
+if [[ "${IFMATCH_SKIP_FUZZ:-0}" != "1" ]]; then
+  echo "== clang libFuzzer build (protocol library and fuzz targets only), 5 s per target"
+  CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFMATCH_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j2 --target fuzz_targets
+  (cd build-fuzz && ctest --output-on-failure -L fuzz -j2 --timeout 120) || status=$?
 fi
 exit $status

@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <map>
 
 namespace ifmatch::server {
@@ -66,8 +68,47 @@ const std::vector<flag> &flags() {
          [](config &c, const std::string &v) { return to_int(v, c.max_connections); }},
         {"shutdown-grace", false,
          [](config &c, const std::string &v) { return to_int(v, c.shutdown_grace); }},
+        {"credentials", false,
+         [](config &c, const std::string &v) { c.credentials_file = v; return !v.empty(); }},
+        {"access-key", false, [](config &c, const std::string &v) { c.access_key = v; return true; }},
+        {"secret-key", false, [](config &c, const std::string &v) { c.secret_key = v; return true; }},
+        {"tls-cert", false, [](config &c, const std::string &v) { c.tls_cert = v; return true; }},
+        {"tls-key", false, [](config &c, const std::string &v) { c.tls_key = v; return true; }},
+        {"tls-listen", false, [](config &c, const std::string &v) { c.tls_listen = v; return true; }},
     };
     return f;
+}
+
+// Reads `ACCESS_KEY SECRET_KEY` lines ('#' starts a comment) into c.credentials; "" on success,
+// else the problem.
+std::string load_credentials(config &c) {
+    if (!c.credentials_file.empty()) {
+        std::ifstream in(c.credentials_file);
+        if (!in) {
+            return "cannot read credentials file " + c.credentials_file;
+        }
+        std::string line;
+        for (int n = 1; std::getline(in, line); ++n) {
+            line = line.substr(0, line.find('#'));
+            std::istringstream words(line);
+            std::string ak, sk, extra;
+            if (!(words >> ak)) {
+                continue;
+            }
+            if (!(words >> sk) || (words >> extra)) {
+                return c.credentials_file + ":" + std::to_string(n) +
+                       ": expected ACCESS_KEY SECRET_KEY";
+            }
+            c.credentials.emplace_back(ak, sk);
+        }
+    }
+    if (c.access_key.empty() != c.secret_key.empty()) {
+        return "--access-key and --secret-key (IFMATCH_ACCESS_KEY, IFMATCH_SECRET_KEY) go together";
+    }
+    if (!c.access_key.empty()) {
+        c.credentials.emplace_back(c.access_key, c.secret_key);
+    }
+    return {};
 }
 
 std::string env_name(const std::string &flag_name) {
@@ -165,6 +206,15 @@ parse_outcome parse_config(int argc, char **argv) {
     }
     if (c.listen_port() == 0 && c.listen.find(":0") == std::string::npos) {
         return {std::nullopt, 2, "ifmatch: invalid --listen " + c.listen};
+    }
+    if (c.tls_cert.empty() != c.tls_key.empty()) {
+        return {std::nullopt, 2, "ifmatch: --tls-cert and --tls-key go together"};
+    }
+    if (!c.tls_listen.empty() && c.tls_cert.empty()) {
+        return {std::nullopt, 2, "ifmatch: --tls-listen needs --tls-cert and --tls-key"};
+    }
+    if (auto problem = load_credentials(c); !problem.empty()) {
+        return {std::nullopt, 2, "ifmatch: " + problem};
     }
     out.cfg = c;
     return out;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ifmatch::server {
@@ -23,6 +24,20 @@ struct config {
     int max_connections = 4096;
     int shutdown_grace = 10; // seconds
     std::uint64_t max_object_size = 5ULL << 30;
+    // Authentication: (access key, secret) pairs from --credentials FILE and --access-key /
+    // --secret-key. Empty: open mode (wire.md W2).
+    std::string credentials_file;
+    std::string access_key;
+    std::string secret_key;
+    std::vector<std::pair<std::string, std::string>> credentials;
+    // TLS: a certificate chain and key in PEM; served on tls_listen, or on listen when that is
+    // empty.
+    std::string tls_cert;
+    std::string tls_key;
+    std::string tls_listen;
+
+    bool signed_mode() const { return !credentials.empty(); }
+    bool tls_enabled() const { return !tls_cert.empty(); }
 
     std::string listen_host() const;
     unsigned short listen_port() const;

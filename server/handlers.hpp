@@ -5,6 +5,7 @@
 
 #include "protocol/policy.hpp"
 #include "protocol/preconditions.hpp"
+#include "protocol/sigv4.hpp"
 #include "server/config.hpp"
 #include "server/http.hpp"
 #include "storage/store.hpp"
@@ -32,6 +33,8 @@ struct context {
     protocol::classified_request target;
     std::int64_t start_seq = 0; // t_start of spec D3
     log_fields log;
+    // Signed mode, SigV4 streaming bodies: the chunk signature chain (set by dispatch()).
+    std::optional<protocol::chunk_signer> chunk_signer;
 
     // Header lookup that also sees x-amz-* and If-* parameters of a presigned URL (R-G16).
     protocol::header_lookup lookup() const;
@@ -43,7 +46,8 @@ struct context {
 // The S3 error response: XML body (none for HEAD), Content-Type, status.
 response error_response(const protocol::s3_error &err, const context &ctx);
 
-// Dispatches a classified request to its handler; never throws.
+// Authenticates (server/auth.hpp) and dispatches a classified request to its handler; never
+// throws.
 net::awaitable<response> dispatch(context &ctx);
 
 // Handlers, one per operation family (server/handlers/*.cpp).
@@ -79,8 +83,9 @@ net::awaitable<response> handle_list_versions(context &ctx);
 std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds
 std::string iso_date_ms(std::int64_t ms);      // XML LastModified
 response xml_response(std::string body, int status = 200);
-// Reads the whole (small) request body, up to `limit` bytes. Errors: as body_source, or
-// MalformedXML-sized InvalidRequest when it is larger than the limit.
+// Reads the whole (small) request body, up to `limit` bytes, and checks a hex
+// x-amz-content-sha256 against it. Errors: as body_source, XAmzContentSHA256Mismatch, or
+// InvalidRequest when it is larger than the limit.
 net::awaitable<protocol::result<std::string>> read_small_body(context &ctx, std::size_t limit);
 
 } // namespace ifmatch::server

@@ -31,11 +31,22 @@ int serve(const ifmatch::server::config &cfg) {
         std::fprintf(stderr, "ifmatch: %s\n", e.what());
         return 1;
     }
+    std::string tls_addr = srv->tls_address();
+    std::string scheme = tls_addr == addr ? "https://" : "http://";
+    std::string also = tls_addr.empty() || tls_addr == addr ? "" : " https://" + tls_addr;
     server::log_message(cfg, "info",
-                        std::string("ifmatch ") + IFMATCH_VERSION + " listening on http://" + addr +
+                        std::string("ifmatch ") + IFMATCH_VERSION + " listening on " + scheme +
+                            addr + also +
                             " data=" + (o.memory ? ":memory:" : cfg.data) + " durability=" +
-                            (o.memory ? "none" : cfg.durability) + " auth=open");
-    std::printf("listening on http://%s\n", addr.c_str());
+                            (o.memory ? "none" : cfg.durability) +
+                            (cfg.signed_mode() ? " auth=signed" : " auth=open"));
+    if (!cfg.signed_mode()) {
+        server::log_message(cfg, "warn",
+                            "no credentials configured (--credentials FILE or IFMATCH_ACCESS_KEY + "
+                            "IFMATCH_SECRET_KEY): the server is OPEN and accepts every request, "
+                            "signed or not");
+    }
+    std::printf("listening on %s%s%s\n", scheme.c_str(), addr.c_str(), also.c_str());
     std::fflush(stdout);
     g_server = srv.get();
     std::thread sig([] {

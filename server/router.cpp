@@ -1,7 +1,9 @@
 // Routing: classified operation -> handler; and the helpers every handler shares.
 #include "server/handlers.hpp"
 
+#include "protocol/crypto.hpp"
 #include "protocol/http_date.hpp"
+#include "server/auth.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -114,6 +116,26 @@ response xml_response(std::string body, int status) {
     return r;
 }
 
+namespace {
+
+// A hex x-amz-content-sha256 must equal the SHA-256 of the body (wire.md §1.3).
+protocol::result<void> check_payload_hash(const request &req, std::string_view body) {
+    auto sha = req.header("x-amz-content-sha256");
+    if (!sha || sha->size() != 64 ||
+        sha->find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+        return {};
+    }
+    std::string want(*sha);
+    for (auto &c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (protocol::sha256_hex(body) != want) {
+        return s3_error(s3_errc::x_amz_content_sha256_mismatch)
+            .with("ClientComputedContentSHA256", want);
+    }
+    return {};
+}
+
+} // namespace
+
 net::awaitable<protocol::result<std::string>> read_small_body(context &ctx, std::size_t limit) {
     std::string out;
     char buf[16384];
@@ -123,13 +145,17 @@ net::awaitable<protocol::result<std::string>> read_small_body(context &ctx, std:
             co_return n.error();
         }
         if (*n == 0) {
-            co_return out;
+            break;
         }
         if (out.size() + *n > limit) {
             co_return s3_error(s3_errc::invalid_request, "The request body is too large.");
         }
         out.append(buf, *n);
     }
+    if (auto v = check_payload_hash(ctx.req, out); v.has_error()) {
+        co_return v.error();
+    }
+    co_return out;
 }
 
 namespace {
@@ -182,6 +208,13 @@ net::awaitable<response> route(context &ctx) {
 
 net::awaitable<response> dispatch(context &ctx) {
     try {
+        auto now = std::chrono::time_point_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now());
+        auto auth = authenticate(ctx.cfg, ctx.req, ctx.target, now);
+        if (auth.has_error()) {
+            co_return error_response(auth.error(), ctx);
+        }
+        ctx.chunk_signer = std::move(auth->chunk_signer);
         co_return co_await route(ctx);
     } catch (const std::exception &e) {
         co_return error_response(s3_error(s3_errc::internal_error, e.what()), ctx);

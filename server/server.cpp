@@ -3,6 +3,7 @@
 
 #include "server/log.hpp"
 #include "server/session.hpp"
+#include "server/tls.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,7 +30,10 @@ using tcp = net::ip::tcp;
 struct http_server::impl {
     const config &cfg;
     net::io_context ioc;
-    tcp::acceptor acceptor{ioc};
+    tcp::acceptor acceptor{ioc};     // --listen (HTTPS when TLS is on and --tls-listen is not)
+    tcp::acceptor tls_acceptor{ioc}; // --tls-listen
+    std::shared_ptr<net::ssl::context> tls;
+    std::string tls_address;
     session_shared shared;
     std::mutex idle_mu;
     std::map<std::uint64_t, std::function<void()>> idle;
@@ -48,19 +53,19 @@ struct http_server::impl {
         };
     }
 
-    net::awaitable<void> accept_loop();
+    net::awaitable<void> accept_loop(tcp::acceptor &acc, net::ssl::context *ctx);
     void finish_stop();
 };
 
 namespace {
 
-void spawn_session(http_server::impl &s, tcp::socket sock) {
+void spawn_session(http_server::impl &s, tcp::socket sock, net::ssl::context *tls) {
     auto ex = net::make_strand(s.ioc);
     tcp::socket moved(ex);
     auto proto = sock.local_endpoint().protocol();
     moved.assign(proto, sock.release());
     s.shared.active++;
-    net::co_spawn(ex, run_session(std::move(moved), s.shared),
+    net::co_spawn(ex, run_session(std::move(moved), s.shared, tls),
                   [&s](std::exception_ptr e) {
                       s.shared.active--;
                       if (e) {
@@ -75,29 +80,31 @@ void spawn_session(http_server::impl &s, tcp::socket sock) {
 
 } // namespace
 
-net::awaitable<void> http_server::impl::accept_loop() {
+net::awaitable<void> http_server::impl::accept_loop(tcp::acceptor &acc, net::ssl::context *ctx) {
     for (;;) {
-        auto [ec, sock] = co_await acceptor.async_accept(net::as_tuple(net::use_awaitable));
-        if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+        auto [ec, sock] = co_await acc.async_accept(net::as_tuple(net::use_awaitable));
+        if (ec == net::error::operation_aborted || !acc.is_open()) {
             co_return;
         }
         if (ec) {
             continue;
         }
         if (shared.active.load() >= cfg.max_connections) {
-            static const char busy[] =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
-                "Connection: close\r\nContent-Length: 131\r\n\r\n"
+            static const std::string busy_body =
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
                 "<Message>Please reduce your request rate.</Message></Error>";
+            static const std::string busy =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+                "Connection: close\r\nContent-Length: " + std::to_string(busy_body.size()) +
+                "\r\n\r\n" + busy_body;
             boost::system::error_code ignored;
-            net::write(sock, net::buffer(busy, sizeof busy - 1), ignored);
+            net::write(sock, net::buffer(busy), ignored);
             sock.close(ignored);
             continue;
         }
         boost::system::error_code nd;
         sock.set_option(tcp::no_delay(true), nd);
-        spawn_session(*this, std::move(sock));
+        spawn_session(*this, std::move(sock), ctx);
     }
 }
 
@@ -106,25 +113,29 @@ http_server::http_server(const config &cfg, storage::store &db)
 
 http_server::~http_server() = default;
 
-std::string http_server::bind() {
+namespace {
+
+// Opens, binds and listens `a` on HOST:PORT; returns the bound address. Throws when it cannot.
+std::string listen_on(net::io_context &ioc, tcp::acceptor &a, const std::string &where) {
+    config probe;
+    probe.listen = where;
     boost::system::error_code ec;
-    auto addr = net::ip::make_address(impl_->cfg.listen_host(), ec);
+    auto addr = net::ip::make_address(probe.listen_host(), ec);
     if (ec) {
-        tcp::resolver r(impl_->ioc);
-        auto res = r.resolve(impl_->cfg.listen_host(), std::to_string(impl_->cfg.listen_port()), ec);
+        tcp::resolver r(ioc);
+        auto res = r.resolve(probe.listen_host(), std::to_string(probe.listen_port()), ec);
         if (ec || res.empty()) {
-            throw std::runtime_error("cannot resolve listen address " + impl_->cfg.listen);
+            throw std::runtime_error("cannot resolve listen address " + where);
         }
         addr = res.begin()->endpoint().address();
     }
-    tcp::endpoint ep(addr, impl_->cfg.listen_port());
-    auto &a = impl_->acceptor;
+    tcp::endpoint ep(addr, probe.listen_port());
     a.open(ep.protocol(), ec);
     if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) a.bind(ep, ec);
     if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-        throw std::runtime_error("cannot listen on " + impl_->cfg.listen + ": " + ec.message());
+        throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
     }
     auto local = a.local_endpoint();
     std::string host = local.address().to_string();
@@ -132,8 +143,32 @@ std::string http_server::bind() {
     return host + ":" + std::to_string(local.port());
 }
 
+} // namespace
+
+std::string http_server::bind() {
+    auto &s = *impl_;
+    if (s.cfg.tls_enabled()) {
+        s.tls = make_tls_context(s.cfg);
+    }
+    std::string main = listen_on(s.ioc, s.acceptor, s.cfg.listen);
+    if (s.tls && !s.cfg.tls_listen.empty()) {
+        s.tls_address = listen_on(s.ioc, s.tls_acceptor, s.cfg.tls_listen);
+    } else if (s.tls) {
+        s.tls_address = main;
+    }
+    return main;
+}
+
+std::string http_server::tls_address() const { return impl_->tls_address; }
+
 void http_server::run() {
-    net::co_spawn(impl_->ioc, impl_->accept_loop(), net::detached);
+    auto &s = *impl_;
+    bool main_is_tls = s.tls && s.cfg.tls_listen.empty();
+    net::co_spawn(s.ioc, s.accept_loop(s.acceptor, main_is_tls ? s.tls.get() : nullptr),
+                  net::detached);
+    if (s.tls_acceptor.is_open()) {
+        net::co_spawn(s.ioc, s.accept_loop(s.tls_acceptor, s.tls.get()), net::detached);
+    }
     std::vector<std::thread> threads;
     for (int i = 1; i < impl_->cfg.threads; ++i) {
         threads.emplace_back([this] { impl_->ioc.run(); });
@@ -176,6 +211,7 @@ void http_server::stop() {
     net::post(impl_->ioc, [this] {
         boost::system::error_code ignored;
         impl_->acceptor.close(ignored);
+        impl_->tls_acceptor.close(ignored);
         impl_->finish_stop();
     });
 }

@@ -1,5 +1,6 @@
 // The network side: an acceptor coroutine and one coroutine per connection on its own strand,
-// served by a pool of I/O threads. Beast stays inside server.cpp and session.cpp.
+// served by a pool of I/O threads; optionally a second, HTTPS listener. Beast stays inside
+// server.cpp and session.cpp.
 #pragma once
 
 #include "server/config.hpp"
@@ -18,6 +19,9 @@ public:
     // Binds the listen address; throws std::runtime_error when it cannot. Returns the bound
     // address as HOST:PORT (the port is the real one when 0 was asked for).
     std::string bind();
+    // After bind(): the HTTPS address (HOST:PORT), or "" when TLS is off. Equal to bind()'s
+    // result when TLS is served on --listen.
+    std::string tls_address() const;
     // Runs the I/O threads until stop() completes; returns after every thread has joined.
     void run();
     // Stops accepting, closes idle connections, lets in-flight requests finish within the grace

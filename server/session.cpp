@@ -1,5 +1,6 @@
 // Connection coroutine: parser limits, idle and body time-outs, keep-alive, Expect: 100-continue,
-// body draining after early answers (spec D4), streaming object bodies out.
+// body draining after early answers (spec D4), streaming object bodies out. Written once for any
+// stream (plain TCP or TLS over TCP); the TLS handshake runs under the idle time-out.
 #include "server/session.hpp"
 
 #include "protocol/http_date.hpp"
@@ -8,10 +9,13 @@
 #include "server/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <openssl/rand.h>
 
@@ -30,6 +34,8 @@ namespace {
 
 constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t drain_limit = 1 << 20;
+// Request line plus header fields (wire.md §5.4: 16-64 KiB for long presigned targets).
+constexpr std::uint32_t header_limit = 64 * 1024;
 
 using parser_t = http::request_parser<http::buffer_body>;
 
@@ -53,9 +59,11 @@ const std::string &date_now() {
     return cached;
 }
 
-class beast_body : public body_source {
+// Body reads run under their own timer, which cancels the read instead of closing the socket
+// (as tcp_stream's own time-out does), so a stalled body still gets its 400 RequestTimeout.
+template <class Stream> class beast_body : public body_source {
 public:
-    beast_body(beast::tcp_stream &s, beast::flat_buffer &b, parser_t &p, const config &cfg,
+    beast_body(Stream &s, beast::flat_buffer &b, parser_t &p, const config &cfg,
                bool expect_continue)
         : stream_(s), buf_(b), parser_(p), cfg_(cfg), expect_(expect_continue) {}
 
@@ -63,9 +71,8 @@ public:
         if (expect_ && !parser_.is_done()) {
             expect_ = false;
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            auto [ec, w] = co_await net::async_write(stream_.socket(),
-                                                     net::buffer(cont, sizeof cont - 1),
-                                                     tuple_awaitable);
+            auto [ec, w] = co_await net::async_write(
+                stream_, net::buffer(cont, sizeof cont - 1), tuple_awaitable);
             if (ec) {
                 co_return s3_error(s3_errc::incomplete_body);
             }
@@ -73,12 +80,25 @@ public:
         while (!parser_.is_done()) {
             parser_.get().body().data = out;
             parser_.get().body().size = n;
-            stream_.expires_after(std::chrono::seconds(cfg_.idle_timeout));
+            auto &lowest = beast::get_lowest_layer(stream_);
+            lowest.expires_never();
+            net::steady_timer timer(lowest.get_executor());
+            timer.expires_after(std::chrono::seconds(cfg_.idle_timeout));
+            auto fired = std::make_shared<bool>(false);
+            auto *sock = &lowest.socket();
+            timer.async_wait([fired, sock](boost::system::error_code e) {
+                if (!e) {
+                    *fired = true;
+                    boost::system::error_code ignored;
+                    sock->cancel(ignored);
+                }
+            });
             auto [ec, r] = co_await http::async_read(stream_, buf_, parser_, tuple_awaitable);
+            timer.cancel();
             std::size_t got = n - parser_.get().body().size;
             if (ec && ec != http::error::need_buffer) {
                 failed_ = true;
-                if (ec == beast::error::timeout) {
+                if (*fired) {
                     co_return s3_error(s3_errc::request_timeout);
                 }
                 co_return s3_error(s3_errc::incomplete_body);
@@ -92,10 +112,12 @@ public:
     }
     bool finished() const override { return parser_.is_done(); }
     bool failed() const { return failed_; }
+    // An Expect: 100-continue the client still waits for (no body byte was asked for).
+    bool continue_pending() const { return expect_ && !parser_.is_done(); }
     std::uint64_t received() const { return received_; }
 
 private:
-    beast::tcp_stream &stream_;
+    Stream &stream_;
     beast::flat_buffer &buf_;
     parser_t &parser_;
     const config &cfg_;
@@ -135,7 +157,8 @@ template <class Msg> void common_headers(Msg &m, const response &r, const std::s
     }
 }
 
-net::awaitable<beast::error_code> write_small(beast::tcp_stream &s, const response &r,
+template <class Stream>
+net::awaitable<beast::error_code> write_small(Stream &s, const response &r,
                                               const std::string &rid, bool keep_alive) {
     http::response<http::string_body> m{static_cast<http::status>(r.status), 11};
     common_headers(m, r, rid);
@@ -157,7 +180,8 @@ net::awaitable<beast::error_code> write_small(beast::tcp_stream &s, const respon
 }
 
 // Streams `length` bytes starting at `offset` of the object's segments.
-net::awaitable<beast::error_code> write_object(beast::tcp_stream &s, const response &r,
+template <class Stream>
+net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
                                                const std::string &rid, bool keep_alive) {
     http::response<http::buffer_body> m{static_cast<http::status>(r.status), 11};
     common_headers(m, r, rid);
@@ -200,7 +224,7 @@ net::awaitable<beast::error_code> write_object(beast::tcp_stream &s, const respo
             m.body().data = buf.data();
             m.body().size = got;
             m.body().more = left > 0;
-            s.expires_after(std::chrono::seconds(300));
+            beast::get_lowest_layer(s).expires_after(std::chrono::seconds(300));
             auto [wec, wn] = co_await http::async_write(s, sr, tuple_awaitable);
             if (wec && wec != http::error::need_buffer) {
                 co_return wec;
@@ -229,12 +253,18 @@ response early_error(s3_errc code, const std::string &rid) {
     return r;
 }
 
-// Reads and discards what is left of a body after an early answer, up to a bound (D4).
-net::awaitable<bool> drain(beast_body &b) {
+// Reads and discards what is left of a body after an early answer, up to a bound (D4). Returns
+// false (close the connection) without reading when the client still waits for 100 Continue or
+// announced more than the bound.
+template <class Stream>
+net::awaitable<bool> drain(beast_body<Stream> &b, const parser_t &p) {
     if (b.finished()) {
         co_return true;
     }
-    if (b.failed()) {
+    if (b.failed() || b.continue_pending()) {
+        co_return false;
+    }
+    if (auto left = p.content_length_remaining(); left && *left > drain_limit) {
         co_return false;
     }
     std::vector<char> buf(64 * 1024);
@@ -249,32 +279,28 @@ net::awaitable<bool> drain(beast_body &b) {
     co_return b.finished();
 }
 
-} // namespace
-
-net::awaitable<void> run_session(tcp::socket sock, session_shared &shared) {
+// Serves requests on one connection until it closes, fails or goes idle.
+template <class Stream>
+net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
+                                    session_shared &shared) {
     const config &cfg = shared.cfg;
-    std::string remote;
-    {
-        beast::error_code ec;
-        auto ep = sock.remote_endpoint(ec);
-        remote = ec ? "" : ep.address().to_string() + ":" + std::to_string(ep.port());
-    }
-    beast::tcp_stream stream(std::move(sock));
+    auto &lowest = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
     // Beast reads at most the buffer's free capacity per call: give bodies room to stream.
     buffer.reserve(128 * 1024);
     for (;;) {
         parser_t parser;
-        parser.header_limit(64 * 1024);
+        parser.header_limit(header_limit);
         parser.body_limit(boost::none);
-        stream.expires_after(std::chrono::seconds(cfg.idle_timeout));
-        auto token = shared.register_idle([&stream] { stream.socket().close(); });
+        lowest.expires_after(std::chrono::seconds(cfg.idle_timeout));
+        auto token = shared.register_idle([&lowest] { lowest.socket().close(); });
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
         shared.unregister_idle(token);
         std::string rid = new_request_id(shared.next_id++);
         if (ec == http::error::end_of_stream || ec == net::error::eof ||
             ec == beast::error::timeout || ec == net::error::operation_aborted ||
-            ec == net::error::bad_descriptor || ec == net::error::connection_reset) {
+            ec == net::error::bad_descriptor || ec == net::error::connection_reset ||
+            ec == net::ssl::error::stream_truncated) {
             break;
         }
         if (ec) {
@@ -289,8 +315,8 @@ net::awaitable<void> run_session(tcp::socket sock, session_shared &shared) {
         if (auto e = req.header("expect")) {
             expect = e->size() == 12 && (*e)[0] == '1';
         }
-        beast_body body(stream, buffer, parser, cfg, expect);
-        context ctx{cfg, shared.db, req, body, {}, shared.db.committed_seq(), {}};
+        beast_body<Stream> body(stream, buffer, parser, cfg, expect);
+        context ctx{cfg, shared.db, req, body, {}, shared.db.committed_seq(), {}, {}};
         response res;
         protocol::request_head head{req.method, req.target,
                                     req.header("host").value_or(std::string_view()),
@@ -302,7 +328,7 @@ net::awaitable<void> run_session(tcp::socket sock, session_shared &shared) {
             ctx.target = std::move(*cls);
             res = co_await dispatch(ctx);
         }
-        bool drained = co_await drain(body);
+        bool drained = co_await drain(body, parser);
         bool keep = !res.close && drained && parser.get().keep_alive() && !shared.stopping;
         beast::error_code wec;
         if (!res.segments.empty() && !res.head) {
@@ -317,9 +343,38 @@ net::awaitable<void> run_session(tcp::socket sock, session_shared &shared) {
             break;
         }
     }
+}
+
+} // namespace
+
+net::awaitable<void> run_session(tcp::socket sock, session_shared &shared,
+                                 net::ssl::context *tls) {
+    std::string remote;
+    {
+        beast::error_code ec;
+        auto ep = sock.remote_endpoint(ec);
+        remote = ec ? "" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+    if (!tls) {
+        beast::tcp_stream stream(std::move(sock));
+        co_await serve_requests(stream, remote, shared);
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream.socket().close(ignored);
+        co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *tls);
+    stream.next_layer().expires_after(std::chrono::seconds(shared.cfg.idle_timeout));
+    auto token = shared.register_idle([&stream] { stream.next_layer().socket().close(); });
+    auto [ec] = co_await stream.async_handshake(net::ssl::stream_base::server, tuple_awaitable);
+    shared.unregister_idle(token);
+    if (!ec) {
+        co_await serve_requests(stream, remote, shared);
+        stream.next_layer().expires_after(std::chrono::seconds(2));
+        auto [sec] = co_await stream.async_shutdown(tuple_awaitable);
+        (void)sec;
+    }
+    stream.next_layer().socket().close(ignored);
 }
 
 } // namespace ifmatch::server

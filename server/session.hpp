@@ -10,6 +10,10 @@
 #include <atomic>
 #include <functional>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace ifmatch::server {
 
 struct config;
@@ -26,6 +30,9 @@ struct session_shared {
     std::function<void(std::uint64_t)> unregister_idle;
 };
 
-net::awaitable<void> run_session(net::ip::tcp::socket sock, session_shared &shared);
+// Serves one accepted connection; with `tls` set, performs the TLS handshake first (under the idle
+// time-out) and speaks HTTPS.
+net::awaitable<void> run_session(net::ip::tcp::socket sock, session_shared &shared,
+                                 net::ssl::context *tls);
 
 } // namespace ifmatch::server

@@ -215,6 +215,9 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
         o.signed_chunks = plan.signed_chunks;
         o.expect_trailer = plan.trailer;
         dec.emplace(o);
+        if (plan.signed_chunks && ctx.chunk_signer) {
+            ctx.chunk_signer->attach(*dec); // signed mode: chunk and trailer signatures
+        }
     }
     std::vector<char> buf(256 * 1024);
     std::function<void(std::string_view)> fn = [&sink](std::string_view d) { sink(d); };

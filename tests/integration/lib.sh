@@ -22,9 +22,11 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 ifm_launch_foreground() {
     : "${IFMATCH_BIN:?}" "${IFMATCH_PORT:?}" "${IFMATCH_DATA:?}" "${IFMATCH_LOG:?}"
     : "${IFMATCH_PIDFILE:?}" "${IFMATCH_EXITFILE:?}"
+    local -a extra=()
+    read -r -a extra <<<"${IFMATCH_EXTRA_FLAGS:-}"
     echo "=== $(date -u +%FT%TZ) starting $IFMATCH_BIN --listen 127.0.0.1:$IFMATCH_PORT" \
-         "--data $IFMATCH_DATA" >>"$IFMATCH_LOG"
-    "$IFMATCH_BIN" --listen "127.0.0.1:$IFMATCH_PORT" --data "$IFMATCH_DATA" \
+         "--data $IFMATCH_DATA ${extra[*]}" >>"$IFMATCH_LOG"
+    "$IFMATCH_BIN" --listen "127.0.0.1:$IFMATCH_PORT" --data "$IFMATCH_DATA" "${extra[@]}" \
         </dev/null >>"$IFMATCH_LOG" 2>&1 &
     local pid=$!
     echo "$pid" >"$IFMATCH_PIDFILE.tmp" && mv "$IFMATCH_PIDFILE.tmp" "$IFMATCH_PIDFILE"

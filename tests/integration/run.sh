@@ -63,7 +63,14 @@ if [[ "${RUNNER[0]}" == node ]]; then
     fi
 fi
 
+# A suite may ask for extra server flags with a comment line near its top:
+#   # ifmatch-flags: --access-key test --secret-key test
+# ($IFMATCH_TMP in the flags is expanded once the temporary directory exists.)
+IFMATCH_EXTRA_FLAGS=$(head -n 5 "$SUITE" | sed -n 's/^.*ifmatch-flags:[[:space:]]*//p' | head -n 1)
+
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ifmatch-itest.XXXXXX")
+IFMATCH_EXTRA_FLAGS=${IFMATCH_EXTRA_FLAGS//\$IFMATCH_TMP/$TMP}
+export IFMATCH_EXTRA_FLAGS
 export IFMATCH_TMP="$TMP"
 export IFMATCH_BIN="$BIN"
 export IFMATCH_DATA="$TMP/data"
