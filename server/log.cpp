@@ -47,9 +47,11 @@ void log_request(const config &cfg, const context &ctx, int status,
                             {"status", status},        {"error_code", ctx.log.error_code},
                             {"bytes_in", ctx.log.bytes_in}, {"bytes_out", ctx.log.bytes_out},
                             {"duration_ms", ms}};
-        if (!ctx.log.conditions.empty()) j["conditions"] = ctx.log.conditions;
-        if (!ctx.log.failed_condition.empty()) j["failed_condition"] = ctx.log.failed_condition;
-        if (!ctx.log.current.empty()) j["current"] = ctx.log.current;
+        // The conditional fields are always present (empty when the request had none), so that
+        // every line has the same shape.
+        j["conditions"] = ctx.log.conditions;
+        j["failed_condition"] = ctx.log.failed_condition;
+        j["current"] = ctx.log.current;
         emit(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         return;
     }
@@ -64,6 +66,26 @@ void log_request(const config &cfg, const context &ctx, int status,
     if (!ctx.log.failed_condition.empty()) line += " failed=" + ctx.log.failed_condition;
     if (!ctx.log.current.empty()) line += " current=[" + ctx.log.current + "]";
     emit(line);
+}
+
+void log_startup(const config &cfg, const startup_info &info) {
+    if (level_rank("info") < level_rank(cfg.log_level)) {
+        return;
+    }
+    if (cfg.log_format == "json") {
+        emit(nlohmann::json{{"time", now_iso()},
+                            {"level", "info"},
+                            {"message", "ifmatch " + info.version + " listening"},
+                            {"version", info.version},
+                            {"listen", info.listen},
+                            {"data", info.data},
+                            {"auth", info.auth},
+                            {"durability", info.durability}}
+                 .dump());
+        return;
+    }
+    emit(now_iso() + " info ifmatch " + info.version + " listening on http://" + info.listen +
+         " data=" + info.data + " durability=" + info.durability + " auth=" + info.auth);
 }
 
 void log_message(const config &cfg, std::string_view level, std::string_view text) {

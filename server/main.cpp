@@ -1,4 +1,5 @@
 // ifmatch: configuration -> store -> server; SIGINT/SIGTERM stop gracefully, a second one at once.
+#include "server/commands.hpp"
 #include "server/config.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
@@ -31,14 +32,10 @@ int serve(const ifmatch::server::config &cfg) {
         std::fprintf(stderr, "ifmatch: %s\n", e.what());
         return 1;
     }
-    server::log_message(cfg, "info",
-                        std::string("ifmatch ") + IFMATCH_VERSION + " listening on http://" + addr +
-                            " data=" + (o.memory ? ":memory:" : cfg.data) + " durability=" +
-                            (o.memory ? "none" : cfg.durability) + " auth=open");
-    std::printf("listening on http://%s\n", addr.c_str());
-    std::fflush(stdout);
+    server::log_startup(cfg, {IFMATCH_VERSION, addr, o.memory ? ":memory:" : cfg.data, "open",
+                              o.memory ? "none" : cfg.durability});
     g_server = srv.get();
-    std::thread sig([] {
+    std::thread sig([&cfg] {
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGINT);
@@ -47,8 +44,13 @@ int serve(const ifmatch::server::config &cfg) {
             int s = 0;
             sigwait(&set, &s);
             if (n > 0) {
+                server::log_message(cfg, "warn", "second signal: exiting at once");
                 std::_Exit(1);
             }
+            server::log_message(cfg, "info",
+                                std::string(s == SIGTERM ? "SIGTERM" : "SIGINT") +
+                                    ": stopping (grace " + std::to_string(cfg.shutdown_grace) +
+                                    "s)");
             g_server->stop();
         }
     });
@@ -76,8 +78,10 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     if (parsed.cfg->command == "check") {
-        std::cerr << "ifmatch check: not available in this build yet\n";
-        return 2;
+        return ifmatch::server::run_check(*parsed.cfg);
+    }
+    if (parsed.cfg->command == "health") {
+        return ifmatch::server::run_health(*parsed.cfg);
     }
     return serve(*parsed.cfg);
 }

@@ -6,6 +6,7 @@
 #include "server/config.hpp"
 #include "server/handlers.hpp"
 #include "server/log.hpp"
+#include "server/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -226,6 +227,7 @@ response early_error(s3_errc code, const std::string &rid) {
     r.body = protocol::render_error_xml(e, rid, rid);
     r.set("Content-Type", "application/xml");
     r.close = true;
+    r.error_code = std::string(e.aws_code());
     return r;
 }
 
@@ -312,7 +314,10 @@ net::awaitable<void> run_session(tcp::socket sock, session_shared &shared) {
         }
         ctx.log.bytes_in = body.received();
         ctx.log.bytes_out = res.head ? 0 : (res.segments.empty() ? res.body.size() : res.length);
-        log_request(cfg, ctx, res.status, std::chrono::steady_clock::now() - started);
+        if (ctx.log.error_code.empty()) ctx.log.error_code = res.error_code;
+        auto took = std::chrono::steady_clock::now() - started;
+        log_request(cfg, ctx, res.status, took);
+        record_request(ctx, res.status, took);
         if (wec || !keep) {
             break;
         }
