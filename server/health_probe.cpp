@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -98,8 +99,11 @@ int probe_health(const std::string &url, int timeout_ms, std::string &reason) {
         reason = url + ": " + (failure ? failure.message() : std::string("no answer"));
         return 1;
     }
-    reason = url + ": HTTP " + std::to_string(res.result_int()) + " " + res.body();
-    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    std::string body = res.body().substr(0, std::min<std::size_t>(res.body().size(), 200));
+    for (auto &ch : body) {
+        if (ch == '\n' || ch == '\r') ch = ' ';
+    }
+    reason = url + ": HTTP " + std::to_string(res.result_int()) + " " + body;
     return res.result_int() == 200 ? 0 : 1;
 }
 

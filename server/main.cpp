@@ -56,8 +56,10 @@ int serve(const ifmatch::server::config &cfg) {
     });
     sig.detach();
     srv->run();
-    srv.reset();
+    // Close the store before the server's io_context goes: completions of jobs still queued
+    // (when the grace period ran out) are posted to connection strands, which must still exist.
     db->close();
+    srv.reset();
     server::log_message(cfg, "info", "stopped");
     return 0;
 }

@@ -66,8 +66,8 @@ void spawn_session(http_server::impl &s, tcp::socket sock) {
                       if (e) {
                           try {
                               std::rethrow_exception(e);
-                          } catch (const std::exception &ex) {
-                              log_message(s.cfg, "error", std::string("session: ") + ex.what());
+                          } catch (const std::exception &err) {
+                              log_message(s.cfg, "error", std::string("session: ") + err.what());
                           }
                       }
                   });
@@ -155,6 +155,11 @@ void http_server::impl::finish_stop() {
             idle.clear();
         }
         if (shared.active.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+            if (int left = shared.active.load(); left > 0) {
+                log_message(cfg, "warn",
+                            "shutdown grace period over: dropping " + std::to_string(left) +
+                                " connection(s) with requests in flight");
+            }
             ioc.stop();
             *poll = nullptr;
             return;

@@ -22,8 +22,8 @@ struct session_shared {
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> next_id{1};
     // Registers a cancel function for an idle session; returns a token for unregistering.
-    std::function<std::uint64_t(std::function<void()>)> register_idle;
-    std::function<void(std::uint64_t)> unregister_idle;
+    std::function<std::uint64_t(std::function<void()>)> register_idle{};
+    std::function<void(std::uint64_t)> unregister_idle{};
 };
 
 net::awaitable<void> run_session(net::ip::tcp::socket sock, session_shared &shared);

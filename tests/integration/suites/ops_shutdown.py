@@ -5,6 +5,7 @@
    object is there.
 2. Idle keep-alive connections do not delay shutdown: SIGTERM with several open -> exit 0 fast.
 3. A second SIGTERM exits at once, even with a request in flight (any status is fine).
+4. A request still in flight when --shutdown-grace runs out is dropped; the server exits 0.
 """
 
 import os
@@ -127,7 +128,27 @@ def second_signal():
     r.eq("the interrupted upload left nothing", 404, head.status)
 
 
+def grace_expires():
+    """An upload that stalls past --shutdown-grace is dropped; the store still closes cleanly."""
+    r.eq("stop before changing the grace period", 0, lib.stop_server())
+    os.environ["IFMATCH_SHUTDOWN_GRACE"] = "1"
+    lib.start_server()
+    slow = start_slow_put("stalled")
+    time.sleep(0.3)
+    os.kill(lib.server_pid(), 15)
+    status, took = wait_exit(5)
+    r.eq("a stalled upload past the grace period: exit 0", 0, status)
+    r.check("... about when the grace period ends", 0.8 < took < 3, f"{took:.2f}s")
+    slow.close()
+    os.environ["IFMATCH_SHUTDOWN_GRACE"] = "20"
+    lib.start_server()
+    head = lib.raw_exchange(f"HEAD /{B}/stalled HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+                            head_request=True)
+    r.eq("the dropped upload left nothing", 404, head.status)
+
+
 r.run("graceful", graceful)
 r.run("idle", idle_only)
 r.run("second signal", second_signal)
+r.run("grace expires", grace_expires)
 r.finish()
