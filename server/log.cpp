@@ -57,10 +57,12 @@ void log_request(const config &cfg, const context &ctx, int status,
     }
     char dur[32];
     std::snprintf(dur, sizeof dur, "%.2fms", ms);
+    std::string path = ctx.target.operation == protocol::op::admin
+                           ? "/_ifmatch/" + ctx.target.admin_path
+                           : "/" + ctx.target.bucket +
+                                 (ctx.target.key.empty() ? "" : "/" + ctx.target.key);
     std::string line = now_iso() + " " + ctx.req.request_id + " " + ctx.req.remote + " " + op +
-                       " " + ctx.req.method + " /" + ctx.target.bucket +
-                       (ctx.target.key.empty() ? "" : "/" + ctx.target.key) + " " +
-                       std::to_string(status) + " " + dur;
+                       " " + ctx.req.method + " " + path + " " + std::to_string(status) + " " + dur;
     if (!ctx.log.error_code.empty()) line += " error=" + ctx.log.error_code;
     if (!ctx.log.conditions.empty()) line += " conditions=[" + ctx.log.conditions + "]";
     if (!ctx.log.failed_condition.empty()) line += " failed=" + ctx.log.failed_condition;
