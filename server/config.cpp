@@ -140,7 +140,9 @@ unsigned short config::listen_port() const {
 }
 
 std::string usage() {
-    std::string u = "usage: ifmatch [serve|check] [options]\n\n"
+    std::string u = "usage: ifmatch [serve|check] [options]\n"
+                    "       ifmatch health [URL]   (exit 0 when URL, default the local\n"
+                    "                              /_ifmatch/health, answers 200)\n\n"
                     "S3-compatible server whose conditional requests behave as on Amazon S3.\n\n"
                     "options (each also read from IFMATCH_<NAME>, e.g. IFMATCH_LISTEN):\n";
     for (auto &f : flags()) {
@@ -149,7 +151,9 @@ std::string usage() {
         u += f.boolean ? "\n" : " VALUE\n";
     }
     u += "  --help, --version\n"
-         "\n  --data :memory: keeps a throw-away store in a temporary directory.\n";
+         "\n  --data :memory: keeps a throw-away store in a temporary directory.\n"
+         "  check (or --check) verifies --data while a server may be running: SQLite\n"
+         "  integrity, blob files, reference counts; exit 0 when clean, 1 with the problems.\n";
     return u;
 }
 
@@ -171,8 +175,13 @@ parse_outcome parse_config(int argc, char **argv) {
         if (a == "--version") {
             return {std::nullopt, 0, std::string("ifmatch ") + IFMATCH_VERSION};
         }
-        if (a == "serve" || a == "check" || a == "--check") {
-            c.command = a == "serve" ? "serve" : "check";
+        if (a == "serve" || a == "check" || a == "--check" || a == "health" || a == "--health") {
+            c.command = a == "serve" ? "serve" : a.find("check") != std::string::npos ? "check"
+                                                                                        : "health";
+            continue;
+        }
+        if (c.command == "health" && c.health_url.empty() && a.rfind("http", 0) == 0) {
+            c.health_url = a;
             continue;
         }
         if (a.rfind("--", 0) != 0) {

@@ -10,7 +10,8 @@
 namespace ifmatch::server {
 
 struct config {
-    std::string command = "serve"; // serve | check
+    std::string command = "serve"; // serve | check | health
+    std::string health_url;        // `ifmatch health [URL]`; empty: the configured listen port
     std::string listen = "127.0.0.1:9000";
     std::string data = "./data";
     std::string durability = "normal"; // normal | full

@@ -52,6 +52,7 @@ struct response {
     std::uint64_t length = 0;                   // bytes of `segments` to send
     bool head = false;                          // send Content-Length of the body, no bytes
     bool close = false;
+    std::string error_code; // the S3 error <Code> of an error response (logs and metrics)
 
     response &set(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));

@@ -47,23 +47,47 @@ void log_request(const config &cfg, const context &ctx, int status,
                             {"status", status},        {"error_code", ctx.log.error_code},
                             {"bytes_in", ctx.log.bytes_in}, {"bytes_out", ctx.log.bytes_out},
                             {"duration_ms", ms}};
-        if (!ctx.log.conditions.empty()) j["conditions"] = ctx.log.conditions;
-        if (!ctx.log.failed_condition.empty()) j["failed_condition"] = ctx.log.failed_condition;
-        if (!ctx.log.current.empty()) j["current"] = ctx.log.current;
+        // The conditional fields are always present (empty when the request had none), so that
+        // every line has the same shape.
+        j["conditions"] = ctx.log.conditions;
+        j["failed_condition"] = ctx.log.failed_condition;
+        j["current"] = ctx.log.current;
         emit(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         return;
     }
     char dur[32];
     std::snprintf(dur, sizeof dur, "%.2fms", ms);
+    std::string path = ctx.target.operation == protocol::op::admin
+                           ? "/_ifmatch/" + ctx.target.admin_path
+                           : "/" + ctx.target.bucket +
+                                 (ctx.target.key.empty() ? "" : "/" + ctx.target.key);
     std::string line = now_iso() + " " + ctx.req.request_id + " " + ctx.req.remote + " " + op +
-                       " " + ctx.req.method + " /" + ctx.target.bucket +
-                       (ctx.target.key.empty() ? "" : "/" + ctx.target.key) + " " +
-                       std::to_string(status) + " " + dur;
+                       " " + ctx.req.method + " " + path + " " + std::to_string(status) + " " + dur;
     if (!ctx.log.error_code.empty()) line += " error=" + ctx.log.error_code;
     if (!ctx.log.conditions.empty()) line += " conditions=[" + ctx.log.conditions + "]";
     if (!ctx.log.failed_condition.empty()) line += " failed=" + ctx.log.failed_condition;
     if (!ctx.log.current.empty()) line += " current=[" + ctx.log.current + "]";
     emit(line);
+}
+
+void log_startup(const config &cfg, const startup_info &info) {
+    if (level_rank("info") < level_rank(cfg.log_level)) {
+        return;
+    }
+    if (cfg.log_format == "json") {
+        emit(nlohmann::json{{"time", now_iso()},
+                            {"level", "info"},
+                            {"message", "ifmatch " + info.version + " listening"},
+                            {"version", info.version},
+                            {"listen", info.listen},
+                            {"data", info.data},
+                            {"auth", info.auth},
+                            {"durability", info.durability}}
+                 .dump());
+        return;
+    }
+    emit(now_iso() + " info ifmatch " + info.version + " listening on " + info.listen +
+         " data=" + info.data + " durability=" + info.durability + " auth=" + info.auth);
 }
 
 void log_message(const config &cfg, std::string_view level, std::string_view text) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <string_view>
 
 namespace ifmatch::server {
@@ -12,6 +13,18 @@ struct context;
 
 void log_request(const config &cfg, const context &ctx, int status,
                  std::chrono::steady_clock::duration took);
+
+// What the start-up line reports.
+struct startup_info {
+    std::string version;
+    std::string listen; // the bound address(es) with scheme: http://HOST:PORT [https://HOST:PORT]
+    std::string data;   // data directory (":memory:" for a throw-away store)
+    std::string auth;   // "open" (no signature check) or the credential mode
+    std::string durability;
+};
+
+// The start-up line at level info: text, or JSON with one field per startup_info member.
+void log_startup(const config &cfg, const startup_info &info);
 
 // Start-up and operational messages at the given level ("info", "warn", "error").
 void log_message(const config &cfg, std::string_view level, std::string_view text);

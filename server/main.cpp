@@ -1,4 +1,5 @@
 // ifmatch: configuration -> store -> server; SIGINT/SIGTERM stop gracefully, a second one at once.
+#include "server/commands.hpp"
 #include "server/config.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
@@ -34,22 +35,18 @@ int serve(const ifmatch::server::config &cfg) {
     std::string tls_addr = srv->tls_address();
     std::string scheme = tls_addr == addr ? "https://" : "http://";
     std::string also = tls_addr.empty() || tls_addr == addr ? "" : " https://" + tls_addr;
-    server::log_message(cfg, "info",
-                        std::string("ifmatch ") + IFMATCH_VERSION + " listening on " + scheme +
-                            addr + also +
-                            " data=" + (o.memory ? ":memory:" : cfg.data) + " durability=" +
-                            (o.memory ? "none" : cfg.durability) +
-                            (cfg.signed_mode() ? " auth=signed" : " auth=open"));
+    server::log_startup(cfg, {IFMATCH_VERSION, scheme + addr + also,
+                              o.memory ? ":memory:" : cfg.data,
+                              cfg.signed_mode() ? "signed" : "open",
+                              o.memory ? "none" : cfg.durability});
     if (!cfg.signed_mode()) {
         server::log_message(cfg, "warn",
                             "no credentials configured (--credentials FILE or IFMATCH_ACCESS_KEY + "
                             "IFMATCH_SECRET_KEY): the server is OPEN and accepts every request, "
                             "signed or not");
     }
-    std::printf("listening on %s%s%s\n", scheme.c_str(), addr.c_str(), also.c_str());
-    std::fflush(stdout);
     g_server = srv.get();
-    std::thread sig([] {
+    std::thread sig([&cfg] {
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGINT);
@@ -58,15 +55,22 @@ int serve(const ifmatch::server::config &cfg) {
             int s = 0;
             sigwait(&set, &s);
             if (n > 0) {
+                server::log_message(cfg, "warn", "second signal: exiting at once");
                 std::_Exit(1);
             }
+            server::log_message(cfg, "info",
+                                std::string(s == SIGTERM ? "SIGTERM" : "SIGINT") +
+                                    ": stopping (grace " + std::to_string(cfg.shutdown_grace) +
+                                    "s)");
             g_server->stop();
         }
     });
     sig.detach();
     srv->run();
-    srv.reset();
+    // Close the store before the server's io_context goes: completions of jobs still queued
+    // (when the grace period ran out) are posted to connection strands, which must still exist.
     db->close();
+    srv.reset();
     server::log_message(cfg, "info", "stopped");
     return 0;
 }
@@ -87,8 +91,10 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     if (parsed.cfg->command == "check") {
-        std::cerr << "ifmatch check: not available in this build yet\n";
-        return 2;
+        return ifmatch::server::run_check(*parsed.cfg);
+    }
+    if (parsed.cfg->command == "health") {
+        return ifmatch::server::run_health(*parsed.cfg);
     }
     return serve(*parsed.cfg);
 }

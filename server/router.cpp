@@ -84,6 +84,7 @@ storage::writer_identity context::writer() const {
 response error_response(const s3_error &err, const context &ctx) {
     response r;
     r.status = err.status();
+    r.error_code = std::string(err.aws_code());
     r.head = ctx.is_head();
     if (!r.head) {
         r.body = protocol::render_error_xml(err, ctx.req.request_id, ctx.req.request_id);

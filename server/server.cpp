@@ -190,6 +190,11 @@ void http_server::impl::finish_stop() {
             idle.clear();
         }
         if (shared.active.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+            if (int left = shared.active.load(); left > 0) {
+                log_message(cfg, "warn",
+                            "shutdown grace period over: dropping " + std::to_string(left) +
+                                " connection(s) with requests in flight");
+            }
             ioc.stop();
             *poll = nullptr;
             return;

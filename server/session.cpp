@@ -7,6 +7,7 @@
 #include "server/config.hpp"
 #include "server/handlers.hpp"
 #include "server/log.hpp"
+#include "server/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
@@ -250,6 +251,7 @@ response early_error(s3_errc code, const std::string &rid) {
     r.body = protocol::render_error_xml(e, rid, rid);
     r.set("Content-Type", "application/xml");
     r.close = true;
+    r.error_code = std::string(e.aws_code());
     return r;
 }
 
@@ -338,7 +340,10 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
         }
         ctx.log.bytes_in = body.received();
         ctx.log.bytes_out = res.head ? 0 : (res.segments.empty() ? res.body.size() : res.length);
-        log_request(cfg, ctx, res.status, std::chrono::steady_clock::now() - started);
+        if (ctx.log.error_code.empty()) ctx.log.error_code = res.error_code;
+        auto took = std::chrono::steady_clock::now() - started;
+        log_request(cfg, ctx, res.status, took);
+        record_request(ctx, res.status, took);
         if (wec || !keep) {
             break;
         }

@@ -26,8 +26,8 @@ struct session_shared {
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> next_id{1};
     // Registers a cancel function for an idle session; returns a token for unregistering.
-    std::function<std::uint64_t(std::function<void()>)> register_idle;
-    std::function<void(std::uint64_t)> unregister_idle;
+    std::function<std::uint64_t(std::function<void()>)> register_idle{};
+    std::function<void(std::uint64_t)> unregister_idle{};
 };
 
 // Serves one accepted connection; with `tls` set, performs the TLS handshake first (under the idle

@@ -1,6 +1,7 @@
 // Schema and migrations. Version 1 is the first layout; later versions append steps below.
 #include "storage/schema.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace ifmatch::storage {
@@ -79,15 +80,27 @@ CREATE TABLE IF NOT EXISTS parts(
   PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
 )sql";
 
-int user_version(connection &db) {
+} // namespace
+
+int schema_version(connection &db) {
     query q(db, "PRAGMA user_version");
     return q->step() ? static_cast<int>(q->column_int(0)) : 0;
 }
 
-} // namespace
+void require_known_schema(connection &db, const std::string &where) {
+    int v = schema_version(db);
+    if (v > current_schema_version) {
+        throw std::runtime_error(where + " has schema version " + std::to_string(v) +
+                                 ", newer than this ifmatch understands (" +
+                                 std::to_string(current_schema_version) +
+                                 "); it was written by a newer release. Run that release (or "
+                                 "newer) on it; this one refuses to open it to avoid damage.");
+    }
+}
 
 void migrate(connection &db) {
-    int v = user_version(db);
+    require_known_schema(db, "the database");
+    int v = schema_version(db);
     if (v < 1) {
         db.exec("BEGIN IMMEDIATE");
         db.exec(schema_v1);

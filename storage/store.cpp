@@ -101,6 +101,7 @@ store::store(store_options opts) : impl_(std::make_unique<impl>()), opts_(std::m
     impl_->lock_fd = take_lock(dir_);
     blobs_ = std::make_unique<blob_store>(dir_);
     impl_->writer_db = std::make_unique<connection>(dir_ + "/ifmatch.db", false);
+    require_known_schema(*impl_->writer_db, "data directory " + dir_);
     configure(*impl_->writer_db, opts_.dur, true);
     migrate(*impl_->writer_db);
     {

@@ -1,8 +1,11 @@
-// ifmatch's own endpoints under /_ifmatch/ (path-style hosts only): health and per-bucket settings.
+// ifmatch's own endpoints under /_ifmatch/ (path-style hosts only): health, Prometheus metrics and
+// per-bucket settings.
 #include "server/handlers.hpp"
+#include "server/metrics.hpp"
 #include "server/store_calls.hpp"
 
 #include "storage/operations.hpp"
+#include "storage/stats.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +60,29 @@ net::awaitable<response> bucket_settings(context &ctx, const std::string &bucket
                              {"versioning", b->versioning}});
 }
 
+// GET /_ifmatch/metrics: counters plus the store's object and byte gauges (one read query).
+net::awaitable<response> metrics(context &ctx) {
+    if (ctx.req.method != "GET" && ctx.req.method != "HEAD") {
+        co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
+    }
+    auto t_call = db_read<storage::store_totals>(
+        ctx.db, [](storage::read_txn &t) { return storage::stored_totals(t); });
+    auto totals = co_await std::move(t_call);
+    store_gauges g;
+    if (totals.has_value()) {
+        g.objects = totals->objects;
+        g.bytes = totals->bytes;
+    }
+    response r;
+    r.body = render_metrics(g);
+    r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    if (ctx.is_head()) {
+        r.head = true;
+        r.length = r.body.size();
+    }
+    co_return r;
+}
+
 } // namespace
 
 net::awaitable<response> handle_admin(context &ctx) {
@@ -64,6 +90,9 @@ net::awaitable<response> handle_admin(context &ctx) {
     if (path == "health") {
         bool ok = ctx.db.healthy();
         co_return json_response({{"status", ok ? "ok" : "unavailable"}}, ok ? 200 : 503);
+    }
+    if (path == "metrics") {
+        co_return co_await metrics(ctx);
     }
     const std::string prefix = "buckets/";
     if (path.rfind(prefix, 0) == 0) {

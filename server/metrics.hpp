@@ -1,0 +1,26 @@
+// Request metrics for GET /_ifmatch/metrics (Prometheus text format 0.0.4): counters by operation
+// and status, a latency histogram, bytes in and out, and the conditional-request outcomes
+// ifmatch exists for. One process-wide set of lock-free atomic counters; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ifmatch::server {
+
+struct context;
+
+// Records one finished request (called once per request, where the access log is written).
+void record_request(const context &ctx, int status, std::chrono::steady_clock::duration took);
+
+// What the store reports at scrape time (gauges).
+struct store_gauges {
+    std::int64_t objects = -1; // -1: unknown (the store query failed); omitted
+    std::int64_t bytes = -1;
+};
+
+// The whole exposition, every metric with # HELP and # TYPE lines.
+std::string render_metrics(const store_gauges &g);
+
+} // namespace ifmatch::server
