@@ -399,10 +399,10 @@ def main():
     p.add_argument("--note", action="append", default=[])
     args = p.parse_args()
     args.rounds = 1 if args.quick else 3
-    args.duration = args.duration or (1.5 if args.quick else 5.0)
+    args.duration = args.duration or (1.0 if args.quick else 5.0)
     args.launches = 5 if args.quick else 20
-    args.large = (64 if args.quick else 256) * MIB
-    args.huge = (256 if args.quick else 1024) * MIB
+    args.large = (32 if args.quick else 256) * MIB
+    args.huge = (128 if args.quick else 1024) * MIB
     servers = ["ceiling", "ifmatch", "ifmatch-full"] + (["s3rver"] if args.s3rver else [])
     os.makedirs(args.out, exist_ok=True)
 
@@ -417,7 +417,7 @@ def main():
     extras["startups"] = {}
     for kind in ("ifmatch", "s3rver", "ceiling"):
         if kind in servers:
-            launches = args.launches if kind == "ifmatch" else min(args.launches, 5)
+            launches = args.launches if kind == "ifmatch" else min(args.launches, 2 if args.quick else 5)
             extras["startups"][kind] = startup(args, kind, launches, log)
     extras["startup"] = extras["startups"]["ifmatch"]
     notes = [f"- {n}" for n in args.note]
