@@ -342,6 +342,23 @@ def targets(table, extras):
     return out
 
 
+def chart(args, table, servers):
+    """Draws results.png with gnuplot when it is installed; returns whether it did."""
+    if not shutil.which("gnuplot"):
+        return False
+    kinds = [k for k in ("ceiling", "ifmatch", "ifmatch-full", "s3rver") if k in servers]
+    dat = os.path.join(args.cache, "chart.dat")
+    with open(dat, "w") as f:
+        for wid, *_ in WORKLOADS:
+            vals = [str(table.get((wid, k), {}).get("rps", 0)) for k in kinds]
+            f.write(f"{wid} {' '.join(vals)}\n")
+    plots = ", ".join(f"'{dat}' using {i + 2}:xtic(1) title '{k}'" for i, k in enumerate(kinds))
+    script = (f"set terminal png size 1000,500; set output '{os.path.join(args.out, 'results.png')}';"
+              "set style data histogram; set style fill solid; set logscale y;"
+              f"set ylabel 'requests/s (log)'; plot {plots}")
+    return subprocess.run(["gnuplot", "-e", script]).returncode == 0
+
+
 def write_report(args, table, large, extras, servers, notes):
     lines = [
         "# ifmatch benchmark results",
@@ -380,7 +397,14 @@ def write_report(args, table, large, extras, servers, notes):
         lines.append(f"- This disk: {extras['fsync']:.0f} write+fdatasync per second (1 KiB "
                      "appends, one thread) — the rate one fsync per write allows.")
     lines += ["", "## Targets", ""] + targets(table, extras) + [""]
+    lines.append("Chart: results.png (requests/s per workload and server)."
+                 if chart(args, table, servers) else
+                 "No chart: gnuplot is not installed here (nor python3-matplotlib).")
     lines += notes
+    extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimisations.md")
+    if os.path.exists(extra):
+        with open(extra) as f:
+            lines += ["", f.read().rstrip()]
     with open(os.path.join(args.out, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -399,7 +423,7 @@ def main():
     p.add_argument("--note", action="append", default=[])
     args = p.parse_args()
     args.rounds = 1 if args.quick else 3
-    args.duration = args.duration or (1.0 if args.quick else 5.0)
+    args.duration = args.duration or (1.0 if args.quick else 3.0)
     args.launches = 5 if args.quick else 20
     args.large = (32 if args.quick else 256) * MIB
     args.huge = (128 if args.quick else 1024) * MIB

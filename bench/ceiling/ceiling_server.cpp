@@ -7,9 +7,10 @@
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <memory>
+#include <span>
 #include <string>
 #include <thread>
-#include <vector>
 
 namespace net = boost::asio;
 namespace http = boost::beast::http;
@@ -20,11 +21,12 @@ namespace {
 
 const std::string g_object(1024, 'x');
 
-// Reads the body of a request whose head `p` already holds, feeding every byte to MD5.
-// Returns the hex digest, or an empty string when the connection failed.
+// Reads the body of a request whose head `p` already holds into `piece` (the connection's
+// buffer), feeding every byte to MD5. Returns the quoted hex digest, or "" when the connection
+// failed.
 net::awaitable<std::string> hash_body(tcp::socket &s, boost::beast::flat_buffer &buf,
-                                      http::request_parser<http::buffer_body> &p) {
-    std::vector<char> piece(64 * 1024);
+                                      http::request_parser<http::buffer_body> &p,
+                                      std::span<char> piece) {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md, EVP_md5(), nullptr);
     while (!p.is_done()) {
@@ -53,6 +55,8 @@ net::awaitable<std::string> hash_body(tcp::socket &s, boost::beast::flat_buffer 
 // Serves one connection until the peer closes it or asks for Connection: close.
 net::awaitable<void> session(tcp::socket s) {
     boost::beast::flat_buffer buf;
+    auto piece_owner = std::make_unique_for_overwrite<char[]>(64 * 1024);
+    std::span<char> piece(piece_owner.get(), 64 * 1024);
     for (;;) {
         http::request_parser<http::buffer_body> p;
         p.body_limit(boost::none);
@@ -63,7 +67,7 @@ net::awaitable<void> session(tcp::socket s) {
         http::response<http::string_body> res{http::status::ok, 11};
         res.set(http::field::server, "ceiling");
         if (p.get().method() == http::verb::put) {
-            auto etag = co_await hash_body(s, buf, p);
+            auto etag = co_await hash_body(s, buf, p, piece);
             if (etag.empty()) {
                 break;
             }
