@@ -20,7 +20,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
+#include <span>
 #include <unistd.h>
 
 namespace ifmatch::server {
@@ -191,11 +194,12 @@ net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
     m.body().data = nullptr;
     m.body().more = true;
     http::response_serializer<http::buffer_body> sr{m};
-    auto [ec, n] = co_await http::async_write_header(s, sr, tuple_awaitable);
-    if (ec) {
-        co_return ec;
-    }
-    std::vector<char> buf(256 * 1024);
+    // The header goes out with the first piece. The buffer fits the object (small GETs are the
+    // common case) and is left uninitialised: zeroing 256 KiB per request cost more than the GET.
+    const std::size_t buf_size =
+        static_cast<std::size_t>(std::clamp<std::uint64_t>(r.length, 1, 256 * 1024));
+    auto buf_owner = std::make_unique_for_overwrite<char[]>(buf_size);
+    std::span<char> buf(buf_owner.get(), buf_size);
     std::uint64_t skip = r.offset, left = r.length;
     for (auto &seg : r.segments) {
         if (left == 0) {

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""A/B comparison of two ifmatch binaries on one workload, rounds interleaved (A B A B ...) so
+both see the same machine state: prints the median requests/s and server CPU per 1,000 requests.
+Usage: bench/ab.py A_BINARY B_BINARY WORKLOAD [CONNECTIONS] [ROUNDS] [SECONDS]
+(build the load generator first with bench/run.sh or cmake -S bench -B bench/.cache/build-tools)."""
+import os
+import statistics
+import sys
+import types
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+
+def main():
+    a_bin, b_bin, workload = sys.argv[1:4]
+    conns = int(sys.argv[4]) if len(sys.argv) > 4 else 16
+    rounds = int(sys.argv[5]) if len(sys.argv) > 5 else 5
+    secs = float(sys.argv[6]) if len(sys.argv) > 6 else 2.0
+    here = os.path.dirname(os.path.abspath(__file__))
+    cache = os.path.join(here, ".cache")
+    tools = os.path.join(cache, "build-tools")
+    results = {"A": [], "B": []}
+    for _ in range(rounds):
+        for name, binary in (("A", a_bin), ("B", b_bin)):
+            args = types.SimpleNamespace(ifmatch=binary, ceiling="", s3rver="",
+                                         loadgen=os.path.join(tools, "loadgen"))
+            srv = bench.Server("ifmatch", args, cache)
+            srv.start()
+            try:
+                srv.setup(versioned=workload == "cas")
+                kw = dict(connections=conns, duration=secs)
+                if workload == "cas":
+                    kw["key"] = "hot"
+                results[name].append(bench.measure(args, srv, workload, 1, **kw))
+            finally:
+                srv.stop()
+    for name in ("A", "B"):
+        rps = statistics.median(r["rps"] for r in results[name])
+        cpu = statistics.median(r["cpu_per_k"] for r in results[name])
+        p50 = statistics.median(r["p50_us"] for r in results[name]) / 1000
+        print(f"{name}: {workload} x{conns}: {rps:.0f} req/s, p50 {p50:.2f} ms, "
+              f"CPU {cpu:.3f} s/1k req ({rounds} interleaved rounds of {secs:g} s)")
+
+
+if __name__ == "__main__":
+    main()
