@@ -82,11 +82,14 @@ void log_startup(const config &cfg, const startup_info &info) {
                             {"listen", info.listen},
                             {"data", info.data},
                             {"auth", info.auth},
-                            {"durability", info.durability}}
+                            {"durability", info.durability},
+                            {"scheme", info.scheme},
+                            {"tls_listen", info.tls_listen}}
                  .dump());
         return;
     }
-    emit(now_iso() + " info ifmatch " + info.version + " listening on " + info.listen +
+    emit(now_iso() + " info ifmatch " + info.version + " listening on " + info.scheme + "://" + info.listen +
+         (info.tls_listen.empty() ? "" : " https://" + info.tls_listen) +
          " data=" + info.data + " durability=" + info.durability + " auth=" + info.auth);
 }
 

@@ -17,10 +17,12 @@ void log_request(const config &cfg, const context &ctx, int status,
 // What the start-up line reports.
 struct startup_info {
     std::string version;
-    std::string listen; // the bound address(es) with scheme: http://HOST:PORT [https://HOST:PORT]
+    std::string listen; // the bound HOST:PORT
     std::string data;   // data directory (":memory:" for a throw-away store)
     std::string auth;   // "open" (no signature check) or the credential mode
     std::string durability;
+    std::string scheme = "http"; // of `listen`
+    std::string tls_listen;      // a second HTTPS listener, empty when none
 };
 
 // The start-up line at level info: text, or JSON with one field per startup_info member.

@@ -33,12 +33,12 @@ int serve(const ifmatch::server::config &cfg) {
         return 1;
     }
     std::string tls_addr = srv->tls_address();
-    std::string scheme = tls_addr == addr ? "https://" : "http://";
-    std::string also = tls_addr.empty() || tls_addr == addr ? "" : " https://" + tls_addr;
-    server::log_startup(cfg, {IFMATCH_VERSION, scheme + addr + also,
-                              o.memory ? ":memory:" : cfg.data,
+    server::startup_info info{IFMATCH_VERSION, addr, o.memory ? ":memory:" : cfg.data,
                               cfg.signed_mode() ? "signed" : "open",
-                              o.memory ? "none" : cfg.durability});
+                              o.memory ? "none" : cfg.durability, "http", ""};
+    info.scheme = tls_addr == addr ? "https" : "http";
+    info.tls_listen = tls_addr.empty() || tls_addr == addr ? "" : tls_addr;
+    server::log_startup(cfg, info);
     if (!cfg.signed_mode()) {
         server::log_message(cfg, "warn",
                             "no credentials configured (--credentials FILE or IFMATCH_ACCESS_KEY + "
