@@ -8,6 +8,8 @@
 #include "server/http.hpp"
 #include "storage/store.hpp"
 
+#include <memory>
+#include <optional>
 #include <string>
 
 namespace ifmatch::server {
@@ -22,6 +24,8 @@ struct log_fields {
     std::uint64_t bytes_out = 0;
 };
 
+struct request_note; // server/events.hpp
+
 struct context {
     const config &cfg;
     storage::store &db;
@@ -30,6 +34,7 @@ struct context {
     protocol::classified_request target;
     std::int64_t start_seq = 0; // t_start of spec D3
     log_fields log;
+    std::shared_ptr<request_note> note; // outcome observations (D9) and the matched fault (D10)
 
     // Header lookup that also sees x-amz-* and If-* parameters of a presigned URL (R-G16).
     protocol::header_lookup lookup() const;
@@ -53,6 +58,9 @@ net::awaitable<response> handle_copy_object(context &ctx);
 net::awaitable<response> handle_delete_object(context &ctx);
 net::awaitable<response> handle_delete_objects(context &ctx);
 net::awaitable<response> handle_admin(context &ctx);
+// /_ifmatch/ events, faults, console and its API (server/handlers/console.cpp); nullopt when
+// `path` is none of them.
+net::awaitable<std::optional<response>> handle_console(context &ctx, const std::string &path);
 
 // Helpers shared by handlers.
 std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds

@@ -1,6 +1,8 @@
 // Routing: classified operation -> handler; and the helpers every handler shares.
 #include "server/handlers.hpp"
 
+#include "server/events.hpp"
+
 #include "protocol/http_date.hpp"
 
 #include <algorithm>
@@ -169,7 +171,7 @@ net::awaitable<response> route(context &ctx) {
 
 net::awaitable<response> dispatch(context &ctx) {
     try {
-        co_return co_await route(ctx);
+        co_return co_await run_observed(ctx, route);
     } catch (const std::exception &e) {
         co_return error_response(s3_error(s3_errc::internal_error, e.what()), ctx);
     }

@@ -65,6 +65,11 @@ net::awaitable<response> handle_admin(context &ctx) {
         bool ok = ctx.db.healthy();
         co_return json_response({{"status", ok ? "ok" : "unavailable"}}, ok ? 200 : 503);
     }
+    auto console_call = handle_console(ctx, path);
+    std::optional<response> console = co_await std::move(console_call);
+    if (console) {
+        co_return std::move(*console);
+    }
     const std::string prefix = "buckets/";
     if (path.rfind(prefix, 0) == 0) {
         auto rest = path.substr(prefix.size());

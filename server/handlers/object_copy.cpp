@@ -1,5 +1,6 @@
 // CopyObject (spec §7, D6): source `bucket/key[?versionId=]`, source conditions, the copy-to-self
 // rule, destination conditions at commit. The copy shares the source's stored body.
+#include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
@@ -90,9 +91,11 @@ net::awaitable<response> handle_copy_object(context &ctx) {
         co_return error_response(prepared.error(), ctx);
     }
     auto r_call = db_write<storage::write_result>(
-        ctx.db, [req = std::move(*prepared)](storage::write_txn &t) {
-            return storage::copy_object(t, req);
-        });
+        ctx.db, observe_write<storage::write_result>(
+                    ctx, [req = std::move(*prepared)](storage::write_txn &t) {
+                        return storage::copy_object(t, req);
+                    }));
+    co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
