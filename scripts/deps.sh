@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build_pkgs=(cmake make g++ libboost1.81-dev libssl-dev libsqlite3-dev zlib1g-dev libpugixml-dev
             nlohmann-json3-dev ccache)
-test_pkgs=(doctest-dev clang libclang-rt-14-dev curl python3 s3cmd rclone wrk)
+test_pkgs=(doctest-dev clang libclang-rt-14-dev curl python3 s3cmd rclone wrk chromium)
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()

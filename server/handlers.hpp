@@ -10,6 +10,7 @@
 #include "server/http.hpp"
 #include "storage/store.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,8 @@ struct log_fields {
     std::uint64_t bytes_out = 0;
 };
 
+struct request_note; // server/events.hpp
+
 struct context {
     const config &cfg;
     storage::store &db;
@@ -35,6 +38,7 @@ struct context {
     log_fields log;
     // Signed mode, SigV4 streaming bodies: the chunk signature chain (set by dispatch()).
     std::optional<protocol::chunk_signer> chunk_signer;
+    std::shared_ptr<request_note> note; // outcome observations (D9) and the matched fault (D10)
 
     // Header lookup that also sees x-amz-* and If-* parameters of a presigned URL (R-G16).
     protocol::header_lookup lookup() const;
@@ -78,6 +82,9 @@ net::awaitable<std::optional<protocol::s3_error>> check_policy(context &ctx, std
 net::awaitable<response> handle_multipart(context &ctx);
 net::awaitable<response> handle_list_uploads(context &ctx);
 net::awaitable<response> handle_list_versions(context &ctx);
+// /_ifmatch/ events, faults, console and its API (server/handlers/console.cpp); nullopt when
+// `path` is none of them.
+net::awaitable<std::optional<response>> handle_console(context &ctx, const std::string &path);
 
 // Helpers shared by handlers.
 std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds

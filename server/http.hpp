@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,16 @@ public:
     virtual bool finished() const = 0;
 };
 
+// A body produced over time (server-sent events): the session sends the head (chunked), then each
+// piece next() yields until it yields nothing or the client goes away. cancel() may be called
+// from any thread and makes next() yield nothing soon.
+class live_body {
+public:
+    virtual ~live_body() = default;
+    virtual net::awaitable<std::optional<std::string>> next() = 0;
+    virtual void cancel() = 0;
+};
+
 struct response {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
@@ -53,6 +64,7 @@ struct response {
     bool head = false;                          // send Content-Length of the body, no bytes
     bool close = false;
     std::string error_code; // the S3 error <Code> of an error response (logs and metrics)
+    std::shared_ptr<live_body> live;            // streamed body; the connection closes after it
 
     response &set(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));

@@ -1,6 +1,7 @@
 // ifmatch: configuration -> store -> server; SIGINT/SIGTERM stop gracefully, a second one at once.
 #include "server/commands.hpp"
 #include "server/config.hpp"
+#include "server/explain_cli.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "storage/store.hpp"
@@ -78,6 +79,9 @@ int serve(const ifmatch::server::config &cfg) {
 } // namespace
 
 int main(int argc, char **argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "explain") {
+        return ifmatch::server::run_explain(argc, argv);
+    }
     auto parsed = ifmatch::server::parse_config(argc, argv);
     if (!parsed.cfg) {
         (parsed.exit_code ? std::cerr : std::cout) << parsed.message << "\n";

@@ -2,6 +2,8 @@
 #include "server/handlers.hpp"
 
 #include "protocol/crypto.hpp"
+#include "server/events.hpp"
+
 #include "protocol/http_date.hpp"
 #include "server/auth.hpp"
 
@@ -216,7 +218,7 @@ net::awaitable<response> dispatch(context &ctx) {
             co_return error_response(auth.error(), ctx);
         }
         ctx.chunk_signer = std::move(auth->chunk_signer);
-        co_return co_await route(ctx);
+        co_return co_await run_observed(ctx, route);
     } catch (const std::exception &e) {
         co_return error_response(s3_error(s3_errc::internal_error, e.what()), ctx);
     }

@@ -248,6 +248,43 @@ net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
     co_return beast::error_code{};
 }
 
+// Streams a live body as chunks until it ends or the client goes away; the server's stop
+// cancels it like an idle connection.
+template <class Stream>
+net::awaitable<beast::error_code> write_live(Stream &s, const response &r,
+                                             const std::string &rid, session_shared &shared) {
+    http::response<http::empty_body> m{static_cast<http::status>(r.status), 11};
+    common_headers(m, r, rid);
+    m.keep_alive(false);
+    m.chunked(true);
+    http::response_serializer<http::empty_body> sr{m};
+    auto h_call = http::async_write_header(s, sr, tuple_awaitable);
+    auto head = co_await std::move(h_call);
+    beast::error_code ec = std::get<0>(head);
+    std::shared_ptr<live_body> live = r.live;
+    auto token = shared.register_idle([live] { live->cancel(); });
+    while (!ec && !shared.stopping) {
+        auto next_call = live->next();
+        std::optional<std::string> piece = co_await std::move(next_call);
+        if (!piece) {
+            break;
+        }
+        beast::get_lowest_layer(s).expires_after(std::chrono::seconds(30));
+        auto chunk = http::make_chunk(net::buffer(*piece));
+        auto w_call = net::async_write(s, chunk, tuple_awaitable);
+        auto written = co_await std::move(w_call);
+        ec = std::get<0>(written);
+    }
+    shared.unregister_idle(token);
+    if (!ec) {
+        auto last = http::make_chunk_last();
+        auto l_call = net::async_write(s, last, tuple_awaitable);
+        auto written = co_await std::move(l_call);
+        ec = std::get<0>(written);
+    }
+    co_return ec;
+}
+
 response early_error(s3_errc code, const std::string &rid) {
     response r;
     s3_error e(code);
@@ -322,7 +359,7 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
             expect = e->size() == 12 && (*e)[0] == '1';
         }
         beast_body<Stream> body(stream, buffer, parser, cfg, expect);
-        context ctx{cfg, shared.db, req, body, {}, shared.db.committed_seq(), {}, {}};
+        context ctx{cfg, shared.db, req, body, {}, shared.db.committed_seq(), {}, {}, nullptr};
         response res;
         protocol::request_head head{req.method, req.target,
                                     req.header("host").value_or(std::string_view()),
@@ -337,7 +374,10 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
         bool drained = co_await drain(body, parser);
         bool keep = !res.close && drained && parser.get().keep_alive() && !shared.stopping;
         beast::error_code wec;
-        if (!res.segments.empty() && !res.head) {
+        if (res.live) {
+            keep = false;
+            wec = co_await write_live(stream, res, rid, shared);
+        } else if (!res.segments.empty() && !res.head) {
             wec = co_await write_object(stream, res, rid, keep);
         } else {
             wec = co_await write_small(stream, res, rid, keep);

@@ -78,6 +78,13 @@ CREATE TABLE IF NOT EXISTS parts(
   checksums TEXT NOT NULL DEFAULT '',
   last_modified_ms INTEGER NOT NULL,
   PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_key ON events(bucket, key);
 )sql";
 
 } // namespace

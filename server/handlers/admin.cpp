@@ -94,6 +94,11 @@ net::awaitable<response> handle_admin(context &ctx) {
     if (path == "metrics") {
         co_return co_await metrics(ctx);
     }
+    auto console_call = handle_console(ctx, path);
+    std::optional<response> console = co_await std::move(console_call);
+    if (console) {
+        co_return std::move(*console);
+    }
     const std::string prefix = "buckets/";
     if (path.rfind(prefix, 0) == 0) {
         auto rest = path.substr(prefix.size());

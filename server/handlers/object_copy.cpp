@@ -1,6 +1,7 @@
 // CopyObject (spec §7, D6): source `bucket/key[?versionId=]`, source conditions, the copy-to-self
 // rule, destination conditions at commit. The copy shares the source's stored body.
 #include "server/copy_source.hpp"
+#include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
@@ -96,9 +97,11 @@ net::awaitable<response> handle_copy_object(context &ctx) {
     std::string current; // the destination's state if the store refuses the copy (D9)
     prepared->current_out = &current;
     auto r_call = db_write<storage::write_result>(
-        ctx.db, [req = std::move(*prepared)](storage::write_txn &t) {
-            return storage::copy_object(t, req);
-        });
+        ctx.db, observe_write<storage::write_result>(
+                    ctx, [req = std::move(*prepared)](storage::write_txn &t) {
+                        return storage::copy_object(t, req);
+                    }));
+    co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());

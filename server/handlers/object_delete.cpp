@@ -1,4 +1,5 @@
 // DeleteObject (with If-Match, spec §8) and DeleteObjects (per-object <ETag>, R-D11).
+#include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
@@ -42,7 +43,9 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     std::string current; // the key's state if the store refuses the delete (D9)
     d.current_out = &current;
     auto r_call = db_write<storage::delete_result>(
-        ctx.db, [d](storage::write_txn &t) { return storage::delete_object(t, d); });
+        ctx.db, observe_write<storage::delete_result>(
+                    ctx, [d](storage::write_txn &t) { return storage::delete_object(t, d); }));
+    co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());

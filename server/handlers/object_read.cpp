@@ -1,5 +1,6 @@
 // GetObject / HeadObject: versions, delete markers, conditions (spec §3), ranges and parts
 // (R-G13), response-* overrides, checksum mode.
+#include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
@@ -54,6 +55,7 @@ std::optional<response> check_conditions(context &ctx, const storage::object_ver
         return std::nullopt;
     }
     ctx.log.failed_condition = std::string(o.condition);
+    note_read_outcome(ctx, v, o.condition); // D9
     ctx.log.current = "etag=" + v.etag + " last-modified=" + http_date_ms(v.last_modified_ms);
     response res;
     if (o.verdict == protocol::read_verdict::not_modified) {

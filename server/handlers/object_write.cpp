@@ -1,5 +1,6 @@
 // PutObject with conditional writes (spec §4, D3–D5): header validation on the request head,
 // the body streamed and verified, the decision taken by the store at commit.
+#include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
@@ -80,9 +81,11 @@ net::awaitable<response> handle_put_object(context &ctx) {
     std::string current; // the key's state if the store refuses the write (D9)
     req.current_out = &current;
     auto r_call = db_write<storage::write_result>(
-        ctx.db, [req = std::move(req)](storage::write_txn &t) {
-            return storage::put_object(t, req);
-        });
+        ctx.db, observe_write<storage::write_result>(
+                    ctx, [req = std::move(req)](storage::write_txn &t) {
+                        return storage::put_object(t, req);
+                    }));
+    co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());

@@ -1,0 +1,364 @@
+// The event hub, outcome recording and explain headers (spec D9), and fault application before
+// a request's commit (spec D10).
+#include "server/events.hpp"
+
+#include "protocol/crypto.hpp"
+#include "server/store_calls.hpp"
+#include "storage/operations.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <set>
+
+namespace ifmatch::server {
+
+using protocol::op;
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+constexpr const char *condition_headers[] = {
+    "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since",
+    "x-amz-copy-source-if-match", "x-amz-copy-source-if-none-match",
+    "x-amz-copy-source-if-modified-since", "x-amz-copy-source-if-unmodified-since"};
+
+nlohmann::json writer_json(const storage::writer_identity &w, std::int64_t ms) {
+    return {{"request_id", w.request_id}, {"access_key", w.access_key},
+            {"remote", w.remote}, {"user_agent", w.user_agent}, {"time_ms", ms},
+            {"time", ms ? iso_date_ms(ms) : ""}};
+}
+
+} // namespace
+
+std::string describe_current(const storage::current_state &c) {
+    if (!c.exists) return "absent";
+    if (c.delete_marker) return "delete marker";
+    return c.etag;
+}
+
+nlohmann::json to_json(const outcome_event &e) {
+    nlohmann::json conds = nlohmann::json::object();
+    for (auto &[k, v] : e.conditions) conds[k] = v;
+    nlohmann::json cur = {{"state", !e.current.exists ? "absent"
+                                    : e.current.delete_marker ? "delete marker" : "object"}};
+    if (e.current.exists) {
+        cur["etag"] = e.current.etag;
+        cur["version_id"] = e.current.version_id;
+        cur["last_modified_ms"] = e.current.last_modified_ms;
+        cur["last_modified"] = http_date_ms(e.current.last_modified_ms);
+        cur["writer"] = writer_json(e.current.writer, e.current.last_modified_ms);
+    }
+    return {{"id", e.id}, {"time_ms", e.time_ms}, {"time", iso_date_ms(e.time_ms)},
+            {"request_id", e.request_id}, {"access_key", e.access_key},
+            {"operation", e.operation}, {"bucket", e.bucket}, {"key", e.key},
+            {"status", e.status}, {"code", e.code}, {"conditions", conds},
+            {"failed_condition", e.failed_condition}, {"current", cur}};
+}
+
+outcome_event event_from_json(const nlohmann::json &j) {
+    outcome_event e;
+    e.id = j.value("id", std::uint64_t{0});
+    e.time_ms = j.value("time_ms", std::int64_t{0});
+    e.request_id = j.value("request_id", "");
+    e.access_key = j.value("access_key", "");
+    e.operation = j.value("operation", "");
+    e.bucket = j.value("bucket", "");
+    e.key = j.value("key", "");
+    e.status = j.value("status", 0);
+    e.code = j.value("code", "");
+    e.failed_condition = j.value("failed_condition", "");
+    if (j.contains("conditions") && j["conditions"].is_object()) {
+        for (auto &[k, v] : j["conditions"].items()) e.conditions.emplace_back(k, v.get<std::string>());
+    }
+    auto cur = j.value("current", nlohmann::json::object());
+    e.current.exists = cur.value("state", "absent") != "absent";
+    e.current.delete_marker = cur.value("state", "") == "delete marker";
+    e.current.etag = cur.value("etag", "");
+    e.current.version_id = cur.value("version_id", "");
+    e.current.last_modified_ms = cur.value("last_modified_ms", std::int64_t{0});
+    auto w = cur.value("writer", nlohmann::json::object());
+    e.current.writer.request_id = w.value("request_id", "");
+    e.current.writer.access_key = w.value("access_key", "");
+    e.current.writer.remote = w.value("remote", "");
+    e.current.writer.user_agent = w.value("user_agent", "");
+    return e;
+}
+
+// ---- hub ------------------------------------------------------------------------------------
+
+void event_hub::publish(outcome_event e, storage::store &db) {
+    std::vector<std::shared_ptr<subscriber>> subs;
+    {
+        std::lock_guard lk(mu_);
+        e.id = next_id_++;
+        ring_.push_back(e);
+        while (ring_.size() > ring_capacity) ring_.pop_front();
+        pending_.push_back({e.time_ms, e.bucket, e.key, to_json(e).dump()});
+        subs = subs_;
+    }
+    for (auto &s : subs) {
+        {
+            std::lock_guard lk(s->mu);
+            s->queue.push_back(e);
+        }
+        if (s->wake) s->wake();
+    }
+    flush(db);
+}
+
+// One persistence job at a time; events arriving meanwhile go with the next one.
+void event_hub::flush(storage::store &db) {
+    std::vector<storage::event_row> batch;
+    {
+        std::lock_guard lk(mu_);
+        if (flushing_ || pending_.empty()) return;
+        flushing_ = true;
+        batch.swap(pending_);
+    }
+    auto rows = std::make_shared<std::vector<storage::event_row>>(std::move(batch));
+    db.write<bool>(
+        [rows](storage::write_txn &t) { return storage::append_events(t, *rows, ring_capacity); },
+        [this, &db](storage::result<bool>) {
+            {
+                std::lock_guard lk(mu_);
+                flushing_ = false;
+            }
+            flush(db);
+        });
+}
+
+std::vector<outcome_event> event_hub::query(const std::string &bucket, const std::string &key,
+                                            int outcome, std::int64_t since) const {
+    std::lock_guard lk(mu_);
+    std::vector<outcome_event> out;
+    for (auto &e : ring_) {
+        if ((!bucket.empty() && e.bucket != bucket) || (!key.empty() && e.key != key) ||
+            (outcome && e.status != outcome) || e.time_ms < since) {
+            continue;
+        }
+        out.push_back(e);
+    }
+    return out;
+}
+
+bool event_hub::needs_load() const {
+    std::lock_guard lk(mu_);
+    return !loaded_;
+}
+
+void event_hub::load(std::vector<outcome_event> older) {
+    std::lock_guard lk(mu_);
+    if (loaded_) return;
+    loaded_ = true;
+    std::set<std::string> have; // events of this process are persisted too
+    for (auto &e : ring_) have.insert(e.request_id);
+    for (auto it = older.rbegin(); it != older.rend(); ++it) {
+        if (ring_.size() >= ring_capacity) break;
+        if (have.count(it->request_id)) continue;
+        it->id = 0;
+        ring_.push_front(*it);
+    }
+}
+
+std::shared_ptr<event_hub::subscriber> event_hub::subscribe(std::function<void()> wake) {
+    auto s = std::make_shared<subscriber>();
+    s->wake = std::move(wake);
+    std::lock_guard lk(mu_);
+    subs_.push_back(s);
+    return s;
+}
+
+void event_hub::unsubscribe(const std::shared_ptr<subscriber> &s) {
+    std::lock_guard lk(mu_);
+    std::erase(subs_, s);
+}
+
+event_hub &events() {
+    static event_hub h;
+    return h;
+}
+
+// ---- capture --------------------------------------------------------------------------------
+
+void capture_refusal(storage::connection &db, const std::string &bucket, const std::string &key,
+                     const s3_error &err, request_note &note) {
+    auto code = err.code;
+    if (code != s3_errc::precondition_failed && code != s3_errc::conditional_request_conflict &&
+        code != s3_errc::no_such_key && code != s3_errc::precondition_required) {
+        return;
+    }
+    note.captured = true;
+    note.current = storage::capture_current(db, bucket, key);
+    for (auto &[k, v] : err.fields) {
+        if (k == "Condition") note.failed_condition = v;
+    }
+    if (note.failed_condition.empty()) {
+        note.failed_condition = code == s3_errc::no_such_key ? "If-Match"
+                                : code == s3_errc::precondition_required ? "(none sent)"
+                                                                         : "";
+    }
+}
+
+void note_read_outcome(context &ctx, const storage::object_version &v, std::string_view cond) {
+    if (!ctx.note) return;
+    ctx.note->captured = true;
+    ctx.note->current = storage::state_of(v);
+    ctx.note->failed_condition = std::string(cond);
+}
+
+// ---- faults before commit -------------------------------------------------------------------
+
+namespace {
+
+void inject(context &ctx, fault_kind kind) {
+    std::string rid = "fault-" + ctx.req.request_id;
+    storage::writer_identity w{rid, "ifmatch-fault-injector", "", "ifmatch-fault-injector"};
+    auto ignore = [](auto) {};
+    if (kind == fault_kind::inject_delete) {
+        storage::delete_request d;
+        d.bucket = ctx.target.bucket;
+        d.key = ctx.target.key;
+        d.start_seq = ctx.db.committed_seq();
+        d.writer = w;
+        ctx.db.write<storage::delete_result>(
+            [d](storage::write_txn &t) { return storage::delete_object(t, d); }, ignore);
+        return;
+    }
+    storage::put_request p;
+    p.bucket = ctx.target.bucket;
+    p.key = ctx.target.key;
+    p.body.inline_data = "ifmatch-fault-injector wrote this for request " + ctx.req.request_id +
+                         " at " + std::to_string(wall_ms()) + "\n";
+    p.body.size = p.body.inline_data.size();
+    p.fields.etag = "\"" + protocol::to_hex(protocol::md5_raw(p.body.inline_data)) + "\"";
+    p.fields.size = p.body.size;
+    p.fields.meta.content_type = "text/plain";
+    p.fields.writer = w;
+    p.start_seq = ctx.db.committed_seq();
+    ctx.db.write<storage::write_result>(
+        [p](storage::write_txn &t) { return storage::put_object(t, p); }, ignore);
+}
+
+bool has_commit_hook(op o) {
+    return o == op::put_object || o == op::copy_object || o == op::delete_object ||
+           o == op::complete_multipart_upload;
+}
+
+} // namespace
+
+net::awaitable<void> before_commit(context &ctx) {
+    if (!ctx.note || !ctx.note->fault || ctx.note->fault_applied) {
+        co_return;
+    }
+    ctx.note->fault_applied = true;
+    const fault_rule &f = *ctx.note->fault;
+    if (f.kind == fault_kind::delay) {
+        auto ex = co_await net::this_coro::executor;
+        net::steady_timer timer(ex);
+        timer.expires_after(std::chrono::milliseconds(f.delay_ms));
+        auto wait_call = timer.async_wait(net::as_tuple(net::use_awaitable));
+        co_await std::move(wait_call);
+    } else {
+        inject(ctx, f.kind);
+    }
+}
+
+// ---- recording ------------------------------------------------------------------------------
+
+namespace {
+
+bool is_recorded(const context &ctx, const response &res) {
+    if (res.status == 304 || res.status == 412 || res.status == 409 || res.status == 428) {
+        return true;
+    }
+    return res.status == 404 && ctx.note && ctx.note->captured &&
+           ctx.note->failed_condition == "If-Match" && has_commit_hook(ctx.target.operation);
+}
+
+std::string error_code_of(const response &res) {
+    auto b = res.body.find("<Code>");
+    auto e = res.body.find("</Code>");
+    if (b == std::string::npos || e == std::string::npos || e < b) return "";
+    return res.body.substr(b + 6, e - b - 6);
+}
+
+void add_explain_headers(const outcome_event &e, response &res) {
+    auto &c = e.current;
+    res.set("x-ifmatch-current-etag", describe_current(c));
+    if (c.exists) {
+        res.set("x-ifmatch-current-last-modified", http_date_ms(c.last_modified_ms));
+        res.set("x-ifmatch-current-version-id", c.version_id);
+        res.set("x-ifmatch-last-writer", c.writer.request_id + "@" +
+                                             iso_date_ms(c.last_modified_ms) + " by " +
+                                             (c.writer.access_key.empty() ? "anonymous"
+                                                                          : c.writer.access_key));
+    }
+    res.set("x-ifmatch-failed-condition", e.failed_condition);
+}
+
+net::awaitable<void> record(context &ctx, response &res) {
+    auto &note = *ctx.note;
+    if (!note.captured) { // e.g. an injected status: read the state now
+        auto b = ctx.target.bucket, k = ctx.target.key;
+        auto r_call = db_read<storage::current_state>(ctx.db, [b, k](storage::read_txn &t) {
+            return storage::result<storage::current_state>(storage::capture_current(t.db, b, k));
+        });
+        auto r = co_await std::move(r_call);
+        if (r.has_value()) note.current = *r;
+    }
+    outcome_event e;
+    e.time_ms = wall_ms();
+    e.request_id = ctx.req.request_id;
+    e.access_key = ctx.access_key();
+    e.operation = std::string(protocol::op_name(ctx.target.operation));
+    e.bucket = ctx.target.bucket;
+    e.key = ctx.target.key;
+    e.status = res.status;
+    e.code = error_code_of(res);
+    if (e.code.empty() && res.status == 412) e.code = "PreconditionFailed";
+    auto look = ctx.lookup();
+    for (const char *h : condition_headers) {
+        if (auto v = look(h)) e.conditions.emplace_back(h, std::string(*v));
+    }
+    e.failed_condition = note.failed_condition;
+    e.current = note.current;
+    auto explain = ctx.req.header("x-ifmatch-explain");
+    if (explain && *explain == "1") add_explain_headers(e, res);
+    events().publish(std::move(e), ctx.db);
+}
+
+} // namespace
+
+net::awaitable<response> run_observed(context &ctx, net::awaitable<response> (*route)(context &)) {
+    ctx.note = std::make_shared<request_note>();
+    if (ctx.target.operation != op::admin) {
+        auto name = protocol::op_name(ctx.target.operation);
+        if (auto f = faults().take(name, ctx.target.bucket, ctx.target.key)) {
+            if (f->kind == fault_kind::status) {
+                std::string cond = ctx.req.header("if-none-match") ? "If-None-Match" : "If-Match";
+                ctx.note->failed_condition = "fault #" + std::to_string(f->id);
+                response res = error_response(fault_error(*f, ctx.target.key, cond), ctx);
+                if (is_recorded(ctx, res)) co_await record(ctx, res);
+                co_return res;
+            }
+            ctx.note->fault = f;
+            if (!has_commit_hook(ctx.target.operation)) co_await before_commit(ctx);
+        }
+    }
+    response res = co_await route(ctx);
+    if (is_recorded(ctx, res)) co_await record(ctx, res);
+    co_return res;
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,136 @@
+// Explained conditional outcomes (spec D9): every 304 / 412 / 409 / 428, and every 404 an If-Match
+// on an absent key caused, becomes an event naming the conditions as sent, the one that decided,
+// the key's current version and the write that produced it. Events live in a bounded ring, are
+// persisted (newest N) through the writer, stream live to subscribers, and optionally come back
+// as x-ifmatch-* response headers when the request asks with `x-ifmatch-explain: 1`.
+#pragma once
+
+#include "server/faults.hpp"
+#include "server/http.hpp"
+#include "storage/history.hpp"
+#include "storage/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ifmatch::server {
+
+struct context;
+
+// One recorded outcome.
+struct outcome_event {
+    std::uint64_t id = 0;
+    std::int64_t time_ms = 0;
+    std::string request_id;
+    std::string access_key;
+    std::string operation;
+    std::string bucket;
+    std::string key;
+    int status = 0;
+    std::string code; // S3 error code; empty for 304
+    storage::string_pairs conditions; // conditional headers as sent
+    std::string failed_condition;     // the condition that decided
+    storage::current_state current;
+};
+
+nlohmann::json to_json(const outcome_event &e);
+outcome_event event_from_json(const nlohmann::json &j);
+// "absent", "delete marker" or the ETag.
+std::string describe_current(const storage::current_state &c);
+
+// Per-request observations, filled by handlers and write jobs (shared with the writer thread;
+// written there before the job's outcome is delivered, read on the strand after).
+struct request_note {
+    bool captured = false;
+    storage::current_state current;
+    std::string failed_condition;
+    std::optional<fault_rule> fault;   // a delay / inject rule matched by this request
+    bool fault_applied = false;
+};
+
+// The process-wide event hub: ring, live subscribers, persistence batching.
+class event_hub {
+public:
+    static constexpr std::size_t ring_capacity = 10000;
+
+    // Adds an event (assigning id), wakes subscribers and queues it for persistence on `db`.
+    void publish(outcome_event e, storage::store &db);
+    // Events matching the filters (empty = any; since = time_ms lower bound), oldest first.
+    std::vector<outcome_event> query(const std::string &bucket, const std::string &key,
+                                     int outcome, std::int64_t since) const;
+    // Merges persisted events read at start-up (once) ahead of the ring.
+    bool needs_load() const;
+    void load(std::vector<outcome_event> older);
+
+    // A live subscriber: `wake` is called (any thread) after events were queued for it.
+    struct subscriber {
+        std::mutex mu;
+        std::deque<outcome_event> queue;
+        std::function<void()> wake;
+    };
+    std::shared_ptr<subscriber> subscribe(std::function<void()> wake);
+    void unsubscribe(const std::shared_ptr<subscriber> &s);
+
+private:
+    void flush(storage::store &db);
+    mutable std::mutex mu_;
+    std::deque<outcome_event> ring_;
+    std::uint64_t next_id_ = 1;
+    bool loaded_ = false;
+    std::vector<std::shared_ptr<subscriber>> subs_;
+    std::vector<storage::event_row> pending_;
+    bool flushing_ = false;
+};
+
+event_hub &events();
+
+// Fills `note` from inside a write job after `r` refused the write (state read on the writer,
+// so it is exactly what the evaluator saw).
+void capture_refusal(storage::connection &db, const std::string &bucket, const std::string &key,
+                     const protocol::s3_error &err, request_note &note);
+
+// Wraps a write job so a refusal captures the current state into the request's note.
+template <class T>
+std::function<storage::result<T>(storage::write_txn &)>
+observe_write(context &ctx, std::function<storage::result<T>(storage::write_txn &)> fn);
+
+// Notes the version a read condition was decided against (GET/HEAD 304/412).
+void note_read_outcome(context &ctx, const storage::object_version &v, std::string_view cond);
+
+// Applies the request's delay or inject fault (once) just before it submits its commit.
+net::awaitable<void> before_commit(context &ctx);
+
+// Runs the routed handler with faults applied and the outcome recorded/explained.
+net::awaitable<response> run_observed(context &ctx, net::awaitable<response> (*route)(context &));
+
+// The endpoints /_ifmatch/events and /_ifmatch/events/stream.
+net::awaitable<response> handle_events(context &ctx);
+
+} // namespace ifmatch::server
+
+#include "server/handlers.hpp"
+
+namespace ifmatch::server {
+
+template <class T>
+std::function<storage::result<T>(storage::write_txn &)>
+observe_write(context &ctx, std::function<storage::result<T>(storage::write_txn &)> fn) {
+    auto note = ctx.note;
+    return [note, fn = std::move(fn), bucket = ctx.target.bucket,
+            key = ctx.target.key](storage::write_txn &t) -> storage::result<T> {
+        auto r = fn(t);
+        if (r.has_error() && note) {
+            capture_refusal(t.db, bucket, key, r.error(), *note);
+        }
+        return r;
+    };
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,68 @@
+// Deterministic races for client tests (spec D10): rules arranged through /_ifmatch/faults make
+// the next N matching requests answer an S3 error, wait before their commit, or have a write or
+// delete of their key committed just before their own. Rule parsing and matching are pure; the
+// registry is thread-safe; applying a rule needs the request's context.
+#pragma once
+
+#include "protocol/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ifmatch::server {
+
+enum class fault_kind { status, delay, inject_write, inject_delete };
+
+struct fault_rule {
+    std::uint64_t id = 0;
+    std::string bucket;
+    std::optional<std::string> key;
+    std::optional<std::string> prefix;
+    std::string operation; // empty: any S3 operation
+    int count = 1;         // uses left
+    fault_kind kind = fault_kind::status;
+    int status = 0;
+    int delay_ms = 0;
+};
+
+// Parses a rule document ({"bucket", "key" | "prefix", "operation", "count", and one of "status"
+// (409|412|500|503), "delay_ms", "inject" ("write"|"delete")}). Errors: a message.
+struct fault_parse {
+    std::optional<fault_rule> rule;
+    std::string error;
+};
+fault_parse parse_fault_rule(const nlohmann::json &j);
+nlohmann::json to_json(const fault_rule &r);
+
+// Whether `r` applies to a request (operation as protocol::op_name spells it).
+bool fault_matches(const fault_rule &r, std::string_view operation, std::string_view bucket,
+                   std::string_view key);
+
+// The S3 error a status rule answers (ConditionalRequestConflict, PreconditionFailed,
+// InternalError, SlowDown).
+protocol::s3_error fault_error(const fault_rule &r, std::string_view key,
+                               std::string_view condition);
+
+class fault_registry {
+public:
+    std::uint64_t add(fault_rule r);
+    std::vector<fault_rule> list() const;
+    void clear();
+    // Consumes one use of the first matching rule (removed at zero uses) and returns a copy.
+    std::optional<fault_rule> take(std::string_view operation, std::string_view bucket,
+                                   std::string_view key);
+
+private:
+    mutable std::mutex mu_;
+    std::vector<fault_rule> rules_;
+    std::uint64_t next_id_ = 1;
+};
+
+fault_registry &faults();
+
+} // namespace ifmatch::server

@@ -1,0 +1,273 @@
+// ifmatch's explain endpoints under /_ifmatch/: recorded outcomes (events, events/stream), fault
+// rules (faults), the JSON API the console reads (api/buckets, api/objects, api/versions,
+// api/timeline) and the console page itself (ui, assets embedded at build time).
+#include "server/console_assets.hpp"
+#include "server/events.hpp"
+#include "server/handlers.hpp"
+#include "server/store_calls.hpp"
+#include "server/timeline.hpp"
+
+#include "storage/history.hpp"
+#include "storage/operations.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace ifmatch::server {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+response json_out(const nlohmann::json &j, int status = 200) {
+    response r;
+    r.status = status;
+    r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    r.set("Content-Type", "application/json");
+    r.set("Cache-Control", "no-store");
+    return r;
+}
+
+response json_error(int status, std::string_view msg) {
+    return json_out({{"error", msg}}, status);
+}
+
+std::string q(const context &ctx, const char *name) {
+    auto v = ctx.target.query.get(name);
+    return v ? std::string(*v) : std::string();
+}
+
+std::int64_t q_int(const context &ctx, const char *name) {
+    try {
+        return std::stoll(q(ctx, name));
+    } catch (...) {
+        return 0;
+    }
+}
+
+// Loads the persisted tail once per process, so events survive a restart.
+net::awaitable<void> ensure_loaded(context &ctx) {
+    if (!events().needs_load()) co_return;
+    auto r_call = db_read<std::vector<storage::event_row>>(ctx.db, [](storage::read_txn &t) {
+        return storage::recent_events(t, event_hub::ring_capacity);
+    });
+    auto r = co_await std::move(r_call);
+    std::vector<outcome_event> older;
+    if (r.has_value()) {
+        for (auto &row : *r) {
+            auto j = nlohmann::json::parse(row.json, nullptr, false);
+            if (!j.is_discarded()) older.push_back(event_from_json(j));
+        }
+    }
+    events().load(std::move(older));
+}
+
+// Server-sent events: each recorded outcome as `event: outcome` with its JSON, a comment every
+// keep-alive interval.
+class sse_body : public live_body, public std::enable_shared_from_this<sse_body> {
+public:
+    explicit sse_body(net::any_io_executor ex) : timer_(ex) {}
+    void start() {
+        std::weak_ptr<sse_body> weak = shared_from_this();
+        auto ex = timer_.get_executor();
+        sub_ = events().subscribe([weak, ex] {
+            net::post(ex, [weak] {
+                if (auto self = weak.lock()) self->timer_.cancel();
+            });
+        });
+    }
+    ~sse_body() override {
+        if (sub_) events().unsubscribe(sub_);
+    }
+    net::awaitable<std::optional<std::string>> next() override {
+        if (cancelled_) co_return std::nullopt;
+        if (first_) {
+            first_ = false;
+            co_return std::string("retry: 1000\n: connected\n\n");
+        }
+        if (auto s = drain(); !s.empty()) co_return s;
+        timer_.expires_after(std::chrono::seconds(10));
+        auto wait_call = timer_.async_wait(net::as_tuple(net::use_awaitable));
+        co_await std::move(wait_call);
+        if (cancelled_) co_return std::nullopt;
+        auto s = drain();
+        co_return s.empty() ? std::string(": keep-alive\n\n") : s;
+    }
+    void cancel() override {
+        std::weak_ptr<sse_body> weak = weak_from_this();
+        net::post(timer_.get_executor(), [weak] {
+            if (auto self = weak.lock()) {
+                self->cancelled_ = true;
+                self->timer_.cancel();
+            }
+        });
+    }
+
+private:
+    std::string drain() {
+        std::deque<outcome_event> got;
+        {
+            std::lock_guard lk(sub_->mu);
+            got.swap(sub_->queue);
+        }
+        std::string out;
+        for (auto &e : got) {
+            out += "id: " + std::to_string(e.id) + "\nevent: outcome\ndata: " +
+                   to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                   "\n\n";
+        }
+        return out;
+    }
+    net::steady_timer timer_;
+    std::shared_ptr<event_hub::subscriber> sub_;
+    bool first_ = true;
+    bool cancelled_ = false;
+};
+
+net::awaitable<response> events_list(context &ctx) {
+    co_await ensure_loaded(ctx);
+    int outcome = static_cast<int>(q_int(ctx, "outcome"));
+    auto list = events().query(q(ctx, "bucket"), q(ctx, "key"), outcome, q_int(ctx, "since"));
+    nlohmann::json arr = nlohmann::json::array();
+    for (auto &e : list) arr.push_back(to_json(e));
+    co_return json_out(arr);
+}
+
+net::awaitable<response> events_stream(context &) {
+    auto ex = co_await net::this_coro::executor;
+    auto body = std::make_shared<sse_body>(ex);
+    body->start();
+    response r;
+    r.set("Content-Type", "text/event-stream");
+    r.set("Cache-Control", "no-store");
+    r.live = body;
+    co_return r;
+}
+
+net::awaitable<response> faults_endpoint(context &ctx) {
+    if (ctx.req.method == "GET") {
+        nlohmann::json arr = nlohmann::json::array();
+        for (auto &f : faults().list()) arr.push_back(to_json(f));
+        co_return json_out(arr);
+    }
+    if (ctx.req.method == "DELETE") {
+        faults().clear();
+        co_return json_out(nlohmann::json::array());
+    }
+    if (ctx.req.method != "POST") co_return json_error(405, "use GET, POST or DELETE");
+    auto body = co_await read_small_body(ctx, 64 * 1024);
+    if (body.has_error()) co_return error_response(body.error(), ctx);
+    auto j = nlohmann::json::parse(*body, nullptr, false);
+    auto parsed = parse_fault_rule(j);
+    if (!parsed.rule) co_return json_error(400, parsed.error);
+    parsed.rule->id = faults().add(*parsed.rule);
+    co_return json_out(to_json(*parsed.rule), 201);
+}
+
+nlohmann::json version_json(const storage::object_version &v) {
+    return {{"key", v.key}, {"version_id", v.version_id}, {"is_latest", v.is_latest},
+            {"delete_marker", v.delete_marker}, {"etag", v.etag}, {"size", v.size},
+            {"last_modified_ms", v.last_modified_ms},
+            {"last_modified", iso_date_ms(v.last_modified_ms)},
+            {"writer", {{"request_id", v.writer.request_id}, {"access_key", v.writer.access_key},
+                        {"remote", v.writer.remote}, {"user_agent", v.writer.user_agent}}}};
+}
+
+// Versions of one key and its recorded outcomes, oldest first.
+net::awaitable<protocol::result<std::pair<std::vector<storage::object_version>,
+                                          std::vector<outcome_event>>>>
+key_history(context &ctx, const std::string &bucket, const std::string &key) {
+    auto r_call = db_read<std::vector<storage::object_version>>(
+        ctx.db, [bucket, key](storage::read_txn &t) { return storage::key_versions(t, bucket, key); });
+    auto r = co_await std::move(r_call);
+    if (r.has_error()) co_return r.error();
+    co_await ensure_loaded(ctx);
+    co_return std::make_pair(std::move(*r), events().query(bucket, key, 0, 0));
+}
+
+net::awaitable<response> api(context &ctx, const std::string &what) {
+    std::string bucket = q(ctx, "bucket"), key = q(ctx, "key");
+    if (what == "buckets") {
+        auto r_call = db_read<std::vector<storage::bucket_info>>(
+            ctx.db, [](storage::read_txn &t) { return storage::list_buckets(t); });
+        auto r = co_await std::move(r_call);
+        if (r.has_error()) co_return json_error(500, r.error().text());
+        nlohmann::json arr = nlohmann::json::array();
+        for (auto &b : *r) {
+            arr.push_back({{"name", b.name}, {"created", iso_date_ms(b.created_ms)},
+                           {"versioning", b.versioning}});
+        }
+        co_return json_out(arr);
+    }
+    if (what == "objects") {
+        std::string after = q(ctx, "after");
+        auto r_call = db_read<std::vector<storage::object_version>>(
+            ctx.db, [bucket, after](storage::read_txn &t) {
+                return storage::bucket_keys(t, bucket, after, 1000);
+            });
+        auto r = co_await std::move(r_call);
+        if (r.has_error()) co_return json_error(404, r.error().text());
+        nlohmann::json arr = nlohmann::json::array();
+        for (auto &v : *r) arr.push_back(version_json(v));
+        co_return json_out(arr);
+    }
+    if (what != "versions" && what != "timeline") co_return json_error(404, "unknown API");
+    auto h_call = key_history(ctx, bucket, key);
+    auto h = co_await std::move(h_call);
+    if (h.has_error()) co_return json_error(404, h.error().text());
+    nlohmann::json arr = nlohmann::json::array();
+    if (what == "versions") {
+        for (auto &v : h->first) arr.push_back(version_json(v));
+    } else {
+        for (auto &e : build_timeline(h->first, h->second)) arr.push_back(to_json(e));
+    }
+    co_return json_out(arr);
+}
+
+response asset(const std::string &name) {
+    for (auto &a : console_assets()) {
+        if (name == a.name) {
+            response r;
+            r.body = std::string(a.data);
+            r.set("Content-Type", std::string(a.content_type));
+            r.set("Cache-Control", "no-store");
+            return r;
+        }
+    }
+    return json_error(404, "no such asset");
+}
+
+} // namespace
+
+net::awaitable<std::optional<response>> handle_console(context &ctx, const std::string &path) {
+    // Each branch awaits into a named response first: converting the awaited temporary into
+    // the optional inside the co_await expression trips GCC 12 (see the preamble).
+    std::optional<response> out;
+    if (path == "events") {
+        response r = co_await events_list(ctx);
+        out = std::move(r);
+    } else if (path == "events/stream") {
+        response r = co_await events_stream(ctx);
+        out = std::move(r);
+    } else if (path == "faults") {
+        response r = co_await faults_endpoint(ctx);
+        out = std::move(r);
+    } else if (path == "ui" || path == "ui/") {
+        out = asset("index.html");
+    } else if (path.rfind("ui/", 0) == 0) {
+        out = asset(path.substr(3));
+    } else if (path.rfind("api/", 0) == 0) {
+        std::string what = path.substr(4);
+        response r = co_await api(ctx, what);
+        out = std::move(r);
+    }
+    co_return out;
+}
+
+} // namespace ifmatch::server
