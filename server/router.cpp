@@ -1,5 +1,10 @@
 // Routing: classified operation -> handler; and the helpers every handler shares.
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 #include "server/handlers.hpp"
+#include "server/surface.hpp"
 
 #include "protocol/http_date.hpp"
 
@@ -160,6 +165,32 @@ net::awaitable<response> route(context &ctx) {
         co_return co_await handle_delete_objects(ctx);
     case op::admin:
         co_return co_await handle_admin(ctx);
+    case op::get_bucket_encryption:
+    case op::put_bucket_encryption:
+    case op::delete_bucket_encryption:
+    case op::get_bucket_acl:
+    case op::put_bucket_acl:
+    case op::get_bucket_ownership_controls:
+    case op::put_bucket_ownership_controls:
+    case op::delete_bucket_ownership_controls:
+    case op::get_bucket_tagging:
+    case op::put_bucket_tagging:
+    case op::delete_bucket_tagging:
+    case op::get_bucket_cors:
+    case op::put_bucket_cors:
+    case op::delete_bucket_cors:
+        co_return co_await handle_surface_bucket(ctx);
+    case op::get_object_acl:
+    case op::put_object_acl:
+    case op::get_object_tagging:
+    case op::put_object_tagging:
+    case op::delete_object_tagging:
+    case op::get_object_attributes:
+        co_return co_await handle_surface_object(ctx);
+    case op::cors_preflight:
+        co_return co_await handle_cors_preflight(ctx);
+    case op::post_object:
+        co_return co_await handle_post_object(ctx);
     default:
         co_return error_response(s3_error(s3_errc::not_implemented), ctx);
     }
@@ -169,7 +200,9 @@ net::awaitable<response> route(context &ctx) {
 
 net::awaitable<response> dispatch(context &ctx) {
     try {
-        co_return co_await route(ctx);
+        response res = co_await route(ctx);
+        co_await add_cors_headers(ctx, res);
+        co_return res;
     } catch (const std::exception &e) {
         co_return error_response(s3_error(s3_errc::internal_error, e.what()), ctx);
     }

@@ -8,6 +8,7 @@
 #include "storage/store.hpp"
 #include "storage/types.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,9 @@ struct copy_request {
     protocol::write_conditions conditions;    // destination (R-C9..R-C11)
     std::int64_t start_seq = 0;
     bool server_requires_conditions = false;
+    // Optional last step on the destination's fields once the source is known (encryption,
+    // tags, ACL of the copy); may change meta and etag.
+    std::function<void(version_fields &, const object_version &src)> finish;
 };
 
 // CopyObject in spec D6's order: source existence (404) -> source conditions (412

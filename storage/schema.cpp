@@ -76,6 +76,11 @@ CREATE TABLE IF NOT EXISTS parts(
   checksums TEXT NOT NULL DEFAULT '',
   last_modified_ms INTEGER NOT NULL,
   PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bucket_settings(
+  bucket TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY(bucket, name)) WITHOUT ROWID;
 )sql";
 
 int user_version(connection &db) {

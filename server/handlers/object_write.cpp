@@ -2,6 +2,7 @@
 // the body streamed and verified, the decision taken by the store at commit.
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
 #include "server/upload.hpp"
 
 #include "storage/operations.hpp"
@@ -14,7 +15,8 @@ using protocol::s3_error;
 namespace {
 
 // Everything that is answered before the body is read (D4).
-protocol::result<storage::put_request> prepare_put(context &ctx, upload_plan &plan) {
+protocol::result<storage::put_request> prepare_put(context &ctx, upload_plan &plan,
+                                                   write_surface &surface) {
     if (auto k = protocol::check_object_key(ctx.target.key); k.has_error()) {
         return k.error();
     }
@@ -31,6 +33,11 @@ protocol::result<storage::put_request> prepare_put(context &ctx, upload_plan &pl
         return p.error();
     }
     plan = *p;
+    auto ws = parse_write_surface(ctx);
+    if (ws.has_error()) {
+        return ws.error();
+    }
+    surface = std::move(*ws);
     storage::put_request r;
     r.bucket = ctx.target.bucket;
     r.key = ctx.target.key;
@@ -54,10 +61,15 @@ void note_write_failure(context &ctx, const s3_error &e) {
 net::awaitable<response> handle_put_object(context &ctx) {
     ctx.log.conditions = describe_conditions(ctx);
     upload_plan plan;
-    auto prepared = prepare_put(ctx, plan);
+    write_surface surface;
+    auto prepared = prepare_put(ctx, plan, surface);
     if (prepared.has_error()) {
         note_write_failure(ctx, prepared.error());
         co_return error_response(prepared.error(), ctx);
+    }
+    if (auto d = co_await apply_bucket_defaults(ctx, surface); d.has_error()) {
+        note_write_failure(ctx, d.error());
+        co_return error_response(d.error(), ctx);
     }
     auto up = co_await receive_upload(ctx, plan);
     if (up.has_error()) {
@@ -69,6 +81,8 @@ net::awaitable<response> handle_put_object(context &ctx) {
     req.fields.etag = up->etag;
     req.fields.size = up->size;
     req.fields.meta.checksums = up->checksums;
+    store_write_surface(surface, up->etag.substr(1, 32), req.fields.meta, req.fields.etag,
+                        ctx.cfg.region);
     auto r_call = db_write<storage::write_result>(
         ctx.db, [req = std::move(req)](storage::write_txn &t) {
             return storage::put_object(t, req);
