@@ -66,6 +66,11 @@ const std::vector<flag> &flags() {
          [](config &c, const std::string &v) { return to_int(v, c.max_connections); }},
         {"shutdown-grace", false,
          [](config &c, const std::string &v) { return to_int(v, c.shutdown_grace); }},
+        {"enable-test-hooks", true,
+         [](config &c, const std::string &v) {
+             c.enable_test_hooks = to_bool(v);
+             return true;
+         }},
     };
     return f;
 }

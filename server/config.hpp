@@ -23,6 +23,7 @@ struct config {
     int max_connections = 4096;
     int shutdown_grace = 10; // seconds
     std::uint64_t max_object_size = 5ULL << 30;
+    bool enable_test_hooks = false; // /_ifmatch/test/* fault injection (tests only)
 
     std::string listen_host() const;
     unsigned short listen_port() const;

@@ -11,6 +11,9 @@ namespace ifmatch::server {
 using protocol::s3_errc;
 using protocol::s3_error;
 
+// Fault injection for tests (server/handlers/test_hooks.cpp); only with --enable-test-hooks.
+net::awaitable<response> handle_test_hook(context &ctx, std::string hook);
+
 namespace {
 
 response json_response(const nlohmann::json &j, int status = 200) {
@@ -64,6 +67,9 @@ net::awaitable<response> handle_admin(context &ctx) {
     if (path == "health") {
         bool ok = ctx.db.healthy();
         co_return json_response({{"status", ok ? "ok" : "unavailable"}}, ok ? 200 : 503);
+    }
+    if (path.rfind("test/", 0) == 0 && ctx.cfg.enable_test_hooks) {
+        co_return co_await handle_test_hook(ctx, path.substr(5));
     }
     const std::string prefix = "buckets/";
     if (path.rfind(prefix, 0) == 0) {
