@@ -126,8 +126,7 @@ sse_spec decode_sse(std::string_view stored) {
 namespace {
 
 constexpr std::string_view all_users = "http://acs.amazonaws.com/groups/global/AllUsers";
-constexpr std::string_view auth_users =
-    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+constexpr std::string_view auth_users = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 constexpr std::string_view log_delivery = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 5> grant_headers{{
@@ -139,9 +138,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 5> grant_hea
 }};
 
 bool known_canned(std::string_view c) {
-    for (std::string_view k : {"private", "public-read", "public-read-write", "authenticated-read",
-                               "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control",
-                               "log-delivery-write"}) {
+    for (std::string_view k :
+         {"private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
+          "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"}) {
         if (c == k) {
             return true;
         }
@@ -258,7 +257,8 @@ std::string render_access_control_policy(const access_control &acl, std::string_
                       "</DisplayName></Owner><AccessControlList>";
     for (const auto &g : grants) {
         out += "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-               "xsi:type=\"" + g.type + "\">";
+               "xsi:type=\"" +
+               g.type + "\">";
         const char *tag = g.type == "Group"                   ? "URI"
                           : g.type == "AmazonCustomerByEmail" ? "EmailAddress"
                                                               : "ID";

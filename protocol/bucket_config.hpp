@@ -46,8 +46,8 @@ sse_spec decode_sse(std::string_view stored);
 // ---- ACLs -----------------------------------------------------------------------------------
 
 struct acl_grant {
-    std::string type;  // "CanonicalUser", "Group", "AmazonCustomerByEmail"
-    std::string value; // the ID, URI or email address
+    std::string type;       // "CanonicalUser", "Group", "AmazonCustomerByEmail"
+    std::string value;      // the ID, URI or email address
     std::string permission; // FULL_CONTROL, READ, WRITE, READ_ACP, WRITE_ACP
 };
 

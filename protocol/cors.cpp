@@ -53,7 +53,8 @@ result<cors_rule> parse_rule(const pugi::xml_node &n) {
 
 std::string lower(std::string_view s) {
     std::string o(s);
-    for (auto &c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto &c : o)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return o;
 }
 
@@ -73,7 +74,8 @@ std::vector<std::string> split_list(std::string_view s) {
 
 std::string join(const std::vector<std::string> &v) {
     std::string out;
-    for (const auto &s : v) out += (out.empty() ? "" : ", ") + s;
+    for (const auto &s : v)
+        out += (out.empty() ? "" : ", ") + s;
     return out;
 }
 
@@ -104,12 +106,18 @@ std::string render_cors_configuration(const std::vector<cors_rule> &rules) {
     w.open("CORSConfiguration", true);
     for (const auto &r : rules) {
         w.open("CORSRule");
-        if (!r.id.empty()) w.element("ID", r.id);
-        for (const auto &h : r.headers) w.element("AllowedHeader", h);
-        for (const auto &m : r.methods) w.element("AllowedMethod", m);
-        for (const auto &o : r.origins) w.element("AllowedOrigin", o);
-        for (const auto &e : r.expose) w.element("ExposeHeader", e);
-        if (r.max_age) w.element("MaxAgeSeconds", *r.max_age);
+        if (!r.id.empty())
+            w.element("ID", r.id);
+        for (const auto &h : r.headers)
+            w.element("AllowedHeader", h);
+        for (const auto &m : r.methods)
+            w.element("AllowedMethod", m);
+        for (const auto &o : r.origins)
+            w.element("AllowedOrigin", o);
+        for (const auto &e : r.expose)
+            w.element("ExposeHeader", e);
+        if (r.max_age)
+            w.element("MaxAgeSeconds", *r.max_age);
         w.close();
     }
     return w.str();
@@ -136,9 +144,8 @@ const cors_rule *match_cors(const std::vector<cors_rule> &rules, std::string_vie
                                    [&](const auto &p) { return cors_wildcard_match(p, origin); });
         const bool m = std::find(r.methods.begin(), r.methods.end(), method) != r.methods.end();
         const bool h = std::all_of(wanted.begin(), wanted.end(), [&](const auto &name) {
-            return std::any_of(r.headers.begin(), r.headers.end(), [&](const auto &p) {
-                return cors_wildcard_match(p, name, true);
-            });
+            return std::any_of(r.headers.begin(), r.headers.end(),
+                               [&](const auto &p) { return cors_wildcard_match(p, name, true); });
         });
         if (o && m && h) {
             return &r;
@@ -156,7 +163,8 @@ cors_response_headers(const cors_rule &rule, std::string_view origin,
     if (preflight) {
         out.emplace_back("Access-Control-Allow-Methods", join(rule.methods));
         if (!request_headers.empty()) {
-            out.emplace_back("Access-Control-Allow-Headers", lower(join(split_list(request_headers))));
+            out.emplace_back("Access-Control-Allow-Headers",
+                             lower(join(split_list(request_headers))));
         }
     } else if (!rule.expose.empty()) {
         out.emplace_back("Access-Control-Expose-Headers", join(rule.expose));
@@ -167,7 +175,8 @@ cors_response_headers(const cors_rule &rule, std::string_view origin,
     if (rule.max_age && preflight) {
         out.emplace_back("Access-Control-Max-Age", std::to_string(*rule.max_age));
     }
-    out.emplace_back("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+    out.emplace_back("Vary",
+                     "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
     return out;
 }
 

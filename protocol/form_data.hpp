@@ -24,7 +24,7 @@ struct form_part_head {
 std::optional<std::string> form_boundary(std::string_view content_type);
 
 class form_data_parser {
-public:
+  public:
     struct handlers {
         std::function<void(const form_part_head &)> begin;
         std::function<void(std::string_view)> data;
@@ -39,7 +39,7 @@ public:
     // True once the closing boundary `--boundary--` has been seen.
     bool done() const { return state_ == state::epilogue; }
 
-private:
+  private:
     enum class state { preamble, after_boundary, head, body, epilogue };
     result<bool> step(); // one state transition on buf_; false when more input is needed
     result<void> parse_head(std::string_view head);

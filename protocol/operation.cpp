@@ -98,8 +98,8 @@ std::string virtual_host_bucket(std::string_view host_header, std::string_view d
     return host.substr(0, split);
 }
 
-// The surface sub-resources (encryption, acl, ownershipControls, tagging, cors, attributes), OPTIONS
-// and POST Object; nullopt when the request is none of them. `object` selects the object level.
+// The surface sub-resources (encryption, acl, ownershipControls, tagging, cors, attributes),
+// OPTIONS and POST Object; nullopt when the request is none of them. `object` selects the object level.
 std::optional<op> route_surface(std::string_view m, const query_params &q, bool object) {
     if (m == "OPTIONS") {
         return op::cors_preflight;

@@ -3,18 +3,18 @@
 
 #include "protocol/crypto.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace ifmatch::protocol {
 namespace {
 
 std::string lower(std::string_view s) {
     std::string o(s);
-    for (auto &c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto &c : o)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return o;
 }
 
@@ -34,9 +34,11 @@ std::optional<sys_seconds> parse_expiration(const std::string &s) {
         t != 'T' || s.back() != 'Z') {
         return std::nullopt;
     }
-    const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+    const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                          std::chrono::month(static_cast<unsigned>(mo)),
                                           std::chrono::day(static_cast<unsigned>(d))};
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (!ymd.ok() || h > 23 || mi > 59 || sec > 60)
+        return std::nullopt;
     return std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
            std::chrono::seconds(sec);
 }
@@ -52,9 +54,10 @@ bool exempt(std::string_view f) {
 result<void> add_condition(post_policy &p, const nlohmann::json &c) {
     if (c.is_object()) {
         for (auto &[k, v] : c.items()) {
-            if (!v.is_string()) return invalid_policy("Invalid Simple-Condition: value must be a string.");
-            p.conditions.push_back({policy_condition::kind::eq, field_of(k), v.get<std::string>(),
-                                    c.dump()});
+            if (!v.is_string())
+                return invalid_policy("Invalid Simple-Condition: value must be a string.");
+            p.conditions.push_back(
+                {policy_condition::kind::eq, field_of(k), v.get<std::string>(), c.dump()});
         }
         return {};
     }
@@ -63,7 +66,8 @@ result<void> add_condition(post_policy &p, const nlohmann::json &c) {
     }
     const auto op = lower(c[0].get<std::string>());
     if (op == "content-length-range") {
-        if (!c[1].is_number_integer() || !c[2].is_number_integer() || c[1].get<std::int64_t>() < 0) {
+        if (!c[1].is_number_integer() || !c[2].is_number_integer() ||
+            c[1].get<std::int64_t>() < 0) {
             return invalid_policy("Invalid content-length-range: " + c.dump());
         }
         p.length_range = std::make_pair(c[1].get<std::uint64_t>(), c[2].get<std::uint64_t>());
@@ -72,9 +76,9 @@ result<void> add_condition(post_policy &p, const nlohmann::json &c) {
     if ((op != "eq" && op != "starts-with") || !c[1].is_string() || !c[2].is_string()) {
         return invalid_policy("Invalid Condition: " + c.dump());
     }
-    p.conditions.push_back({op == "eq" ? policy_condition::kind::eq
-                                       : policy_condition::kind::starts_with,
-                            field_of(c[1].get<std::string>()), c[2].get<std::string>(), c.dump()});
+    p.conditions.push_back(
+        {op == "eq" ? policy_condition::kind::eq : policy_condition::kind::starts_with,
+         field_of(c[1].get<std::string>()), c[2].get<std::string>(), c.dump()});
     return {};
 }
 
@@ -82,54 +86,62 @@ result<void> add_condition(post_policy &p, const nlohmann::json &c) {
 
 result<post_policy> parse_post_policy(std::string_view base64_policy) {
     auto text = base64_decode(base64_policy);
-    if (!text) return invalid_policy("Policy could not be base64-decoded.");
+    if (!text)
+        return invalid_policy("Policy could not be base64-decoded.");
     auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return invalid_policy("Policy is not a JSON object.");
+    if (j.is_discarded() || !j.is_object())
+        return invalid_policy("Policy is not a JSON object.");
     post_policy p;
     if (!j.contains("expiration") || !j["expiration"].is_string()) {
         return invalid_policy("Policy missing expiration.");
     }
     auto exp = parse_expiration(j["expiration"].get<std::string>());
-    if (!exp) return invalid_policy("Invalid Policy expiration.");
+    if (!exp)
+        return invalid_policy("Invalid Policy expiration.");
     p.expiration = *exp;
     if (!j.contains("conditions") || !j["conditions"].is_array()) {
         return invalid_policy("Policy missing conditions.");
     }
     for (const auto &c : j["conditions"]) {
-        if (auto r = add_condition(p, c); r.has_error()) return r.error();
+        if (auto r = add_condition(p, c); r.has_error())
+            return r.error();
     }
     return p;
 }
 
 result<void> check_post_policy(const post_policy &p, const form_fields &fields, sys_seconds now) {
-    if (now > p.expiration) return denied("Policy expired.");
+    if (now > p.expiration)
+        return denied("Policy expired.");
     auto value_of = [&](const std::string &f) -> std::string {
         for (const auto &[k, v] : fields) {
-            if (k == f) return v;
+            if (k == f)
+                return v;
         }
         return {};
     };
     for (const auto &c : p.conditions) {
         const auto v = value_of(c.field);
         const bool ok = c.op == policy_condition::kind::eq ? v == c.value : v.starts_with(c.value);
-        if (!ok) return denied("Policy Condition failed: " + c.text);
+        if (!ok)
+            return denied("Policy Condition failed: " + c.text);
     }
     for (const auto &[k, v] : fields) {
-        if (exempt(k) || (k.starts_with("x-amz-") && (k == "x-amz-algorithm" ||
-                                                    k == "x-amz-credential" ||
-                                                    k == "x-amz-date" ||
-                                                    k == "x-amz-security-token"))) {
+        if (exempt(k) ||
+            (k.starts_with("x-amz-") && (k == "x-amz-algorithm" || k == "x-amz-credential" ||
+                                         k == "x-amz-date" || k == "x-amz-security-token"))) {
             continue;
         }
         const bool covered = std::any_of(p.conditions.begin(), p.conditions.end(),
                                          [&](const auto &c) { return c.field == k; });
-        if (!covered) return denied("Extra input fields: " + k);
+        if (!covered)
+            return denied("Extra input fields: " + k);
     }
     return {};
 }
 
 result<void> check_post_length(const post_policy &p, std::uint64_t size) {
-    if (!p.length_range) return {};
+    if (!p.length_range)
+        return {};
     if (size < p.length_range->first) {
         return s3_error(s3_errc::entity_too_small)
             .with("ProposedSize", std::to_string(size))

@@ -18,7 +18,7 @@ struct policy_condition {
     enum class kind { eq, starts_with } op = kind::eq;
     std::string field; // lower-case, without `$`
     std::string value;
-    std::string text;  // as written, for error messages
+    std::string text; // as written, for error messages
 };
 
 struct post_policy {

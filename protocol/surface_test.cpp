@@ -4,7 +4,6 @@
 #include "protocol/tagging.hpp"
 
 #include <doctest/doctest.h>
-
 #include <map>
 
 using namespace ifmatch::protocol;
@@ -14,7 +13,8 @@ namespace {
 header_lookup headers(std::map<std::string, std::string> h) {
     return [h = std::move(h)](std::string_view n) -> std::optional<std::string_view> {
         auto it = h.find(std::string(n));
-        if (it == h.end()) return std::nullopt;
+        if (it == h.end())
+            return std::nullopt;
         return std::string_view(it->second);
     };
 }
@@ -29,7 +29,8 @@ TEST_CASE("x-amz-tagging header: decoding and S3's limits") {
     CHECK((*t)[2].second.empty());
     CHECK(decode_tags(encode_tags(*t)) == *t);
     std::string eleven;
-    for (int i = 0; i < 11; ++i) eleven += "k" + std::to_string(i) + "=v&";
+    for (int i = 0; i < 11; ++i)
+        eleven += "k" + std::to_string(i) + "=v&";
     CHECK(parse_tagging_header(eleven).error().code == s3_errc::invalid_tag);
     CHECK(parse_tagging_header(std::string(129, 'k') + "=v").error().code == s3_errc::invalid_tag);
     CHECK(parse_tagging_header(std::string(128, 'k') + "=" + std::string(256, 'v')).has_value());
@@ -156,10 +157,11 @@ TEST_CASE("multipart/form-data: streamed in any chunking") {
     CHECK(*form_boundary("Multipart/Form-Data;boundary=xyz; charset=utf-8") == "xyz");
     CHECK(!form_boundary("application/json"));
     const std::string file(100000, 'z');
-    const std::string body = "preamble\r\n--XX\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n"
-                             "a/${filename}\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; "
-                             "filename=\"f.txt\"\r\nContent-Type: text/plain\r\n\r\n" +
-                             file + "\r\n--XX--\r\nepilogue";
+    const std::string body =
+        "preamble\r\n--XX\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n"
+        "a/${filename}\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; "
+        "filename=\"f.txt\"\r\nContent-Type: text/plain\r\n\r\n" +
+        file + "\r\n--XX--\r\nepilogue";
     for (std::size_t step : {1u, 3u, 7u, 4096u, 1000000u}) {
         std::vector<form_part_head> heads;
         std::vector<std::string> datas;
@@ -168,8 +170,7 @@ TEST_CASE("multipart/form-data: streamed in any chunking") {
                                       heads.push_back(h);
                                       datas.emplace_back();
                                   },
-                                  [&](std::string_view d) { datas.back() += d; },
-                                  [&] { ++ends; }});
+                                  [&](std::string_view d) { datas.back() += d; }, [&] { ++ends; }});
         for (std::size_t i = 0; i < body.size(); i += step) {
             REQUIRE(p.feed(std::string_view(body).substr(i, step)).has_value());
         }
@@ -193,8 +194,11 @@ TEST_CASE("POST policy: expiration, eq, starts-with, content-length-range, extra
     auto p = parse_post_policy(base64_encode(json));
     REQUIRE(p.has_value());
     const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-    form_fields f{{"bucket", "b"}, {"key", "user/x"}, {"content-type", "text/plain"},
-                  {"success_action_status", "201"}, {"policy", "…"}};
+    form_fields f{{"bucket", "b"},
+                  {"key", "user/x"},
+                  {"content-type", "text/plain"},
+                  {"success_action_status", "201"},
+                  {"policy", "…"}};
     CHECK(check_post_policy(*p, f, now).has_value());
     f[1].second = "other/x";
     CHECK(check_post_policy(*p, f, now).error().code == s3_errc::access_denied);
@@ -205,7 +209,8 @@ TEST_CASE("POST policy: expiration, eq, starts-with, content-length-range, extra
     CHECK(check_post_length(*p, 5).has_value());
     CHECK(check_post_length(*p, 0).error().code == s3_errc::entity_too_small);
     CHECK(check_post_length(*p, 11).error().code == s3_errc::entity_too_large);
-    auto old = parse_post_policy(base64_encode(R"({"expiration":"2001-01-01T00:00:00Z","conditions":[]})"));
+    auto old = parse_post_policy(
+        base64_encode(R"({"expiration":"2001-01-01T00:00:00Z","conditions":[]})"));
     REQUIRE(old.has_value());
     CHECK(std::string(check_post_policy(*old, {}, now).error().text()).find("expired") !=
           std::string::npos);

@@ -60,8 +60,8 @@ result<tag_set> parse_tagging_header(std::string_view header) {
         }
         const auto eq = pair.find('=');
         auto k = query_decode(pair.substr(0, eq));
-        auto v = query_decode(eq == std::string_view::npos ? std::string_view{}
-                                                           : pair.substr(eq + 1));
+        auto v =
+            query_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
         if (!k || !v) {
             return s3_error(s3_errc::invalid_argument, "The header 'x-amz-tagging' shall be "
                                                        "encoded as UTF-8 then URLEncoded URL "
@@ -125,8 +125,8 @@ tag_set decode_tags(std::string_view stored) {
         stored = amp == std::string_view::npos ? std::string_view{} : stored.substr(amp + 1);
         const auto eq = pair.find('=');
         auto k = percent_decode(pair.substr(0, eq));
-        auto v = percent_decode(eq == std::string_view::npos ? std::string_view{}
-                                                             : pair.substr(eq + 1));
+        auto v =
+            percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
         if (k && v) {
             out.emplace_back(std::move(*k), std::move(*v));
         }

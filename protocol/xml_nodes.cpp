@@ -5,9 +5,8 @@ namespace ifmatch::protocol::xmln {
 
 result<pugi::xml_node> load_root(pugi::xml_document &doc, std::string_view body,
                                  std::string_view root) {
-    const auto parsed = doc.load_buffer(body.data(), body.size(),
-                                        pugi::parse_default | pugi::parse_doctype,
-                                        pugi::encoding_utf8);
+    const auto parsed = doc.load_buffer(
+        body.data(), body.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8);
     if (!parsed) {
         return s3_error(s3_errc::malformed_xml);
     }

@@ -5,7 +5,6 @@
 #include "protocol/errors.hpp"
 
 #include <pugixml.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>

@@ -24,14 +24,17 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
     write_surface w;
     auto look = ctx.lookup();
     auto sse = protocol::parse_sse_headers(look);
-    if (sse.has_error()) return sse.error();
+    if (sse.has_error())
+        return sse.error();
     w.sse = *sse;
     auto acl = protocol::parse_acl_headers(look);
-    if (acl.has_error()) return acl.error();
+    if (acl.has_error())
+        return acl.error();
     w.acl = *acl;
     if (auto t = look("x-amz-tagging")) {
         auto tags = protocol::parse_tagging_header(*t);
-        if (tags.has_error()) return tags.error();
+        if (tags.has_error())
+            return tags.error();
         w.tags = protocol::encode_tags(*tags);
     }
     return w;
@@ -39,9 +42,8 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
 
 net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {
     auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(ctx.db, [bucket](storage::read_txn &t) {
-        return storage::get_bucket_settings(t, bucket);
-    });
+    auto r_call = db_read<storage::string_pairs>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return r.error();
@@ -62,8 +64,7 @@ net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write
 }
 
 void store_write_surface(const write_surface &w, const std::string &md5_hex,
-                         storage::object_meta &meta, std::string &etag,
-                         const std::string &region) {
+                         storage::object_meta &meta, std::string &etag, const std::string &region) {
     std::erase_if(meta.extra, [](const auto &p) {
         return p.first.starts_with("x-amz-server-side-encryption") || p.first == extra_acl ||
                p.first == extra_md5;
@@ -71,12 +72,11 @@ void store_write_surface(const write_surface &w, const std::string &md5_hex,
     if (w.sse) {
         meta.extra.emplace_back("x-amz-server-side-encryption", w.sse->algorithm);
         if (w.sse->is_kms()) {
-            auto key = w.sse->kms_key_id.empty() ? protocol::default_kms_key(region)
-                                                 : w.sse->kms_key_id;
+            auto key =
+                w.sse->kms_key_id.empty() ? protocol::default_kms_key(region) : w.sse->kms_key_id;
             meta.extra.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", key);
             if (w.sse->bucket_key) {
-                meta.extra.emplace_back("x-amz-server-side-encryption-bucket-key-enabled",
-                                        "true");
+                meta.extra.emplace_back("x-amz-server-side-encryption-bucket-key-enabled", "true");
             }
             if (!md5_hex.empty()) {
                 meta.extra.emplace_back(extra_md5, md5_hex);
@@ -119,9 +119,8 @@ net::awaitable<void> add_cors_headers(context &ctx, response &res) {
         co_return;
     }
     auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(ctx.db, [bucket](storage::read_txn &t) {
-        return storage::get_bucket_settings(t, bucket);
-    });
+    auto r_call = db_read<storage::string_pairs>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return;

@@ -310,8 +310,10 @@ void add_meta_headers(response &res, const storage::object_meta &m) {
     for (auto &[k, v] : m.extra) {
         if (k == "x-amz-tagging") {
             // Tags are stored encoded; only their number is a response header.
-            res.set("x-amz-tagging-count", std::to_string(std::count(v.begin(), v.end(), '&') + 1));
-        } else if (k.rfind("x-ifmatch-", 0) != 0 && (k != "x-amz-storage-class" || v != "STANDARD")) {
+            auto tags = std::count(v.begin(), v.end(), '&') + 1;
+            res.set("x-amz-tagging-count", std::to_string(tags));
+        } else if (k.rfind("x-ifmatch-", 0) != 0 &&
+                   (k != "x-amz-storage-class" || v != "STANDARD")) {
             res.set(k, v);
         }
     }

@@ -2,13 +2,11 @@
 // (PRAGMA max_page_count on the writer connection, run as a write job). A write that cannot be
 // stored fails with InternalError naming the cause, leaves no row, no reference and no blob file
 // behind, and reads keep working; once space is back, writes succeed again.
-#include "storage/store.hpp"
-
 #include "storage/operations.hpp"
 #include "storage/sqlite.hpp"
+#include "storage/store.hpp"
 
 #include <doctest/doctest.h>
-
 #include <filesystem>
 #include <future>
 #include <unistd.h>
@@ -61,10 +59,11 @@ storage::result<storage::write_result> put(storage::store &s, std::string key,
 
 // Consistency of rows and references, as `ifmatch check` would see them.
 std::int64_t scalar(storage::store &s, std::string sql) {
-    auto r = run_read<std::int64_t>(s, [sql](storage::read_txn &t) -> storage::result<std::int64_t> {
-        storage::query q(t.db, sql);
-        return q->step() ? q->column_int(0) : -1;
-    });
+    auto r =
+        run_read<std::int64_t>(s, [sql](storage::read_txn &t) -> storage::result<std::int64_t> {
+            storage::query q(t.db, sql);
+            return q->step() ? q->column_int(0) : -1;
+        });
     return r ? *r : -1;
 }
 
@@ -86,9 +85,9 @@ TEST_CASE("full disk at the blob layer: InternalError, nothing half-written, rea
     o.data_dir = dir.path;
     o.inline_limit = 16;
     storage::store s(o);
-    REQUIRE(run_write<storage::create_bucket_result>(
-        s, [](storage::write_txn &t) { return storage::create_bucket(t, "b", "us-east-1"); })
-                .has_value());
+    REQUIRE(run_write<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                return storage::create_bucket(t, "b", "us-east-1");
+            }).has_value());
     storage::blob_writer w0(s.blobs(), s.inline_limit());
     REQUIRE(w0.append(std::string(1000, 'a')));
     REQUIRE(put(s, "old", w0.release()).has_value());
@@ -119,9 +118,9 @@ TEST_CASE("full disk at the SQLite layer: InternalError naming the cause, no row
     o.data_dir = dir.path;
     o.inline_limit = 64 * 1024;
     storage::store s(o);
-    REQUIRE(run_write<storage::create_bucket_result>(
-        s, [](storage::write_txn &t) { return storage::create_bucket(t, "b", "us-east-1"); })
-                .has_value());
+    REQUIRE(run_write<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                return storage::create_bucket(t, "b", "us-east-1");
+            }).has_value());
     storage::staged_body small;
     small.inline_data = "kept";
     small.size = 4;
@@ -129,14 +128,15 @@ TEST_CASE("full disk at the SQLite layer: InternalError naming the cause, no row
 
     // Freeze the database at its current size: the next write that needs a page fails.
     REQUIRE(run_write<bool>(s, [](storage::write_txn &t) -> storage::result<bool> {
-        std::int64_t pages = 0;
-        {
-            storage::query q(t.db, "PRAGMA page_count");
-            if (q->step()) pages = q->column_int(0);
-        }
-        t.db.exec("PRAGMA max_page_count = " + std::to_string(pages));
-        return true;
-    }).has_value());
+                std::int64_t pages = 0;
+                {
+                    storage::query q(t.db, "PRAGMA page_count");
+                    if (q->step())
+                        pages = q->column_int(0);
+                }
+                t.db.exec("PRAGMA max_page_count = " + std::to_string(pages));
+                return true;
+            }).has_value());
     storage::staged_body big;
     big.inline_data = std::string(60 * 1024, 'x');
     big.size = big.inline_data.size();
@@ -155,9 +155,9 @@ TEST_CASE("full disk at the SQLite layer: InternalError naming the cause, no row
     CHECK(kept->version.size == 4);
 
     REQUIRE(run_write<bool>(s, [](storage::write_txn &t) -> storage::result<bool> {
-        t.db.exec("PRAGMA max_page_count = 1073741823");
-        return true;
-    }).has_value());
+                t.db.exec("PRAGMA max_page_count = 1073741823");
+                return true;
+            }).has_value());
     CHECK(put(s, "big", big).has_value());
     check_consistent(s);
     s.close();

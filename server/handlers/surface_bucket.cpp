@@ -4,11 +4,10 @@
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-#include "server/store_calls.hpp"
-#include "server/surface.hpp"
-
 #include "protocol/cors.hpp"
 #include "protocol/tagging.hpp"
+#include "server/store_calls.hpp"
+#include "server/surface.hpp"
 #include "storage/settings.hpp"
 
 namespace ifmatch::server {
@@ -26,9 +25,8 @@ using parse_fn = protocol::result<std::string> (*)(std::string_view body);
 // enums, function pointers, references to named locals).
 net::awaitable<protocol::result<std::string>> read_setting(context &ctx, std::string_view name) {
     auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(ctx.db, [bucket](storage::read_txn &t) {
-        return storage::get_bucket_settings(t, bucket);
-    });
+    auto r_call = db_read<storage::string_pairs>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return r.error();
@@ -85,7 +83,8 @@ std::string render_tags(const std::string &v) {
 }
 protocol::result<std::string> parse_tags(std::string_view b) {
     auto t = protocol::parse_tagging_xml(b, protocol::max_bucket_tags);
-    if (t.has_error()) return t.error();
+    if (t.has_error())
+        return t.error();
     return protocol::encode_tags(*t);
 }
 std::string render_cors(const std::string &v) {
@@ -94,7 +93,8 @@ std::string render_cors(const std::string &v) {
 }
 protocol::result<std::string> parse_cors(std::string_view b) {
     auto r = protocol::parse_cors_configuration(b);
-    if (r.has_error()) return r.error();
+    if (r.has_error())
+        return r.error();
     return protocol::render_cors_configuration(*r);
 }
 std::string render_sse(const std::string &v) {
@@ -102,7 +102,8 @@ std::string render_sse(const std::string &v) {
 }
 protocol::result<std::string> parse_sse(std::string_view b) {
     auto s = protocol::parse_sse_configuration(b);
-    if (s.has_error()) return s.error();
+    if (s.has_error())
+        return s.error();
     return protocol::encode_sse(*s);
 }
 std::string render_ownership(const std::string &v) {

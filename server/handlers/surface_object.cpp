@@ -4,13 +4,12 @@
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-#include "server/store_calls.hpp"
-#include "server/surface.hpp"
-#include "server/upload.hpp"
-
 #include "protocol/cors.hpp"
 #include "protocol/tagging.hpp"
 #include "protocol/xml.hpp"
+#include "server/store_calls.hpp"
+#include "server/surface.hpp"
+#include "server/upload.hpp"
 #include "storage/settings.hpp"
 
 namespace ifmatch::server {
@@ -23,31 +22,41 @@ namespace {
 
 std::string extra(const storage::object_version &v, std::string_view name) {
     for (const auto &[k, val] : v.meta.extra) {
-        if (k == name) return val;
+        if (k == name)
+            return val;
     }
     return {};
 }
 
-// The current or ?versionId= version without its body; a delete marker answers 404 / 405.
+// The current or ?versionId= version without its body (delete markers included).
 net::awaitable<protocol::result<storage::object_version>> lookup_version(context &ctx) {
     storage::get_request g;
     g.bucket = ctx.target.bucket;
     g.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId")) g.version_id = std::string(*vid);
+    if (auto vid = ctx.target.query.get("versionId"))
+        g.version_id = std::string(*vid);
     g.open_body = false;
     auto r_call = db_read<storage::object_read>(
         ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) co_return r.error();
-    if (r->version.delete_marker) {
-        if (g.version_id) {
-            co_return s3_error(s3_errc::method_not_allowed)
-                .with("Method", ctx.req.method)
-                .with("ResourceType", "DeleteMarker");
-        }
-        co_return s3_error(s3_errc::no_such_key).with("Key", ctx.target.key);
-    }
+    if (r.has_error())
+        co_return r.error();
     co_return std::move(r->version);
+}
+
+// A delete marker answers 404 NoSuchKey (current) or 405 MethodNotAllowed (named by version id),
+// with x-amz-delete-marker.
+response marker_response(context &ctx, const storage::object_version &v) {
+    const bool by_id = ctx.target.query.get("versionId").has_value();
+    s3_error err = by_id ? s3_error(s3_errc::method_not_allowed)
+                               .with("Method", ctx.req.method)
+                               .with("ResourceType", "DeleteMarker")
+                         : s3_error(s3_errc::no_such_key).with("Key", ctx.target.key);
+    response res = error_response(err, ctx);
+    res.set("x-amz-delete-marker", "true");
+    if (v.version_id != "null")
+        res.set("x-amz-version-id", v.version_id);
+    return res;
 }
 
 // Replaces (value) or removes (nullopt) one stored extra of the version in place.
@@ -56,49 +65,62 @@ net::awaitable<response> change_extra(context &ctx, std::string_view name,
     storage::version_extra_request req;
     req.bucket = ctx.target.bucket;
     req.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId")) req.version_id = std::string(*vid);
+    if (auto vid = ctx.target.query.get("versionId"))
+        req.version_id = std::string(*vid);
     req.name = std::string(name);
     req.value = value;
     auto r_call = db_write<storage::object_version>(
         ctx.db, [req](storage::write_txn &t) { return storage::set_version_extra(t, req); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) co_return error_response(r.error(), ctx);
+    if (r.has_error())
+        co_return error_response(r.error(), ctx);
     response res;
     res.status = status;
-    if (r->version_id != "null") res.set("x-amz-version-id", r->version_id);
+    if (r->version_id != "null")
+        res.set("x-amz-version-id", r->version_id);
     co_return res;
 }
 
 net::awaitable<response> get_sub(context &ctx) {
     auto v = co_await lookup_version(ctx);
-    if (v.has_error()) co_return error_response(v.error(), ctx);
+    if (v.has_error())
+        co_return error_response(v.error(), ctx);
+    if (v->delete_marker)
+        co_return marker_response(ctx, *v);
     response res;
     if (ctx.target.operation == op::get_object_acl) {
         res = xml_response(protocol::render_access_control_policy(
             protocol::decode_acl(extra(*v, extra_acl)), owner_id));
     } else {
-        res = xml_response(protocol::render_tagging_xml(protocol::decode_tags(extra(*v, extra_tags))));
+        res = xml_response(
+            protocol::render_tagging_xml(protocol::decode_tags(extra(*v, extra_tags))));
     }
-    if (v->version_id != "null") res.set("x-amz-version-id", v->version_id);
+    if (v->version_id != "null")
+        res.set("x-amz-version-id", v->version_id);
     co_return res;
 }
 
 net::awaitable<response> put_sub(context &ctx) {
     auto acl = protocol::parse_acl_headers(ctx.lookup());
-    if (acl.has_error()) co_return error_response(acl.error(), ctx);
+    if (acl.has_error())
+        co_return error_response(acl.error(), ctx);
     auto body = co_await read_small_body(ctx, 64 * 1024);
-    if (body.has_error()) co_return error_response(body.error(), ctx);
+    if (body.has_error())
+        co_return error_response(body.error(), ctx);
     std::optional<std::string> value;
     std::string_view name = extra_tags;
     if (ctx.target.operation == op::put_object_tagging) {
         auto tags = protocol::parse_tagging_xml(*body, protocol::max_object_tags);
-        if (tags.has_error()) co_return error_response(tags.error(), ctx);
-        if (!tags->empty()) value = protocol::encode_tags(*tags);
+        if (tags.has_error())
+            co_return error_response(tags.error(), ctx);
+        if (!tags->empty())
+            value = protocol::encode_tags(*tags);
     } else {
         name = extra_acl;
         if (acl->empty() && !body->empty()) {
             acl = protocol::parse_access_control_policy(*body);
-            if (acl.has_error()) co_return error_response(acl.error(), ctx);
+            if (acl.has_error())
+                co_return error_response(acl.error(), ctx);
         }
         value = protocol::encode_acl(acl->empty() ? protocol::access_control{"private", {}} : *acl);
     }
@@ -110,17 +132,19 @@ std::string attributes_xml(const storage::object_version &v, std::string_view wa
         for (std::size_t p = 0; (p = wanted.find(a, p)) != std::string_view::npos; p += a.size()) {
             const bool start = p == 0 || wanted[p - 1] == ',' || wanted[p - 1] == ' ';
             const auto e = p + a.size();
-            if (start && (e == wanted.size() || wanted[e] == ',' || wanted[e] == ' ')) return true;
+            if (start && (e == wanted.size() || wanted[e] == ',' || wanted[e] == ' '))
+                return true;
         }
         return false;
     };
     protocol::xml_writer w;
     w.open("GetObjectAttributesResponse", true);
-    if (want("ETag")) w.element("ETag", v.etag.size() >= 2 ? v.etag.substr(1, v.etag.size() - 2)
-                                                            : v.etag);
+    if (want("ETag"))
+        w.element("ETag", v.etag.size() >= 2 ? v.etag.substr(1, v.etag.size() - 2) : v.etag);
     if (want("Checksum") && !v.meta.checksums.empty()) {
         w.open("Checksum");
-        for (const auto &[name, value] : v.meta.checksums) w.element("Checksum" + name, value);
+        for (const auto &[name, value] : v.meta.checksums)
+            w.element("Checksum" + name, value);
         w.element("ChecksumType",
                   v.meta.checksum_type.empty() ? "FULL_OBJECT" : v.meta.checksum_type);
         w.close();
@@ -133,7 +157,8 @@ std::string attributes_xml(const storage::object_version &v, std::string_view wa
         std::string sc = extra(v, "x-amz-storage-class");
         w.element("StorageClass", sc.empty() ? "STANDARD" : sc);
     }
-    if (want("ObjectSize")) w.element("ObjectSize", static_cast<std::int64_t>(v.size));
+    if (want("ObjectSize"))
+        w.element("ObjectSize", static_cast<std::int64_t>(v.size));
     return w.str();
 }
 
@@ -147,14 +172,14 @@ net::awaitable<response> get_attributes(context &ctx) {
             ctx);
     }
     auto v = co_await lookup_version(ctx);
-    if (v.has_error()) {
-        response res = error_response(v.error(), ctx);
-        if (v.error().code == s3_errc::no_such_key) res.set("x-amz-delete-marker", "true");
-        co_return res;
-    }
+    if (v.has_error())
+        co_return error_response(v.error(), ctx);
+    if (v->delete_marker)
+        co_return marker_response(ctx, *v);
     response res = xml_response(attributes_xml(*v, *wanted));
     res.set("Last-Modified", http_date_ms(v->last_modified_ms));
-    if (v->version_id != "null") res.set("x-amz-version-id", v->version_id);
+    if (v->version_id != "null")
+        res.set("x-amz-version-id", v->version_id);
     co_return res;
 }
 
@@ -191,11 +216,11 @@ net::awaitable<response> handle_cors_preflight(context &ctx) {
             s3_error(s3_errc::invalid_request, "Invalid Access-Control-Request-Method: null"), ctx);
     }
     auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(ctx.db, [bucket](storage::read_txn &t) {
-        return storage::get_bucket_settings(t, bucket);
-    });
+    auto r_call = db_read<storage::string_pairs>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) co_return error_response(r.error(), ctx);
+    if (r.has_error())
+        co_return error_response(r.error(), ctx);
     auto cfg = setting(*r, "cors");
     if (cfg.empty()) {
         co_return error_response(

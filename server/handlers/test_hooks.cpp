@@ -9,7 +9,6 @@
 #endif
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
-
 #include "storage/sqlite.hpp"
 
 #include <nlohmann/json.hpp>
@@ -23,7 +22,8 @@ namespace {
 
 std::optional<std::int64_t> int_param(const context &ctx, std::string_view name) {
     auto v = ctx.target.query.get(name);
-    if (!v) return std::nullopt;
+    if (!v)
+        return std::nullopt;
     try {
         return std::stoll(std::string(*v));
     } catch (...) {
@@ -46,13 +46,15 @@ net::awaitable<response> handle_test_hook(context &ctx, std::string hook) {
     }
     if (hook == "blob-budget") {
         auto bytes = int_param(ctx, "bytes");
-        if (!bytes) co_return error_response(s3_error(s3_errc::invalid_argument, "bytes=N"), ctx);
+        if (!bytes)
+            co_return error_response(s3_error(s3_errc::invalid_argument, "bytes=N"), ctx);
         ctx.db.blobs().set_write_budget(*bytes);
         co_return json_ok({{"blob_budget", *bytes}});
     }
     if (hook == "sqlite-max-pages") {
         auto pages = int_param(ctx, "pages");
-        if (!pages) co_return error_response(s3_error(s3_errc::invalid_argument, "pages=N"), ctx);
+        if (!pages)
+            co_return error_response(s3_error(s3_errc::invalid_argument, "pages=N"), ctx);
         const std::int64_t want = *pages;
         auto r_call = db_write<std::int64_t>(
             ctx.db, [want](storage::write_txn &t) -> storage::result<std::int64_t> {
@@ -65,7 +67,8 @@ net::awaitable<response> handle_test_hook(context &ctx, std::string hook) {
                 return n;
             });
         auto r = co_await std::move(r_call);
-        if (r.has_error()) co_return error_response(r.error(), ctx);
+        if (r.has_error())
+            co_return error_response(r.error(), ctx);
         co_return json_ok({{"max_page_count", *r}});
     }
     co_return error_response(s3_error(s3_errc::no_such_key).with("Key", "_ifmatch/test/" + hook),

@@ -272,6 +272,15 @@ r.check("only the requested attributes", "ETag" not in a and a.get("ObjectSize")
 r.eq("attributes of a missing key", "NoSuchKey", error_code(
     lambda: s3.get_object_attributes(Bucket=B, Key="nope", ObjectAttributes=["ETag"])))
 
+s3.put_object(Bucket=V, Key="gone", Body=b"x")
+s3.delete_object(Bucket=V, Key="gone")
+st, h, _ = raw("GET", f"/{V}/gone?attributes", {"x-amz-object-attributes": "ETag"})
+r.check("attributes of a delete marker -> 404 with x-amz-delete-marker",
+        st == 404 and h.get("x-amz-delete-marker") == "true", f"{st} {h}")
+st, h, _ = raw("GET", f"/{B}/absent?attributes", {"x-amz-object-attributes": "ETag"})
+r.check("attributes of an absent key -> 404 without x-amz-delete-marker",
+        st == 404 and "x-amz-delete-marker" not in h, f"{st} {h}")
+
 # --- ListBuckets paging ---------------------------------------------------------------------------
 for n in ("page-a", "page-b", "page-c"):
     s3.create_bucket(Bucket=n)
