@@ -59,6 +59,17 @@ enum class s3_errc {
     illegal_versioning_configuration,
     invalid_encryption_algorithm,
     no_such_tag_set,
+    // the wider S3 surface (tagging, ACLs, encryption, CORS, POST Object)
+    invalid_tag,
+    malformed_acl,
+    no_such_cors_configuration,
+    sse_configuration_not_found,
+    ownership_controls_not_found,
+    cors_forbidden,
+    invalid_policy_document,
+    malformed_post_request,
+    incorrect_number_of_files,
+    acl_not_supported,
     invalid_uri,
 };
 

@@ -16,11 +16,7 @@ namespace {
 constexpr std::string_view unsupported_subresources[] = {
     "abac",
     "accelerate",
-    "acl",
     "analytics",
-    "attributes",
-    "cors",
-    "encryption",
     "intelligent-tiering",
     "inventory",
     "legal-hold",
@@ -33,7 +29,6 @@ constexpr std::string_view unsupported_subresources[] = {
     "metrics",
     "notification",
     "object-lock",
-    "ownershipControls",
     "policyStatus",
     "publicAccessBlock",
     "renameObject",
@@ -44,7 +39,6 @@ constexpr std::string_view unsupported_subresources[] = {
     "select",
     "select-type",
     "session",
-    "tagging",
     "torrent",
     "website",
 };
@@ -104,6 +98,44 @@ std::string virtual_host_bucket(std::string_view host_header, std::string_view d
     return host.substr(0, split);
 }
 
+// The surface sub-resources (encryption, acl, ownershipControls, tagging, cors, attributes),
+// OPTIONS and POST Object; nullopt when the request is none of them. `object` selects the object level.
+std::optional<op> route_surface(std::string_view m, const query_params &q, bool object) {
+    if (m == "OPTIONS") {
+        return op::cors_preflight;
+    }
+    struct row {
+        std::string_view sub;
+        bool object;
+        op get, put, del;
+    };
+    constexpr op none = op::unsupported;
+    static constexpr row rows[] = {
+        {"encryption", false, op::get_bucket_encryption, op::put_bucket_encryption,
+         op::delete_bucket_encryption},
+        {"acl", false, op::get_bucket_acl, op::put_bucket_acl, none},
+        {"ownershipControls", false, op::get_bucket_ownership_controls,
+         op::put_bucket_ownership_controls, op::delete_bucket_ownership_controls},
+        {"tagging", false, op::get_bucket_tagging, op::put_bucket_tagging,
+         op::delete_bucket_tagging},
+        {"cors", false, op::get_bucket_cors, op::put_bucket_cors, op::delete_bucket_cors},
+        {"acl", true, op::get_object_acl, op::put_object_acl, none},
+        {"tagging", true, op::get_object_tagging, op::put_object_tagging,
+         op::delete_object_tagging},
+        {"attributes", true, op::get_object_attributes, none, none},
+    };
+    for (const auto &r : rows) {
+        if (r.object != object || !q.has(r.sub)) {
+            continue;
+        }
+        return m == "GET" ? r.get : m == "PUT" ? r.put : m == "DELETE" ? r.del : none;
+    }
+    if (!object && m == "POST" && !q.has("delete")) {
+        return op::post_object;
+    }
+    return std::nullopt;
+}
+
 bool has_unsupported_subresource(const query_params &q) {
     for (const auto name : unsupported_subresources) {
         if (q.has(name)) {
@@ -134,7 +166,10 @@ result<op> route_bucket_get(const query_params &q) {
 }
 
 result<op> route_bucket(std::string_view method, const query_params &q) {
-    if (method == "OPTIONS" || has_unsupported_subresource(q)) {
+    if (auto s = route_surface(method, q, false)) {
+        return *s;
+    }
+    if (has_unsupported_subresource(q)) {
         return op::unsupported;
     }
     if (method == "GET") {
@@ -152,14 +187,17 @@ result<op> route_bucket(std::string_view method, const query_params &q) {
         return q.has("policy") ? op::delete_bucket_policy : op::delete_bucket;
     }
     if (method == "POST") {
-        // POST without `delete` is the browser form upload, which ifmatch does not implement.
+        // POST without `delete` is POST Object (route_surface); this line is not reached then.
         return q.has("delete") ? op::delete_objects : op::unsupported;
     }
     return s3_error(s3_errc::method_not_allowed);
 }
 
 result<op> route_object(std::string_view method, const query_params &q, bool has_copy_source) {
-    if (method == "OPTIONS" || has_unsupported_subresource(q)) {
+    if (auto s = route_surface(method, q, true)) {
+        return *s;
+    }
+    if (has_unsupported_subresource(q)) {
         return op::unsupported;
     }
     const bool upload = q.has("uploadId");
@@ -299,6 +337,28 @@ constexpr std::string_view op_names[] = {
     "CompleteMultipartUpload", // complete_multipart_upload
     "AbortMultipartUpload",    // abort_multipart_upload
     "ListParts",               // list_parts
+    "GetBucketEncryption",            // get_bucket_encryption
+    "PutBucketEncryption",            // put_bucket_encryption
+    "DeleteBucketEncryption",         // delete_bucket_encryption
+    "GetBucketAcl",                   // get_bucket_acl
+    "PutBucketAcl",                   // put_bucket_acl
+    "GetBucketOwnershipControls",     // get_bucket_ownership_controls
+    "PutBucketOwnershipControls",     // put_bucket_ownership_controls
+    "DeleteBucketOwnershipControls",  // delete_bucket_ownership_controls
+    "GetBucketTagging",               // get_bucket_tagging
+    "PutBucketTagging",               // put_bucket_tagging
+    "DeleteBucketTagging",            // delete_bucket_tagging
+    "GetBucketCors",                  // get_bucket_cors
+    "PutBucketCors",                  // put_bucket_cors
+    "DeleteBucketCors",               // delete_bucket_cors
+    "GetObjectAcl",                   // get_object_acl
+    "PutObjectAcl",                   // put_object_acl
+    "GetObjectTagging",               // get_object_tagging
+    "PutObjectTagging",               // put_object_tagging
+    "DeleteObjectTagging",            // delete_object_tagging
+    "GetObjectAttributes",            // get_object_attributes
+    "PostObject",                     // post_object
+    "PreflightRequest",               // cors_preflight
     "Admin",                   // admin
     "Unsupported",             // unsupported
 };

@@ -75,6 +75,11 @@ const std::vector<flag> &flags() {
         {"tls-cert", false, [](config &c, const std::string &v) { c.tls_cert = v; return true; }},
         {"tls-key", false, [](config &c, const std::string &v) { c.tls_key = v; return true; }},
         {"tls-listen", false, [](config &c, const std::string &v) { c.tls_listen = v; return true; }},
+        {"enable-test-hooks", true,
+         [](config &c, const std::string &v) {
+             c.enable_test_hooks = to_bool(v);
+             return true;
+         }},
     };
     return f;
 }

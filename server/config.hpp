@@ -39,6 +39,7 @@ struct config {
 
     bool signed_mode() const { return !credentials.empty(); }
     bool tls_enabled() const { return !tls_cert.empty(); }
+    bool enable_test_hooks = false; // /_ifmatch/test/* fault injection (tests only)
 
     std::string listen_host() const;
     unsigned short listen_port() const;

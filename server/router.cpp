@@ -1,5 +1,10 @@
 // Routing: classified operation -> handler; and the helpers every handler shares.
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 #include "server/handlers.hpp"
+#include "server/surface.hpp"
 
 #include "protocol/crypto.hpp"
 #include "server/events.hpp"
@@ -202,6 +207,32 @@ net::awaitable<response> route(context &ctx) {
     case op::list_multipart_uploads:
     case op::list_object_versions:
         co_return co_await handle_multipart(ctx);
+    case op::get_bucket_encryption:
+    case op::put_bucket_encryption:
+    case op::delete_bucket_encryption:
+    case op::get_bucket_acl:
+    case op::put_bucket_acl:
+    case op::get_bucket_ownership_controls:
+    case op::put_bucket_ownership_controls:
+    case op::delete_bucket_ownership_controls:
+    case op::get_bucket_tagging:
+    case op::put_bucket_tagging:
+    case op::delete_bucket_tagging:
+    case op::get_bucket_cors:
+    case op::put_bucket_cors:
+    case op::delete_bucket_cors:
+        co_return co_await handle_surface_bucket(ctx);
+    case op::get_object_acl:
+    case op::put_object_acl:
+    case op::get_object_tagging:
+    case op::put_object_tagging:
+    case op::delete_object_tagging:
+    case op::get_object_attributes:
+        co_return co_await handle_surface_object(ctx);
+    case op::cors_preflight:
+        co_return co_await handle_cors_preflight(ctx);
+    case op::post_object:
+        co_return co_await handle_post_object(ctx);
     default:
         co_return error_response(s3_error(s3_errc::not_implemented), ctx);
     }
@@ -211,14 +242,20 @@ net::awaitable<response> route(context &ctx) {
 
 net::awaitable<response> dispatch(context &ctx) {
     try {
-        auto now = std::chrono::time_point_cast<std::chrono::seconds>(
-            std::chrono::system_clock::now());
-        auto auth = authenticate(ctx.cfg, ctx.req, ctx.target, now);
-        if (auth.has_error()) {
-            co_return error_response(auth.error(), ctx);
+        // Browsers never sign CORS preflights; POST Object carries its signature in the form.
+        if (ctx.target.operation != op::cors_preflight &&
+            ctx.target.operation != op::post_object) {
+            auto now = std::chrono::time_point_cast<std::chrono::seconds>(
+                std::chrono::system_clock::now());
+            auto auth = authenticate(ctx.cfg, ctx.req, ctx.target, now);
+            if (auth.has_error()) {
+                co_return error_response(auth.error(), ctx);
+            }
+            ctx.chunk_signer = std::move(auth->chunk_signer);
         }
-        ctx.chunk_signer = std::move(auth->chunk_signer);
-        co_return co_await run_observed(ctx, route);
+        response res = co_await run_observed(ctx, route);
+        co_await add_cors_headers(ctx, res);
+        co_return res;
     } catch (const std::exception &e) {
         co_return error_response(s3_error(s3_errc::internal_error, e.what()), ctx);
     }

@@ -296,9 +296,8 @@ protocol::result<storage::object_meta> meta_from_request(const request &req) {
             m.user.emplace_back(k.substr(11), v);
             meta_size += k.size() - 11 + v.size();
         } else if (k == "x-amz-storage-class" || k == "x-amz-website-redirect-location" ||
-                   k == "x-amz-server-side-encryption" ||
-                   k == "x-amz-server-side-encryption-aws-kms-key-id" ||
-                   k == "x-amz-server-side-encryption-bucket-key-enabled") {
+                   k == "x-amz-server-side-encryption") {
+            // The KMS key id and bucket-key flag are added by store_write_surface (surface.hpp).
             m.extra.emplace_back(k, v);
         }
     }
@@ -319,7 +318,14 @@ void add_meta_headers(response &res, const storage::object_meta &m) {
     if (!m.expires.empty()) res.set("Expires", m.expires);
     for (auto &[k, v] : m.user) res.set("x-amz-meta-" + k, v);
     for (auto &[k, v] : m.extra) {
-        if (k != "x-amz-storage-class" || v != "STANDARD") res.set(k, v);
+        if (k == "x-amz-tagging") {
+            // Tags are stored encoded; only their number is a response header.
+            auto tags = std::count(v.begin(), v.end(), '&') + 1;
+            res.set("x-amz-tagging-count", std::to_string(tags));
+        } else if (k.rfind("x-ifmatch-", 0) != 0 &&
+                   (k != "x-amz-storage-class" || v != "STANDARD")) {
+            res.set(k, v);
+        }
     }
 }
 

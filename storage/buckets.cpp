@@ -37,6 +37,7 @@ result<bool> delete_bucket(write_txn &t, const std::string &name) {
         }
     }
     for (const char *sql : {"DELETE FROM key_state WHERE bucket = ?",
+                            "DELETE FROM bucket_settings WHERE bucket = ?",
                             "DELETE FROM buckets WHERE name = ?"}) {
         query q(t.db, sql);
         q->bind(1, name);

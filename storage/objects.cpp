@@ -157,6 +157,9 @@ result<write_result> copy_object(write_txn &t, const copy_request &r) {
     f.etag = src->etag;
     f.size = src->size;
     f.parts_count = src->parts_count;
+    if (r.finish) {
+        r.finish(f, *src);
+    }
     if (src->body_id) {
         rows::add_body_ref(t.db, src->body_id);
     }

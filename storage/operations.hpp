@@ -8,6 +8,7 @@
 #include "storage/store.hpp"
 #include "storage/types.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,6 +89,9 @@ struct copy_request {
     std::int64_t start_seq = 0;
     bool server_requires_conditions = false;
     std::string *current_out = nullptr;       // as put_request::current_out
+    // Optional last step on the destination's fields once the source is known (encryption,
+    // tags, ACL of the copy); may change meta and etag.
+    std::function<void(version_fields &, const object_version &src)> finish;
 };
 
 // CopyObject in spec D6's order: source existence (404) -> source conditions (412

@@ -85,6 +85,11 @@ CREATE TABLE IF NOT EXISTS events(
   key TEXT NOT NULL,
   body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_key ON events(bucket, key);
+CREATE TABLE IF NOT EXISTS bucket_settings(
+  bucket TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY(bucket, name)) WITHOUT ROWID;
 )sql";
 
 } // namespace

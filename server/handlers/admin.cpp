@@ -14,6 +14,9 @@ namespace ifmatch::server {
 using protocol::s3_errc;
 using protocol::s3_error;
 
+// Fault injection for tests (server/handlers/test_hooks.cpp); only with --enable-test-hooks.
+net::awaitable<response> handle_test_hook(context &ctx, std::string hook);
+
 namespace {
 
 response json_response(const nlohmann::json &j, int status = 200) {
@@ -93,6 +96,10 @@ net::awaitable<response> handle_admin(context &ctx) {
     }
     if (path == "metrics") {
         co_return co_await metrics(ctx);
+    }
+    if (path.rfind("test/", 0) == 0 && ctx.cfg.enable_test_hooks) {
+        std::string hook = path.substr(5);
+        co_return co_await handle_test_hook(ctx, hook);
     }
     auto console_call = handle_console(ctx, path);
     std::optional<response> console = co_await std::move(console_call);

@@ -2,6 +2,10 @@
 // Get/PutBucketVersioning.
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
+
+#include "protocol/uri.hpp"
+#include "storage/settings.hpp"
 
 #include "protocol/xml.hpp"
 #include "storage/operations.hpp"
@@ -21,11 +25,40 @@ net::awaitable<response> list_all(context &ctx) {
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
     }
+    auto &q = ctx.target.query;
+    std::string prefix(q.get("prefix").value_or(""));
+    std::string after(q.get("continuation-token").value_or(""));
+    std::size_t max = 10000;
+    if (auto m = q.get("max-buckets")) {
+        try {
+            max = std::stoul(std::string(*m));
+        } catch (...) {
+            max = 0;
+        }
+        if (max < 1 || max > 10000) {
+            co_return error_response(
+                s3_error(s3_errc::invalid_argument, "Argument max-buckets must be an integer "
+                                                    "between 1 and 10000.")
+                    .with("ArgumentName", "max-buckets")
+                    .with("ArgumentValue", std::string(*m)),
+                ctx);
+        }
+    }
     protocol::xml_writer w;
     w.open("ListAllMyBucketsResult", true);
     w.open("Owner").element("ID", "ifmatch").element("DisplayName", "ifmatch").close();
     w.open("Buckets");
+    std::size_t n = 0;
+    std::string last;
+    bool more = false;
     for (auto &b : *r) {
+        if (!b.name.starts_with(prefix) || (!after.empty() && b.name <= after)) continue;
+        if (n == max) {
+            more = true;
+            break;
+        }
+        ++n;
+        last = b.name;
         w.open("Bucket")
             .element("Name", b.name)
             .element("CreationDate", iso_date_ms(b.created_ms))
@@ -33,7 +66,27 @@ net::awaitable<response> list_all(context &ctx) {
             .close();
     }
     w.close();
+    // The token is the last name returned: bucket names need no further encoding.
+    if (more) w.element("ContinuationToken", last);
+    if (!prefix.empty()) w.element("Prefix", prefix);
     co_return xml_response(w.str());
+}
+
+// x-amz-acl / x-amz-grant-* and x-amz-object-ownership of CreateBucket, as bucket settings.
+protocol::result<storage::string_pairs> create_settings(const context &ctx) {
+    storage::string_pairs out;
+    auto acl = protocol::parse_acl_headers(ctx.lookup());
+    if (acl.has_error()) return acl.error();
+    if (!acl->empty()) out.emplace_back("acl", protocol::encode_acl(*acl));
+    if (auto own = ctx.req.header("x-amz-object-ownership")) {
+        if (!protocol::is_object_ownership(*own)) {
+            return s3_error(s3_errc::invalid_argument, "Invalid x-amz-object-ownership header")
+                .with("ArgumentName", "x-amz-object-ownership")
+                .with("ArgumentValue", std::string(*own));
+        }
+        out.emplace_back("ownership", std::string(*own));
+    }
+    return out;
 }
 
 net::awaitable<response> create(context &ctx) {
@@ -52,9 +105,17 @@ net::awaitable<response> create(context &ctx) {
     }
     std::string region = parsed->location_constraint.empty() ? ctx.cfg.region
                                                              : parsed->location_constraint;
+    auto settings = create_settings(ctx);
+    if (settings.has_error()) {
+        co_return error_response(settings.error(), ctx);
+    }
     auto r_call = db_write<storage::create_bucket_result>(
-        ctx.db, [name, region](storage::write_txn &t) {
-            return storage::create_bucket(t, name, region);
+        ctx.db, [name, region, settings = *settings](storage::write_txn &t) {
+            auto r = storage::create_bucket(t, name, region);
+            for (auto &[k, v] : settings) {
+                if (r && !r->already_owned) (void)storage::set_bucket_setting(t, name, k, v);
+            }
+            return r;
         });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {

@@ -4,6 +4,7 @@
 #include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
 #include "server/upload.hpp"
 
 #include "protocol/uri.hpp"
@@ -41,6 +42,22 @@ protocol::result<copy_source> parse_copy_source(std::string_view raw) {
     return s;
 }
 
+// Tags, ACL and encryption of the copy (finish step inside the store job): x-amz-tagging-directive
+// COPY (default) keeps the source's tags, REPLACE takes x-amz-tagging; the ACL and encryption come
+// from the request (or the bucket's default encryption), never from the source, as on S3.
+void finish_copy(const write_surface &w, bool replace_tags, const std::string &region,
+                 storage::version_fields &f, const storage::object_version &src) {
+    std::erase_if(f.meta.extra, [](const auto &p) { return p.first == extra_tags; });
+    write_surface copy = w;
+    if (!replace_tags) {
+        copy.tags.reset();
+        for (const auto &[k, v] : src.meta.extra) {
+            if (k == extra_tags) copy.tags = v;
+        }
+    }
+    store_write_surface(copy, content_md5(src), f.meta, f.etag, region);
+}
+
 namespace {
 
 protocol::result<storage::copy_request> prepare_copy(context &ctx) {
@@ -57,6 +74,12 @@ protocol::result<storage::copy_request> prepare_copy(context &ctx) {
             .with("ArgumentValue", std::string(directive));
     }
     r.replace_metadata = directive == "REPLACE";
+    auto tag_directive = ctx.req.header("x-amz-tagging-directive").value_or("COPY");
+    if (tag_directive != "COPY" && tag_directive != "REPLACE") {
+        return s3_error(s3_errc::invalid_argument, "Unknown tagging directive.")
+            .with("ArgumentName", "x-amz-tagging-directive")
+            .with("ArgumentValue", std::string(tag_directive));
+    }
     for (auto h : {"x-amz-storage-class", "x-amz-website-redirect-location",
                    "x-amz-server-side-encryption"}) {
         if (ctx.req.header(h)) r.changes_attributes = true;
@@ -96,6 +119,20 @@ net::awaitable<response> handle_copy_object(context &ctx) {
     }
     std::string current; // the destination's state if the store refuses the copy (D9)
     prepared->current_out = &current;
+    auto surface = parse_write_surface(ctx);
+    if (surface.has_error()) {
+        note_write_failure(ctx, surface.error());
+        co_return error_response(surface.error(), ctx);
+    }
+    if (auto d = co_await apply_bucket_defaults(ctx, *surface); d.has_error()) {
+        note_write_failure(ctx, d.error());
+        co_return error_response(d.error(), ctx);
+    }
+    bool replace_tags = ctx.req.header("x-amz-tagging-directive") == std::string_view("REPLACE");
+    prepared->finish = [w = *surface, replace_tags, region = ctx.cfg.region](
+                           storage::version_fields &f, const storage::object_version &src) {
+        finish_copy(w, replace_tags, region, f, src);
+    };
     auto r_call = db_write<storage::write_result>(
         ctx.db, observe_write<storage::write_result>(
                     ctx, [req = std::move(*prepared)](storage::write_txn &t) {
@@ -116,6 +153,9 @@ net::awaitable<response> handle_copy_object(context &ctx) {
     }
     response res = xml_response(w.str());
     if (r->version_id != "null") res.set("x-amz-version-id", r->version_id);
+    for (auto &[k, v] : r->meta.extra) {
+        if (k.rfind("x-amz-server-side-encryption", 0) == 0) res.set(k, v);
+    }
     if (r->source_version_id != "null" && !r->source_version_id.empty()) {
         res.set("x-amz-copy-source-version-id", r->source_version_id);
     }

@@ -5,6 +5,7 @@
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 
+#include "protocol/if_range.hpp"
 #include "protocol/range.hpp"
 #include "storage/multipart.hpp"
 #include "storage/operations.hpp"
@@ -93,6 +94,11 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
                                      response &res) {
     const auto &v = obj.version;
     auto range_h = ctx.req.header("range");
+    if (auto ir = ctx.lookup()("if-range"); ir && range_h &&
+        !protocol::if_range_holds(*ir, v.etag, protocol::sys_millis(std::chrono::milliseconds(
+                                                   v.last_modified_ms)))) {
+        range_h.reset(); // R-G15: a stale If-Range turns the request into a plain GET
+    }
     auto part = ctx.target.query.get("partNumber");
     res.offset = 0;
     res.length = v.size;

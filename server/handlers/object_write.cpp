@@ -3,6 +3,7 @@
 #include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
 #include "server/upload.hpp"
 
 #include "storage/operations.hpp"
@@ -15,7 +16,8 @@ using protocol::s3_error;
 namespace {
 
 // Everything that is answered before the body is read (D4).
-protocol::result<storage::put_request> prepare_put(context &ctx, upload_plan &plan) {
+protocol::result<storage::put_request> prepare_put(context &ctx, upload_plan &plan,
+                                                   write_surface &surface) {
     if (auto k = protocol::check_object_key(ctx.target.key); k.has_error()) {
         return k.error();
     }
@@ -32,6 +34,11 @@ protocol::result<storage::put_request> prepare_put(context &ctx, upload_plan &pl
         return p.error();
     }
     plan = *p;
+    auto ws = parse_write_surface(ctx);
+    if (ws.has_error()) {
+        return ws.error();
+    }
+    surface = std::move(*ws);
     storage::put_request r;
     r.bucket = ctx.target.bucket;
     r.key = ctx.target.key;
@@ -55,7 +62,8 @@ void note_write_failure(context &ctx, const s3_error &e) {
 net::awaitable<response> handle_put_object(context &ctx) {
     ctx.log.conditions = describe_conditions(ctx);
     upload_plan plan;
-    auto prepared = prepare_put(ctx, plan);
+    write_surface surface;
+    auto prepared = prepare_put(ctx, plan, surface);
     if (prepared.has_error()) {
         note_write_failure(ctx, prepared.error());
         co_return error_response(prepared.error(), ctx);
@@ -67,6 +75,10 @@ net::awaitable<response> handle_put_object(context &ctx) {
     if (denied) {
         note_write_failure(ctx, *denied);
         co_return error_response(*denied, ctx);
+    }
+    if (auto d = co_await apply_bucket_defaults(ctx, surface); d.has_error()) {
+        note_write_failure(ctx, d.error());
+        co_return error_response(d.error(), ctx);
     }
     auto up = co_await receive_upload(ctx, plan);
     if (up.has_error()) {
@@ -80,6 +92,8 @@ net::awaitable<response> handle_put_object(context &ctx) {
     req.fields.meta.checksums = up->checksums;
     std::string current; // the key's state if the store refuses the write (D9)
     req.current_out = &current;
+    store_write_surface(surface, up->etag.substr(1, 32), req.fields.meta, req.fields.etag,
+                        ctx.cfg.region);
     auto r_call = db_write<storage::write_result>(
         ctx.db, observe_write<storage::write_result>(
                     ctx, [req = std::move(req)](storage::write_txn &t) {

@@ -1,0 +1,66 @@
+// Namespace-agnostic pugixml helpers (see xml_nodes.hpp).
+#include "protocol/xml_nodes.hpp"
+
+namespace ifmatch::protocol::xmln {
+
+result<pugi::xml_node> load_root(pugi::xml_document &doc, std::string_view body,
+                                 std::string_view root) {
+    const auto parsed = doc.load_buffer(
+        body.data(), body.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8);
+    if (!parsed) {
+        return s3_error(s3_errc::malformed_xml);
+    }
+    pugi::xml_node element;
+    for (auto n = doc.first_child(); n; n = n.next_sibling()) {
+        if (n.type() == pugi::node_doctype) {
+            return s3_error(s3_errc::malformed_xml);
+        }
+        if (n.type() == pugi::node_element) {
+            if (element) {
+                return s3_error(s3_errc::malformed_xml);
+            }
+            element = n;
+        }
+    }
+    if (!element || local_name(element) != root) {
+        return s3_error(s3_errc::malformed_xml);
+    }
+    return element;
+}
+
+std::string_view local_name(const pugi::xml_node &n) {
+    std::string_view name = n.name();
+    const auto colon = name.find(':');
+    return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+pugi::xml_node child(const pugi::xml_node &parent, std::string_view name) {
+    for (auto c = parent.first_child(); c; c = c.next_sibling()) {
+        if (c.type() == pugi::node_element && local_name(c) == name) {
+            return c;
+        }
+    }
+    return {};
+}
+
+std::vector<pugi::xml_node> children(const pugi::xml_node &parent, std::string_view name) {
+    std::vector<pugi::xml_node> out;
+    for (auto c = parent.first_child(); c; c = c.next_sibling()) {
+        if (c.type() == pugi::node_element && local_name(c) == name) {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string text(const pugi::xml_node &parent, std::string_view name) {
+    std::string_view s = child(parent, name).child_value();
+    constexpr std::string_view ws = " \t\r\n";
+    const auto first = s.find_first_not_of(ws);
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return std::string(s.substr(first, s.find_last_not_of(ws) - first + 1));
+}
+
+} // namespace ifmatch::protocol::xmln

@@ -1,0 +1,78 @@
+// Test-only fault injection under /_ifmatch/test/ (answered only with --enable-test-hooks;
+// otherwise the path is an unknown admin key). Simulates a full disk at both storage layers:
+//   PUT /_ifmatch/test/blob-budget?bytes=N     blob files may grow by N more bytes (-1: no limit)
+//   PUT /_ifmatch/test/sqlite-max-pages?pages=N  PRAGMA max_page_count on the writer connection
+//                                               (0: freeze at the current size; -1: no limit)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+#include "server/handlers.hpp"
+#include "server/store_calls.hpp"
+#include "storage/sqlite.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ifmatch::server {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+std::optional<std::int64_t> int_param(const context &ctx, std::string_view name) {
+    auto v = ctx.target.query.get(name);
+    if (!v)
+        return std::nullopt;
+    try {
+        return std::stoll(std::string(*v));
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+response json_ok(const nlohmann::json &j) {
+    response r;
+    r.body = j.dump() + "\n";
+    r.set("Content-Type", "application/json");
+    return r;
+}
+
+} // namespace
+
+net::awaitable<response> handle_test_hook(context &ctx, std::string hook) {
+    if (ctx.req.method != "PUT") {
+        co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
+    }
+    if (hook == "blob-budget") {
+        auto bytes = int_param(ctx, "bytes");
+        if (!bytes)
+            co_return error_response(s3_error(s3_errc::invalid_argument, "bytes=N"), ctx);
+        ctx.db.blobs().set_write_budget(*bytes);
+        co_return json_ok({{"blob_budget", *bytes}});
+    }
+    if (hook == "sqlite-max-pages") {
+        auto pages = int_param(ctx, "pages");
+        if (!pages)
+            co_return error_response(s3_error(s3_errc::invalid_argument, "pages=N"), ctx);
+        const std::int64_t want = *pages;
+        auto r_call = db_write<std::int64_t>(
+            ctx.db, [want](storage::write_txn &t) -> storage::result<std::int64_t> {
+                std::int64_t n = want < 0 ? 1073741823 : want;
+                if (want == 0) {
+                    storage::query q(t.db, "PRAGMA page_count");
+                    n = q->step() ? q->column_int(0) : 1;
+                }
+                t.db.exec("PRAGMA max_page_count = " + std::to_string(n));
+                return n;
+            });
+        auto r = co_await std::move(r_call);
+        if (r.has_error())
+            co_return error_response(r.error(), ctx);
+        co_return json_ok({{"max_page_count", *r}});
+    }
+    co_return error_response(s3_error(s3_errc::no_such_key).with("Key", "_ifmatch/test/" + hook),
+                             ctx);
+}
+
+} // namespace ifmatch::server

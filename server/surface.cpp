@@ -1,0 +1,144 @@
+// Write-side surface (SSE, ACL, tags), bucket defaults and CORS response headers.
+#include "server/surface.hpp"
+
+#include "protocol/cors.hpp"
+#include "protocol/tagging.hpp"
+#include "server/store_calls.hpp"
+#include "storage/settings.hpp"
+
+namespace ifmatch::server {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+std::string setting(const storage::string_pairs &all, std::string_view name) {
+    for (const auto &[k, v] : all) {
+        if (k == name) {
+            return v;
+        }
+    }
+    return {};
+}
+
+protocol::result<write_surface> parse_write_surface(const context &ctx) {
+    write_surface w;
+    auto look = ctx.lookup();
+    auto sse = protocol::parse_sse_headers(look);
+    if (sse.has_error())
+        return sse.error();
+    w.sse = *sse;
+    auto acl = protocol::parse_acl_headers(look);
+    if (acl.has_error())
+        return acl.error();
+    w.acl = *acl;
+    if (auto t = look("x-amz-tagging")) {
+        auto tags = protocol::parse_tagging_header(*t);
+        if (tags.has_error())
+            return tags.error();
+        w.tags = protocol::encode_tags(*tags);
+    }
+    return w;
+}
+
+net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {
+    auto bucket = ctx.target.bucket;
+    auto r_call = db_read<storage::string_pairs>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
+    auto r = co_await std::move(r_call);
+    if (r.has_error()) {
+        co_return r.error();
+    }
+    if (!w.sse) {
+        if (auto enc = setting(*r, "encryption"); !enc.empty()) {
+            w.sse = protocol::decode_sse(enc);
+        }
+    }
+    if (setting(*r, "ownership") == "BucketOwnerEnforced" && !w.acl.grants.empty()) {
+        co_return s3_error(s3_errc::acl_not_supported);
+    }
+    if (setting(*r, "ownership") == "BucketOwnerEnforced" && !w.acl.canned.empty() &&
+        w.acl.canned != "bucket-owner-full-control" && w.acl.canned != "private") {
+        co_return s3_error(s3_errc::acl_not_supported);
+    }
+    co_return true;
+}
+
+void store_write_surface(const write_surface &w, const std::string &md5_hex,
+                         storage::object_meta &meta, std::string &etag, const std::string &region) {
+    std::erase_if(meta.extra, [](const auto &p) {
+        return p.first.starts_with("x-amz-server-side-encryption") || p.first == extra_acl ||
+               p.first == extra_md5;
+    });
+    if (w.sse) {
+        meta.extra.emplace_back("x-amz-server-side-encryption", w.sse->algorithm);
+        if (w.sse->is_kms()) {
+            auto key =
+                w.sse->kms_key_id.empty() ? protocol::default_kms_key(region) : w.sse->kms_key_id;
+            meta.extra.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", key);
+            if (w.sse->bucket_key) {
+                meta.extra.emplace_back("x-amz-server-side-encryption-bucket-key-enabled", "true");
+            }
+            if (!md5_hex.empty()) {
+                meta.extra.emplace_back(extra_md5, md5_hex);
+                etag = protocol::kms_etag(md5_hex, key);
+            }
+        } else if (!md5_hex.empty()) {
+            etag = "\"" + md5_hex + "\"";
+        }
+    } else if (!md5_hex.empty()) {
+        etag = "\"" + md5_hex + "\"";
+    }
+    if (!w.acl.empty()) {
+        meta.extra.emplace_back(extra_acl, protocol::encode_acl(w.acl));
+    }
+    if (w.tags) {
+        std::erase_if(meta.extra, [](const auto &p) { return p.first == extra_tags; });
+        if (!w.tags->empty()) {
+            meta.extra.emplace_back(extra_tags, *w.tags);
+        }
+    }
+}
+
+std::string content_md5(const storage::object_version &v) {
+    for (const auto &[k, val] : v.meta.extra) {
+        if (k == extra_md5) {
+            return val;
+        }
+    }
+    if (v.etag.find('-') != std::string::npos || v.etag.size() != 34) {
+        return {};
+    }
+    return v.etag.substr(1, 32);
+}
+
+net::awaitable<void> add_cors_headers(context &ctx, response &res) {
+    auto origin = ctx.req.header("origin");
+    if (!origin || ctx.target.bucket.empty() ||
+        ctx.target.operation == protocol::op::cors_preflight ||
+        ctx.target.operation == protocol::op::admin) {
+        co_return;
+    }
+    auto bucket = ctx.target.bucket;
+    auto r_call = db_read<storage::string_pairs>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
+    auto r = co_await std::move(r_call);
+    if (r.has_error()) {
+        co_return;
+    }
+    auto cfg = setting(*r, "cors");
+    if (cfg.empty()) {
+        co_return;
+    }
+    auto rules = protocol::parse_cors_configuration(cfg);
+    if (rules.has_error()) {
+        co_return;
+    }
+    std::string method = ctx.req.method;
+    if (auto rule = protocol::match_cors(*rules, *origin, method, "")) {
+        for (auto &h : protocol::cors_response_headers(*rule, *origin, "", false)) {
+            res.headers.push_back(std::move(h));
+        }
+    }
+}
+
+} // namespace ifmatch::server

@@ -1,0 +1,64 @@
+// The wider S3 surface around object writes and every response: SSE headers and bucket default
+// encryption, ACL and tagging headers (stored in a version's meta.extra), bucket settings, CORS
+// headers, and the handlers of the surface operations (server/handlers/surface_*.cpp).
+#pragma once
+
+#include "protocol/bucket_config.hpp"
+#include "server/handlers.hpp"
+#include "storage/operations.hpp"
+
+#include <optional>
+#include <string>
+
+namespace ifmatch::server {
+
+// meta.extra names ifmatch keeps and never echoes as headers.
+inline constexpr const char *extra_tags = "x-amz-tagging"; // encoded tag set
+inline constexpr const char *extra_acl = "x-ifmatch-acl";  // encoded ACL
+inline constexpr const char *extra_md5 = "x-ifmatch-md5";  // content MD5 of an SSE-KMS object
+inline constexpr const char *owner_id = "ifmatch";         // the one account's canonical id
+
+// What the request head asks of a new object beyond meta_from_request: SSE, ACL, tags.
+struct write_surface {
+    std::optional<protocol::sse_spec> sse;
+    protocol::access_control acl;
+    std::optional<std::string> tags; // encoded; nullopt when no x-amz-tagging header
+};
+// Validates the headers (before any body is read). Errors: InvalidArgument, InvalidRequest,
+// InvalidTag, NotImplemented (SSE-C).
+protocol::result<write_surface> parse_write_surface(const context &ctx);
+
+// Reads the destination bucket's settings and completes `w`: the bucket's default encryption when
+// the request named none. Errors: NoSuchBucket, AccessControlListNotSupported (ACL headers on a
+// BucketOwnerEnforced bucket, other than bucket-owner-full-control).
+net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w);
+
+// MULTIPART (not in this tree yet): CreateMultipartUpload should call parse_write_surface and
+// apply_bucket_defaults and keep the result with the upload (encode it into the upload's meta as
+// store_write_surface does); CompleteMultipartUpload then calls store_write_surface with an empty
+// md5_hex, which keeps the `-N` ETag (an SSE-KMS multipart ETag needs its own non-MD5 derivation).
+//
+// Stores `w` in `meta` (replacing SSE/ACL entries) and, for SSE-KMS, replaces `etag` with the
+// non-MD5 KMS ETag (R-E2). `md5_hex` is the content's MD5 (unquoted), empty if unknown
+// (multipart sources keep their ETag).
+void store_write_surface(const write_surface &w, const std::string &md5_hex,
+                         storage::object_meta &meta, std::string &etag, const std::string &region);
+
+// The content MD5 of a stored version: its kept MD5 (SSE-KMS) or its plain ETag; empty for
+// multipart ETags.
+std::string content_md5(const storage::object_version &v);
+
+// One bucket setting's value from get_bucket_settings output, or empty.
+std::string setting(const storage::string_pairs &all, std::string_view name);
+
+// Adds Access-Control-* headers to `res` when the request carries Origin and a CORS rule of the
+// bucket matches (actual requests, not preflight).
+net::awaitable<void> add_cors_headers(context &ctx, response &res);
+
+// Handlers.
+net::awaitable<response> handle_surface_bucket(context &ctx);
+net::awaitable<response> handle_surface_object(context &ctx);
+net::awaitable<response> handle_cors_preflight(context &ctx);
+net::awaitable<response> handle_post_object(context &ctx);
+
+} // namespace ifmatch::server
