@@ -36,8 +36,10 @@ if [[ "${IFMATCH_SKIP_SANITIZE:-0}" != "1" ]]; then
 fi
 if [[ "${IFMATCH_SKIP_FUZZ:-0}" != "1" ]]; then
   echo "== clang libFuzzer build (protocol library and fuzz targets only), 5 s per target"
-  CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFMATCH_FUZZ=ON >/dev/null
+  CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DIFMATCH_FUZZ=ON \
+    -DIFMATCH_SANITIZE=address,undefined >/dev/null
   cmake --build build-fuzz -j2 --target fuzz_targets
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   (cd build-fuzz && ctest --output-on-failure -L fuzz -j2 --timeout 120) || status=$?
 fi
 exit $status
