@@ -15,7 +15,7 @@ namespace ifmatch::server {
 // meta.extra names ifmatch keeps and never echoes as headers.
 inline constexpr const char *extra_tags = "x-amz-tagging"; // encoded tag set
 inline constexpr const char *extra_acl = "x-ifmatch-acl";  // encoded ACL
-inline constexpr const char *extra_md5 = "x-ifmatch-md5";  // content MD5 of an SSE-KMS object
+inline constexpr const char *extra_md5 = storage::meta_content_md5;  // content MD5 of an SSE-KMS object
 inline constexpr const char *owner_id = "ifmatch";         // the one account's canonical id
 
 // What the request head asks of a new object beyond meta_from_request: SSE, ACL, tags.

@@ -8,6 +8,7 @@
 //    versioning state; the key's mutation is recorded by rows::touch_key for the 409 model (D3).
 // 3. Bodies are reference counted: a copy adds a reference to the source's body (no bytes copied).
 #include "storage/operations.hpp"
+#include "storage/codec.hpp"
 #include "storage/rows.hpp"
 
 namespace ifmatch::storage {
@@ -120,6 +121,26 @@ result<object_version> copy_source(write_txn &t, const copy_request &r) {
     return *v;
 }
 
+
+// The content MD5 of a multipart source: stored on the version, or the caller's value for this
+// exact version, which is then kept on the source so later copies are free (spec D12).
+result<std::string> plain_md5_of_multipart(write_txn &t, const object_version &src,
+                                           const std::optional<std::pair<std::int64_t, std::string>> &hint) {
+    for (auto &[k, v] : src.meta.extra) {
+        if (k == meta_content_md5) return v;
+    }
+    if (!hint || hint->first != src.seq) {
+        return s3_error(s3_errc::internal_error,
+                        "The copy source changed while it was being read; retry the request.");
+    }
+    object_meta m = src.meta;
+    m.extra.emplace_back(meta_content_md5, hint->second);
+    query q(t.db, "UPDATE versions SET meta = ? WHERE seq = ?");
+    q->bind(1, encode_meta(m)).bind(2, src.seq);
+    q->step();
+    return hint->second;
+}
+
 } // namespace
 
 result<write_result> copy_object(write_txn &t, const copy_request &r) {
@@ -157,6 +178,17 @@ result<write_result> copy_object(write_txn &t, const copy_request &r) {
     f.etag = src->etag;
     f.size = src->size;
     f.parts_count = src->parts_count;
+    if (src->etag.find('-') != std::string::npos) {
+        auto md5 = plain_md5_of_multipart(t, *src, r.source_md5);
+        if (md5.has_error()) {
+            return md5.error();
+        }
+        // D12 / R-E4: a copy of a multipart object is a single-part object with the MD5 ETag.
+        f.etag = "\"" + *md5 + "\"";
+        f.parts_count = 0;
+        std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_content_md5; });
+        src->meta.extra.emplace_back(meta_content_md5, *md5);
+    }
     if (r.finish) {
         r.finish(f, *src);
     }

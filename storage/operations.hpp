@@ -92,6 +92,9 @@ struct copy_request {
     // Optional last step on the destination's fields once the source is known (encryption,
     // tags, ACL of the copy); may change meta and etag.
     std::function<void(version_fields &, const object_version &src)> finish;
+    // The plain content MD5 (hex) of a multipart source, computed by the caller from the source
+    // version with this seq (spec D12); used when the source has none stored.
+    std::optional<std::pair<std::int64_t, std::string>> source_md5;
 };
 
 // CopyObject in spec D6's order: source existence (404) -> source conditions (412

@@ -13,6 +13,10 @@ namespace ifmatch::storage {
 
 using string_pairs = std::vector<std::pair<std::string, std::string>>;
 
+// object_meta::extra entry holding the plain content MD5 (hex) of an object whose ETag is not it
+// (multipart, SSE-KMS), so CopyObject can give copies the plain MD5 ETag (spec D12, R-E4).
+inline constexpr const char *meta_content_md5 = "x-ifmatch-md5";
+
 // Who made a write (D9): kept with every version.
 struct writer_identity {
     std::string request_id;

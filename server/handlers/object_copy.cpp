@@ -7,9 +7,12 @@
 #include "server/surface.hpp"
 #include "server/upload.hpp"
 
+#include "protocol/crypto.hpp"
 #include "protocol/uri.hpp"
 #include "protocol/xml.hpp"
 #include "storage/operations.hpp"
+
+#include <unistd.h>
 
 namespace ifmatch::server {
 
@@ -100,6 +103,50 @@ protocol::result<storage::copy_request> prepare_copy(context &ctx) {
     return r;
 }
 
+
+// D12: the plain MD5 of a multipart source, computed from its stored parts (the copy itself shares
+// them), unless the store already keeps it. Reads with blocking pread on this connection's thread.
+net::awaitable<std::optional<std::pair<std::int64_t, std::string>>>
+multipart_source_md5(context &ctx, const storage::copy_request &r) {
+    storage::get_request g{r.src_bucket, r.src_key, r.src_version_id, false};
+    auto head_call = db_read<storage::object_read>(
+        ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+    auto head = co_await std::move(head_call);
+    if (head.has_error() || head->version.delete_marker ||
+        head->version.etag.find('-') == std::string::npos) {
+        co_return std::nullopt;
+    }
+    for (auto &[k, v] : head->version.meta.extra) {
+        if (k == storage::meta_content_md5) co_return std::nullopt;
+    }
+    g.version_id = head->version.version_id;
+    g.open_body = true;
+    auto body_call = db_read<storage::object_read>(
+        ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+    auto body = co_await std::move(body_call);
+    if (body.has_error()) {
+        co_return std::nullopt;
+    }
+    protocol::digest md5(protocol::digest_kind::md5);
+    std::vector<char> buf(1 << 20);
+    for (auto &seg : body->segments) {
+        if (!seg.fd) {
+            md5.update(seg.inline_data);
+            continue;
+        }
+        for (std::uint64_t pos = 0; pos < seg.size;) {
+            auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), seg.size - pos));
+            ssize_t n = ::pread(*seg.fd, buf.data(), want, static_cast<off_t>(pos));
+            if (n <= 0) {
+                co_return std::nullopt;
+            }
+            md5.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            pos += static_cast<std::uint64_t>(n);
+        }
+    }
+    co_return std::make_pair(body->version.seq, protocol::to_hex(md5.finish()));
+}
+
 } // namespace
 
 net::awaitable<response> handle_copy_object(context &ctx) {
@@ -128,6 +175,8 @@ net::awaitable<response> handle_copy_object(context &ctx) {
         note_write_failure(ctx, d.error());
         co_return error_response(d.error(), ctx);
     }
+    auto md5_call = multipart_source_md5(ctx, *prepared);
+    prepared->source_md5 = co_await std::move(md5_call);
     bool replace_tags = ctx.req.header("x-amz-tagging-directive") == std::string_view("REPLACE");
     prepared->finish = [w = *surface, replace_tags, region = ctx.cfg.region](
                            storage::version_fields &f, const storage::object_version &src) {
