@@ -3,15 +3,17 @@
 // staging and hashing as PutObject (receive_upload reads them from form_source), and fields after
 // the file are ignored, as on S3. The policy document is checked when the form carries one.
 //
-// SIGNATURE HOOK: config has no credentials yet (open mode, wire.md W2), so any signature is
-// accepted. Once credentials exist, verify here: SigV4 forms sign the base64 `policy` field with
-// the signing key of `x-amz-credential` (hex HMAC-SHA256 in `x-amz-signature`); SigV2 forms sign
-// it with HMAC-SHA1 of the secret (base64 in `signature`, key id in `AWSAccessKeyId`).
+// Signatures: in open mode (no credentials, wire.md W2) any signature is accepted. In signed mode
+// the form must carry a policy signed by a configured key: SigV4 forms sign the base64 `policy`
+// field with the signing key of `x-amz-credential` (hex HMAC-SHA256 in `x-amz-signature`); SigV2
+// forms sign it with HMAC-SHA1 of the secret (base64 in `signature`, key id in `AWSAccessKeyId`).
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
+#include "protocol/crypto.hpp"
 #include "protocol/form_data.hpp"
+#include "protocol/sigv4.hpp"
 #include "protocol/post_policy.hpp"
 #include "protocol/tagging.hpp"
 #include "protocol/uri.hpp"
@@ -199,6 +201,69 @@ protocol::result<storage::object_meta> form_meta(const protocol::form_fields &f,
     return m;
 }
 
+// Case-insensitive form field lookup (S3 treats form field names case-insensitively).
+std::optional<std::string> ifield(const protocol::form_fields &f, std::string_view name) {
+    for (auto &[k, v] : f) {
+        if (lower(k) == name) return v;
+    }
+    return std::nullopt;
+}
+
+// Signed mode: the form's policy must be signed by a configured key (SigV4 or SigV2).
+protocol::result<bool> check_form_signature(const context &ctx, const protocol::form_fields &f) {
+    if (!ctx.cfg.signed_mode()) {
+        return true;
+    }
+    auto policy = ifield(f, "policy");
+    auto secret_of = [&](std::string_view akid) -> std::optional<std::string> {
+        for (auto &[k, s] : ctx.cfg.credentials) {
+            if (k == akid) return s;
+        }
+        return std::nullopt;
+    };
+    auto denied = s3_error(s3_errc::access_denied, "Access Denied");
+    if (!policy) {
+        return denied;
+    }
+    if (auto cred = ifield(f, "x-amz-credential")) {
+        auto sig = ifield(f, "x-amz-signature").value_or("");
+        std::vector<std::string> parts;
+        for (std::size_t pos = 0;;) {
+            auto slash = cred->find('/', pos);
+            parts.push_back(cred->substr(pos, slash == std::string::npos ? slash : slash - pos));
+            if (slash == std::string::npos) break;
+            pos = slash + 1;
+        }
+        if (parts.size() != 5 || parts[4] != "aws4_request") {
+            return s3_error(s3_errc::invalid_argument, "Invalid x-amz-credential")
+                .with("ArgumentName", "x-amz-credential");
+        }
+        auto secret = secret_of(parts[0]);
+        if (!secret) {
+            return s3_error(s3_errc::invalid_access_key_id).with("AWSAccessKeyId", parts[0]);
+        }
+        protocol::credential_scope scope{parts[0], parts[1], parts[2], parts[3]};
+        auto key = protocol::sigv4_signing_key(*secret, scope);
+        auto want = protocol::to_hex(protocol::hmac_sha256_raw(key, *policy));
+        if (!protocol::constant_time_equal(want, sig)) {
+            return s3_error(s3_errc::signature_does_not_match).with("AWSAccessKeyId", parts[0]);
+        }
+        return true;
+    }
+    if (auto akid = ifield(f, "awsaccesskeyid")) {
+        auto secret = secret_of(*akid);
+        if (!secret) {
+            return s3_error(s3_errc::invalid_access_key_id).with("AWSAccessKeyId", *akid);
+        }
+        auto want = protocol::base64_encode(protocol::hmac_sha1_raw(*secret, *policy));
+        if (!protocol::constant_time_equal(want, ifield(f, "signature").value_or(""))) {
+            return s3_error(s3_errc::signature_does_not_match).with("AWSAccessKeyId", *akid);
+        }
+        return true;
+    }
+    return denied;
+}
+
 // Validates the collected form: key (with ${filename}), policy. Returns the object key.
 protocol::result<std::string> check_form(context &ctx, form_source &src) {
     auto key = field(src.fields, "key");
@@ -216,6 +281,8 @@ protocol::result<std::string> check_form(context &ctx, form_source &src) {
     }
     if (auto k = protocol::check_object_key(*key); k.has_error())
         return k.error();
+    if (auto sig = check_form_signature(ctx, src.fields); sig.has_error())
+        return sig.error();
     for (auto &[k, v] : src.fields) {
         if (k == "key")
             v = *key;
