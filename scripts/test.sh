@@ -11,6 +11,8 @@ cd "$here"
 "$here/scripts/deps.sh" --test
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ifmatch-ccache}"
 export CCACHE_MAXSIZE=5G
+# Hash paths relative to the checkout, so that fresh clones (CI) reuse earlier compilations.
+export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
 
 echo "== layering lint"
 if grep -rlE '#include <(boost/asio|boost/beast|sqlite3\.h)' protocol/ ; then
