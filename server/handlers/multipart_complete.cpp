@@ -1,6 +1,7 @@
 // CompleteMultipartUpload with conditional completion (spec §6, R-M1..R-M11, D3, D5, D8) and
 // ListParts. Header validation (501) is answered before the body is read; NoSuchUpload, the parts
 // checks and the conditions are decided by the store in one commit.
+#include "server/events.hpp"
 #include "server/handlers.hpp"
 #include "server/multipart_common.hpp"
 #include "server/store_calls.hpp"
@@ -96,8 +97,21 @@ net::awaitable<response> complete_upload(context &ctx) {
     r.conditions = *conds;
     r.server_requires_conditions = ctx.cfg.require_conditional_writes;
     r.writer = ctx.writer();
-    auto r_call = db_write<storage::complete_result>(
-        ctx.db, [r = std::move(r)](storage::write_txn &t) { return storage::complete_upload(t, r); });
+    // D9: a refusal (412/404 as errors, 409 as a refusal value) captures the state it was
+    // decided against, inside the writer job.
+    auto job = [r = std::move(r), note = ctx.note, bucket = ctx.target.bucket,
+                key = ctx.target.key](storage::write_txn &t)
+        -> storage::result<storage::complete_result> {
+        auto res = storage::complete_upload(t, r);
+        if (note && res.has_error()) {
+            capture_refusal(t.db, bucket, key, res.error(), *note);
+        } else if (note && res->refusal) {
+            capture_refusal(t.db, bucket, key, *res->refusal, *note);
+        }
+        return res;
+    };
+    auto r_call = db_write<storage::complete_result>(ctx.db, std::move(job));
+    co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     auto c = co_await std::move(r_call);
     if (c.has_error()) {
         note_write_failure(ctx, c.error());

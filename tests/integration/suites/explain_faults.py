@@ -184,5 +184,23 @@ r.eq("explain --data (read-only, server still running) exits 0", 0, out.returnco
 r.check("explain --data shows the 409 of the injected delete",
         "409 ConditionalRequestConflict" in out.stdout, out.stdout + out.stderr)
 print(out.stdout)
+
+# --- CompleteMultipartUpload: an injected write before its commit -> the evaluator's 412, and
+# the refusal is recorded with the state it was decided against (D9, D10, R-M4) ----------------
+mk = "mpu-k"
+etag_m = s3.put_object(Bucket=BUCKET, Key=mk, Body=b"before upload")["ETag"]
+up = s3.create_multipart_upload(Bucket=BUCKET, Key=mk)["UploadId"]
+pe = s3.upload_part(Bucket=BUCKET, Key=mk, UploadId=up, PartNumber=1, Body=b"part")["ETag"]
+arrange(bucket=BUCKET, key=mk, operation="CompleteMultipartUpload", count=1, inject="write")
+r.eq("injected write before Complete: If-Match on the old ETag gets 412",
+     (412, "PreconditionFailed", 0),
+     code_of(lambda: s3.complete_multipart_upload(
+         Bucket=BUCKET, Key=mk, UploadId=up, IfMatch=etag_m,
+         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pe}]})))
+_, evs = admin("GET", f"events?bucket={BUCKET}&key={mk}")
+last = evs[-1] if evs else {}
+r.eq("the Complete refusal is an event", "CompleteMultipartUpload", last.get("operation"))
+r.check("the event names the injected current version, not the one the client saw",
+        etag_m not in json.dumps(last.get("current", last)), json.dumps(last)[:300])
 admin("DELETE", "faults")
 r.finish()
