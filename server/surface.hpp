@@ -33,10 +33,9 @@ protocol::result<write_surface> parse_write_surface(const context &ctx);
 // BucketOwnerEnforced bucket, other than bucket-owner-full-control).
 net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w);
 
-// MULTIPART (not in this tree yet): CreateMultipartUpload should call parse_write_surface and
-// apply_bucket_defaults and keep the result with the upload (encode it into the upload's meta as
-// store_write_surface does); CompleteMultipartUpload then calls store_write_surface with an empty
-// md5_hex, which keeps the `-N` ETag (an SSE-KMS multipart ETag needs its own non-MD5 derivation).
+// CreateMultipartUpload calls parse_write_surface, apply_bucket_defaults and store_write_surface
+// (empty md5_hex) so the upload's meta carries SSE, ACL and tags to the completed object, whose
+// ETag stays the `-N` multipart form (already not a content MD5, as R-E2 asks for SSE-KMS).
 //
 // Stores `w` in `meta` (replacing SSE/ACL entries) and, for SSE-KMS, replaces `etag` with the
 // non-MD5 KMS ETag (R-E2). `md5_hex` is the content's MD5 (unquoted), empty if unknown

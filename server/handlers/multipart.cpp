@@ -6,6 +6,7 @@
 #include "server/handlers.hpp"
 #include "server/multipart_common.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
 #include "server/upload.hpp"
 
 #include "protocol/crypto.hpp"
@@ -100,6 +101,16 @@ net::awaitable<response> create_upload(context &ctx) {
     if (meta.has_error()) {
         co_return error_response(meta.error(), ctx);
     }
+    // SSE, ACL and tags travel with the upload and become the object's at Complete.
+    auto surface = parse_write_surface(ctx);
+    if (surface.has_error()) {
+        co_return error_response(surface.error(), ctx);
+    }
+    if (auto d = co_await apply_bucket_defaults(ctx, *surface); d.has_error()) {
+        co_return error_response(d.error(), ctx);
+    }
+    std::string unused_etag;
+    store_write_surface(*surface, "", *meta, unused_etag, ctx.cfg.region);
     storage::create_upload_request r;
     r.bucket = ctx.target.bucket;
     r.key = ctx.target.key;

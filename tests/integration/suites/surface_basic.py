@@ -294,4 +294,26 @@ r.eq("GetBucketLocation us-east-1 is empty (null)", None,
      s3.get_bucket_location(Bucket=B).get("LocationConstraint"))
 r.check("GetBucketVersioning never enabled has no Status",
         "Status" not in s3.get_bucket_versioning(Bucket=B), "")
+# --- multipart uploads carry SSE, ACL and tags to the completed object -------------------------
+up = s3.create_multipart_upload(Bucket=B, Key="mpu-surface", ServerSideEncryption="aws:kms",
+                                SSEKMSKeyId="my-key", Tagging="team=storage&tier=hot",
+                                ACL="public-read")
+r.eq("CreateMultipartUpload echoes nothing it cannot know yet; upload id returned", True,
+     bool(up["UploadId"]))
+pe = s3.upload_part(Bucket=B, Key="mpu-surface", UploadId=up["UploadId"], PartNumber=1,
+                    Body=b"multipart surface")["ETag"]
+s3.complete_multipart_upload(Bucket=B, Key="mpu-surface", UploadId=up["UploadId"],
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": pe}]})
+h = s3.head_object(Bucket=B, Key="mpu-surface")
+r.eq("multipart object: SSE from the upload", "aws:kms", h.get("ServerSideEncryption"))
+r.eq("multipart object: KMS key id from the upload", "my-key", h.get("SSEKMSKeyId"))
+r.eq("multipart object: tag count from the upload", 2, h.get("TagCount"))
+tags = s3.get_object_tagging(Bucket=B, Key="mpu-surface")["TagSet"]
+r.eq("multipart object: tags from the upload", {"team": "storage", "tier": "hot"},
+     {t["Key"]: t["Value"] for t in tags})
+grants = s3.get_object_acl(Bucket=B, Key="mpu-surface")["Grants"]
+r.check("multipart object: ACL from the upload (AllUsers READ)",
+        any(g["Grantee"].get("URI", "").endswith("AllUsers") and g["Permission"] == "READ"
+            for g in grants), grants)
+
 r.finish()
