@@ -131,8 +131,9 @@ result<void> check_post_policy(const post_policy &p, const form_fields &fields, 
                                          k == "x-amz-date" || k == "x-amz-security-token"))) {
             continue;
         }
+        const std::string &name = k; // clang 14 cannot capture a structured binding
         const bool covered = std::any_of(p.conditions.begin(), p.conditions.end(),
-                                         [&](const auto &c) { return c.field == k; });
+                                         [&](const auto &c) { return c.field == name; });
         if (!covered)
             return denied("Extra input fields: " + k);
     }
