@@ -34,6 +34,7 @@ if [[ "${IFMATCH_SKIP_SANITIZE:-0}" != "1" ]]; then
     -DIFMATCH_SANITIZE=address,undefined >/dev/null
   cmake --build build-asan -j2
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  export IFMATCH_STRICT_EXIT=1
   (cd build-asan && ctest --output-on-failure -L sanitize --timeout 900) || status=$?
 fi
 if [[ "${IFMATCH_SKIP_FUZZ:-0}" != "1" ]]; then
@@ -42,6 +43,7 @@ if [[ "${IFMATCH_SKIP_FUZZ:-0}" != "1" ]]; then
     -DIFMATCH_SANITIZE=address,undefined >/dev/null
   cmake --build build-fuzz -j2 --target fuzz_targets
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  unset IFMATCH_STRICT_EXIT
   (cd build-fuzz && ctest --output-on-failure -L fuzz -j2 --timeout 120) || status=$?
 fi
 exit $status

@@ -115,6 +115,11 @@ cleanup() {
             :
         else
             echo "run.sh: WARNING: server did not exit cleanly on SIGTERM (status '${status}')" >&2
+            # Sanitizer runs: a report at exit (leak, UB) makes the exit status non-zero.
+            if [[ "${IFMATCH_STRICT_EXIT:-0}" == 1 && "$SUITE_RC" == 0 ]]; then
+                echo "run.sh: FAIL: IFMATCH_STRICT_EXIT=1 and the server exited with '${status}'" >&2
+                SUITE_RC=1
+            fi
         fi
     fi
     if [[ "$SUITE_RC" != 0 ]]; then
