@@ -77,6 +77,9 @@ protocol::condition_values write_condition_values(const context &ctx, bool creat
 // (GCC 12 coroutine temporaries, see PREAMBLE).
 net::awaitable<std::optional<protocol::s3_error>> check_policy(context &ctx, std::string action,
                                                                protocol::condition_values values);
+// check_policy as one step of an object write: nullopt to proceed, else the 403 response (noted
+// in the request log). `action` is s3:PutObject (creates an object) or s3:DeleteObject.
+net::awaitable<std::optional<response>> policy_gate(context &ctx, std::string action);
 // Multipart uploads (Create, UploadPart[Copy], Complete, Abort, ListParts) and the bucket-level
 // listings of uploads and versions; handle_multipart dispatches all of them.
 net::awaitable<response> handle_multipart(context &ctx);

@@ -68,13 +68,9 @@ net::awaitable<response> complete_upload(context &ctx) {
         co_return error_response(conds.error(), ctx);
     }
     // R-B3: conditional-write enforcement by bucket policy applies to CompleteMultipartUpload.
-    std::string action = "s3:PutObject";
-    auto values = write_condition_values(ctx, true);
-    auto policy_call = check_policy(ctx, action, values);
-    auto denied = co_await std::move(policy_call);
-    if (denied) {
-        note_write_failure(ctx, *denied);
-        co_return error_response(*denied, ctx);
+    auto gate_call = policy_gate(ctx, "s3:PutObject");
+    if (auto denied = co_await std::move(gate_call)) {
+        co_return std::move(*denied);
     }
     storage::complete_request r;
     if (auto h = complete_headers(ctx, r); h.has_error()) {

@@ -156,13 +156,9 @@ net::awaitable<response> handle_copy_object(context &ctx) {
         note_write_failure(ctx, prepared.error());
         co_return error_response(prepared.error(), ctx);
     }
-    std::string action = "s3:PutObject";
-    auto values = write_condition_values(ctx, true);
-    auto policy_call = check_policy(ctx, action, values);
-    auto denied = co_await std::move(policy_call);
-    if (denied) {
-        note_write_failure(ctx, *denied);
-        co_return error_response(*denied, ctx);
+    auto gate_call = policy_gate(ctx, "s3:PutObject");
+    if (auto denied = co_await std::move(gate_call)) {
+        co_return std::move(*denied);
     }
     std::string current; // the destination's state if the store refuses the copy (D9)
     prepared->current_out = &current;

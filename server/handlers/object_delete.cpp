@@ -32,13 +32,9 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     d.start_seq = ctx.start_seq;
     d.server_requires_conditions = ctx.cfg.require_conditional_writes;
     d.writer = ctx.writer();
-    std::string action = "s3:DeleteObject";
-    auto values = write_condition_values(ctx, false);
-    auto policy_call = check_policy(ctx, action, values);
-    auto denied = co_await std::move(policy_call);
-    if (denied) {
-        note_write_failure(ctx, *denied);
-        co_return error_response(*denied, ctx);
+    auto gate_call = policy_gate(ctx, "s3:DeleteObject");
+    if (auto denied = co_await std::move(gate_call)) {
+        co_return std::move(*denied);
     }
     std::string current; // the key's state if the store refuses the delete (D9)
     d.current_out = &current;

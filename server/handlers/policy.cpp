@@ -8,6 +8,8 @@
 
 namespace ifmatch::server {
 
+void note_write_failure(context &ctx, const protocol::s3_error &e);
+
 using protocol::s3_errc;
 using protocol::s3_error;
 
@@ -114,6 +116,17 @@ net::awaitable<std::optional<s3_error>> check_policy(context &ctx, std::string a
         co_return s3_error(s3_errc::access_denied);
     }
     co_return std::nullopt;
+}
+
+net::awaitable<std::optional<response>> policy_gate(context &ctx, std::string action) {
+    auto values = write_condition_values(ctx, action == "s3:PutObject");
+    auto call = check_policy(ctx, action, values);
+    auto denied = co_await std::move(call);
+    if (!denied) {
+        co_return std::nullopt;
+    }
+    note_write_failure(ctx, *denied);
+    co_return error_response(*denied, ctx);
 }
 
 } // namespace ifmatch::server
