@@ -95,6 +95,33 @@ bool denies_delete(const protocol::policy_document &policy, const std::string &b
                                    values);
 }
 
+// D9 for DeleteObjects: a per-key refusal inside the 200 (412 on <ETag>, 404 for an <ETag> on an
+// absent key, 428) is an event like a refused DeleteObject.
+void record_key_refusal(const context &ctx, const protocol::delete_objects_request::object &o,
+                        const s3_error &err, const request_note &note) {
+    bool conditional = err.code == s3_errc::precondition_failed ||
+                       err.code == s3_errc::precondition_required ||
+                       (err.code == s3_errc::no_such_key && o.etag);
+    if (!conditional) {
+        return;
+    }
+    outcome_event e;
+    e.time_ms = ctx.db.now_ms();
+    e.request_id = ctx.req.request_id;
+    e.access_key = ctx.access_key();
+    e.operation = "DeleteObjects";
+    e.bucket = ctx.target.bucket;
+    e.key = o.key;
+    e.status = err.status();
+    e.code = std::string(err.aws_code());
+    if (o.etag) {
+        e.conditions.emplace_back("ETag", *o.etag);
+    }
+    e.failed_condition = o.etag ? "If-Match" : "(none sent)";
+    e.current = note.current;
+    events().publish(std::move(e), ctx.db);
+}
+
 } // namespace
 
 net::awaitable<response> handle_delete_objects(context &ctx) {
@@ -138,11 +165,21 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
         d.start_seq = ctx.start_seq;
         d.server_requires_conditions = ctx.cfg.require_conditional_writes;
         d.writer = ctx.writer();
-        auto r_call = db_write<storage::delete_result>(
-            ctx.db, [d](storage::write_txn &t) { return storage::delete_object(t, d); });
+        auto note = std::make_shared<request_note>();
+        auto job = [d, note](storage::write_txn &t) -> storage::result<storage::delete_result> {
+            auto res = storage::delete_object(t, d);
+            if (res.has_error()) {
+                capture_refusal(t.db, d.bucket, d.key, res.error(), *note);
+            }
+            return res;
+        };
+        auto r_call = db_write<storage::delete_result>(ctx.db, std::move(job));
         auto r = co_await std::move(r_call);
         if (r.has_error() && r.error().code == s3_errc::no_such_bucket) {
             co_return error_response(r.error(), ctx);
+        }
+        if (r.has_error()) {
+            record_key_refusal(ctx, o, r.error(), *note);
         }
         outcomes.push_back(one_outcome{o.key, o.version_id, std::move(r)});
     }

@@ -202,5 +202,17 @@ last = evs[-1] if evs else {}
 r.eq("the Complete refusal is an event", "CompleteMultipartUpload", last.get("operation"))
 r.check("the event names the injected current version, not the one the client saw",
         etag_m not in json.dumps(last.get("current", last)), json.dumps(last)[:300])
+
+# --- DeleteObjects: a per-key <ETag> refusal inside the 200 is an event too (D9, R-D11) ---------
+dk = "dobj-k"
+etag_d = s3.put_object(Bucket=BUCKET, Key=dk, Body=b"keep me")["ETag"]
+res = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": dk, "ETag": '"0000"'}]})
+r.eq("DeleteObjects with a stale ETag: per-key PreconditionFailed",
+     ["PreconditionFailed"], [e["Code"] for e in res.get("Errors", [])])
+_, evs = admin("GET", f"events?bucket={BUCKET}&key={dk}")
+last = evs[-1] if evs else {}
+r.eq("the per-key refusal is an event", ("DeleteObjects", 412),
+     (last.get("operation"), last.get("status")))
+r.check("the event names the current ETag", etag_d.strip('"') in json.dumps(last), json.dumps(last)[:300])
 admin("DELETE", "faults")
 r.finish()
