@@ -3,8 +3,9 @@
 #   1. layering lint (protocol/ and storage/ stay free of sockets; protocol/ free of SQLite);
 #   2. gcc build: unit tests and every integration suite against the real binary (CTest);
 #   3. clang ASan+UBSan build: unit tests and the conditional and race suites;
-#   4. clang libFuzzer build: every tests/fuzz target for 5 s on its seed corpus.
-# Set IFMATCH_SKIP_SANITIZE=1 / IFMATCH_SKIP_FUZZ=1 to skip step 3 / 4 while iterating.
+#   4. the Docker check (docker/verify.sh: Docker, or rootful podman where there is no engine);
+#   5. clang libFuzzer build: every tests/fuzz target for 5 s on its seed corpus.
+# While iterating, IFMATCH_SKIP_SANITIZE=1, IFMATCH_SKIP_DOCKER=1, IFMATCH_SKIP_FUZZ=1 skip steps.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -36,6 +37,10 @@ if [[ "${IFMATCH_SKIP_SANITIZE:-0}" != "1" ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   export IFMATCH_STRICT_EXIT=1
   (cd build-asan && ctest --output-on-failure -L sanitize --timeout 900) || status=$?
+fi
+if [[ "${IFMATCH_SKIP_DOCKER:-0}" != "1" ]]; then
+  echo "== Docker check: build the image, run it, conditional PUTs, SIGTERM, restart on the volume"
+  "$here/scripts/docker-check.sh" || status=$?
 fi
 if [[ "${IFMATCH_SKIP_FUZZ:-0}" != "1" ]]; then
   echo "== clang libFuzzer build (protocol library and fuzz targets only), 5 s per target"
