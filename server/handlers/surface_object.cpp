@@ -8,9 +8,12 @@
 #include "protocol/tagging.hpp"
 #include "protocol/xml.hpp"
 #include "server/store_calls.hpp"
+#include "storage/multipart.hpp"
 #include "server/surface.hpp"
 #include "server/upload.hpp"
 #include "storage/settings.hpp"
+
+#include <algorithm>
 
 namespace ifmatch::server {
 
@@ -127,7 +130,39 @@ net::awaitable<response> put_sub(context &ctx) {
     co_return co_await change_extra(ctx, name, value, 200);
 }
 
-std::string attributes_xml(const storage::object_version &v, std::string_view wanted) {
+// ObjectParts paging (x-amz-max-parts, x-amz-part-number-marker) over the stored part sizes.
+struct parts_view {
+    std::vector<std::uint64_t> sizes;
+    int max_parts = 1000;
+    int marker = 0;
+};
+
+void parts_xml(protocol::xml_writer &w, const storage::object_version &v, const parts_view &p) {
+    // The model member TotalPartsCount travels as <PartsCount>.
+    w.open("ObjectParts").element("PartsCount", v.parts_count);
+    w.element("PartNumberMarker", p.marker);
+    int last = p.marker, listed = 0;
+    bool truncated = false;
+    for (int n = p.marker + 1; n <= static_cast<int>(p.sizes.size()); ++n) {
+        if (listed == p.max_parts) {
+            truncated = true;
+            break;
+        }
+        ++listed;
+        last = n;
+    }
+    w.element("NextPartNumberMarker", last).element("MaxParts", p.max_parts);
+    w.element("IsTruncated", truncated ? "true" : "false");
+    for (int n = p.marker + 1; n <= last; ++n) {
+        w.open("Part").element("PartNumber", n);
+        w.element("Size", static_cast<std::int64_t>(p.sizes[static_cast<std::size_t>(n - 1)]));
+        w.close();
+    }
+    w.close();
+}
+
+std::string attributes_xml(const storage::object_version &v, std::string_view wanted,
+                           const parts_view &parts) {
     auto want = [&](std::string_view a) {
         for (std::size_t p = 0; (p = wanted.find(a, p)) != std::string_view::npos; p += a.size()) {
             const bool start = p == 0 || wanted[p - 1] == ',' || wanted[p - 1] == ' ';
@@ -150,8 +185,7 @@ std::string attributes_xml(const storage::object_version &v, std::string_view wa
         w.close();
     }
     if (want("ObjectParts") && v.parts_count > 0) {
-        // Per-part details need the multipart tables; only the count is reported here.
-        w.open("ObjectParts").element("TotalPartsCount", v.parts_count).close();
+        parts_xml(w, v, parts);
     }
     if (want("StorageClass")) {
         std::string sc = extra(v, "x-amz-storage-class");
@@ -176,7 +210,29 @@ net::awaitable<response> get_attributes(context &ctx) {
         co_return error_response(v.error(), ctx);
     if (v->delete_marker)
         co_return marker_response(ctx, *v);
-    response res = xml_response(attributes_xml(*v, *wanted));
+    parts_view parts;
+    if (v->parts_count > 0) {
+        auto int_header = [&](const char *name, int fallback) {
+            auto h = ctx.req.header(name);
+            try {
+                return h ? std::clamp(std::stoi(std::string(*h)), 0, 1000) : fallback;
+            } catch (...) {
+                return fallback;
+            }
+        };
+        parts.max_parts = int_header("x-amz-max-parts", 1000);
+        parts.marker = int_header("x-amz-part-number-marker", 0);
+        std::int64_t body = v->body_id;
+        auto sizes_call = db_read<std::vector<std::uint64_t>>(
+            ctx.db, [body](storage::read_txn &t) -> storage::result<std::vector<std::uint64_t>> {
+                return storage::body_part_sizes(t, body);
+            });
+        auto sizes = co_await std::move(sizes_call);
+        if (sizes.has_value()) {
+            parts.sizes = std::move(*sizes);
+        }
+    }
+    response res = xml_response(attributes_xml(*v, *wanted, parts));
     res.set("Last-Modified", http_date_ms(v->last_modified_ms));
     if (v->version_id != "null")
         res.set("x-amz-version-id", v->version_id);

@@ -316,4 +316,29 @@ r.check("multipart object: ACL from the upload (AllUsers READ)",
         any(g["Grantee"].get("URI", "").endswith("AllUsers") and g["Permission"] == "READ"
             for g in grants), grants)
 
+# --- GetObjectAttributes ObjectParts of a multipart object, paged ---------------------------------
+MiB = 1024 * 1024
+up = s3.create_multipart_upload(Bucket=B, Key="mpu-attrs")
+p1 = s3.upload_part(Bucket=B, Key="mpu-attrs", UploadId=up["UploadId"], PartNumber=1,
+                    Body=b"x" * (5 * MiB))["ETag"]
+p2 = s3.upload_part(Bucket=B, Key="mpu-attrs", UploadId=up["UploadId"], PartNumber=2,
+                    Body=b"tail")["ETag"]
+s3.complete_multipart_upload(Bucket=B, Key="mpu-attrs", UploadId=up["UploadId"],
+                             MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1},
+                                                        {"PartNumber": 2, "ETag": p2}]})
+a = s3.get_object_attributes(Bucket=B, Key="mpu-attrs", ObjectAttributes=["ObjectParts", "ObjectSize"],
+                             MaxParts=1)
+op = a.get("ObjectParts", {})
+r.eq("ObjectParts: total parts", 2, op.get("TotalPartsCount"))
+r.eq("ObjectParts page 1: part 1 with its size", [(1, 5 * MiB)],
+     [(p["PartNumber"], p["Size"]) for p in op.get("Parts", [])])
+r.eq("ObjectParts page 1: truncated, next marker 1", (True, 1),
+     (op.get("IsTruncated"), op.get("NextPartNumberMarker")))
+a = s3.get_object_attributes(Bucket=B, Key="mpu-attrs", ObjectAttributes=["ObjectParts"],
+                             MaxParts=1, PartNumberMarker=1)
+r.eq("ObjectParts page 2: part 2", [(2, 4)],
+     [(p["PartNumber"], p["Size"]) for p in a.get("ObjectParts", {}).get("Parts", [])])
+r.eq("ObjectSize of the multipart object", 5 * MiB + 4,
+     s3.get_object_attributes(Bucket=B, Key="mpu-attrs", ObjectAttributes=["ObjectSize"])["ObjectSize"])
+
 r.finish()
