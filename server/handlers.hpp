@@ -65,6 +65,11 @@ net::awaitable<response> handle_delete_objects(context &ctx);
 net::awaitable<response> handle_admin(context &ctx);
 net::awaitable<response> handle_bucket_policy(context &ctx);
 
+// The bucket's configuration (row and settings) from the store's in-memory cache, read from the
+// store on a miss (server/surface.cpp). Errors: NoSuchBucket.
+net::awaitable<protocol::result<std::shared_ptr<const storage::bucket_config>>>
+load_bucket_config(context &ctx);
+
 // Bucket policies (handlers/policy.cpp, R-B1..R-B3). The bucket's parsed policy, or nullopt when
 // it has none (or the bucket does not exist).
 net::awaitable<std::optional<protocol::policy_document>> load_bucket_policy(context &ctx);

@@ -181,6 +181,13 @@ std::string render_metrics(const store_gauges &g) {
     scalar(out, "ifmatch_precondition_required_total", "counter",
            "Writes answered 428 because the bucket or server requires a condition.",
            r.precondition_required.load());
+    scalar(out, "ifmatch_store_commits_total", "counter",
+           "Store transactions committed (each carries a group of writes).", g.commits);
+    scalar(out, "ifmatch_store_write_jobs_total", "counter",
+           "Writes carried by those transactions; divided by commits: the mean group size.",
+           g.write_jobs);
+    scalar(out, "ifmatch_store_wal_frames_total", "counter",
+           "Pages the commits appended to SQLite's write-ahead log.", g.wal_frames);
     if (g.objects >= 0) {
         scalar(out, "ifmatch_objects_stored", "gauge",
                "Current object versions (not delete markers) in every bucket.",

@@ -13,7 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -27,20 +27,37 @@ namespace ifmatch::server {
 
 using tcp = net::ip::tcp;
 
+// One io_context per I/O thread (concurrency hint 1: no locking inside asio); a connection lives
+// on one of them for its whole life, so its coroutine needs no strand. The acceptors and the
+// stop sequence run on the first.
 struct http_server::impl {
     const config &cfg;
-    net::io_context ioc;
-    tcp::acceptor acceptor{ioc};     // --listen (HTTPS when TLS is on and --tls-listen is not)
-    tcp::acceptor tls_acceptor{ioc}; // --tls-listen
-    std::shared_ptr<net::ssl::context> tls;
-    std::string tls_address;
+    // Declared before the io_contexts, so they outlive them: destroying an io_context destroys
+    // the coroutine frames of connections still open, which unregister from `idle`.
     session_shared shared;
     std::mutex idle_mu;
     std::map<std::uint64_t, std::function<void()>> idle;
     std::uint64_t idle_next = 1;
+    std::vector<std::unique_ptr<net::io_context>> iocs;
+    std::atomic<std::size_t> next_ioc{0};
+    net::io_context &ioc;
+    tcp::acceptor acceptor{ioc};     // --listen (HTTPS when TLS is on and --tls-listen is not)
+    tcp::acceptor tls_acceptor{ioc}; // --tls-listen
+    std::shared_ptr<net::ssl::context> tls;
+    std::string tls_address;
     std::atomic<int> stop_calls{0};
 
-    impl(const config &c, storage::store &db) : cfg(c), ioc(c.threads), shared{c, db, {}, {}, {}, {}, {}} {
+    static std::vector<std::unique_ptr<net::io_context>> make_iocs(int n) {
+        std::vector<std::unique_ptr<net::io_context>> v;
+        for (int i = 0; i < std::max(1, n); ++i) {
+            v.push_back(std::make_unique<net::io_context>(1));
+        }
+        return v;
+    }
+
+    impl(const config &c, storage::store &db)
+        : cfg(c), shared{c, db, {}, {}, {}, {}, {}}, iocs(make_iocs(c.threads)),
+          ioc(*iocs.front()) {
         shared.register_idle = [this](std::function<void()> cancel) {
             std::lock_guard lk(idle_mu);
             auto id = idle_next++;
@@ -55,12 +72,16 @@ struct http_server::impl {
 
     net::awaitable<void> accept_loop(tcp::acceptor &acc, net::ssl::context *ctx);
     void finish_stop();
+    void stop_all() {
+        for (auto &c : iocs) c->stop();
+    }
 };
 
 namespace {
 
 void spawn_session(http_server::impl &s, tcp::socket sock, net::ssl::context *tls) {
-    auto ex = net::make_strand(s.ioc);
+    auto &home = *s.iocs[s.next_ioc++ % s.iocs.size()];
+    auto ex = home.get_executor();
     tcp::socket moved(ex);
     auto proto = sock.local_endpoint().protocol();
     moved.assign(proto, sock.release());
@@ -170,8 +191,10 @@ void http_server::run() {
         net::co_spawn(s.ioc, s.accept_loop(s.tls_acceptor, s.tls.get()), net::detached);
     }
     std::vector<std::thread> threads;
-    for (int i = 1; i < impl_->cfg.threads; ++i) {
-        threads.emplace_back([this] { impl_->ioc.run(); });
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+    for (std::size_t i = 1; i < impl_->iocs.size(); ++i) {
+        guards.push_back(net::make_work_guard(*impl_->iocs[i]));
+        threads.emplace_back([this, i] { impl_->iocs[i]->run(); });
     }
     impl_->ioc.run();
     for (auto &t : threads) {
@@ -185,9 +208,10 @@ void http_server::impl::finish_stop() {
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, timer, deadline, poll] {
         {
+            // Sessions stay registered until they end: an idle one closes when asked, a busy
+            // one at the next round after its answer went out.
             std::lock_guard lk(idle_mu);
             for (auto &[id, cancel] : idle) cancel();
-            idle.clear();
         }
         if (shared.active.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
             if (int left = shared.active.load(); left > 0) {
@@ -195,7 +219,7 @@ void http_server::impl::finish_stop() {
                             "shutdown grace period over: dropping " + std::to_string(left) +
                                 " connection(s) with requests in flight");
             }
-            ioc.stop();
+            stop_all();
             *poll = nullptr;
             return;
         }
@@ -209,7 +233,7 @@ void http_server::impl::finish_stop() {
 
 void http_server::stop() {
     if (impl_->stop_calls++ > 0) {
-        impl_->ioc.stop();
+        impl_->stop_all();
         return;
     }
     impl_->shared.stopping = true;

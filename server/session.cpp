@@ -10,6 +10,7 @@
 #include "server/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -43,13 +44,25 @@ constexpr std::uint32_t header_limit = 64 * 1024;
 
 using parser_t = http::request_parser<http::buffer_body>;
 
+// Sixteen hex digits: the request's sequence number and 32 bits that make ids of different runs
+// differ (a per-thread generator seeded once from OpenSSL; ids need not be unguessable).
 std::string new_request_id(std::uint64_t n) {
-    unsigned char r[4];
-    RAND_bytes(r, sizeof r);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%08X%02X%02X%02X%02X", static_cast<unsigned>(n), r[0], r[1],
-                  r[2], r[3]);
-    return buf;
+    thread_local std::uint64_t state = [] {
+        std::uint64_t seed = 0;
+        RAND_bytes(reinterpret_cast<unsigned char *>(&seed), sizeof seed);
+        return seed | 1;
+    }();
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::uint64_t v = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(n)) << 32) |
+                      (state & 0xffffffffu);
+    std::string id(16, '0');
+    for (int i = 15; i >= 0; --i, v >>= 4) {
+        id[static_cast<std::size_t>(i)] = hex[v & 15];
+    }
+    return id;
 }
 
 const std::string &date_now() {
@@ -328,6 +341,29 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
                                     session_shared &shared) {
     const config &cfg = shared.cfg;
     auto &lowest = beast::get_lowest_layer(stream);
+    // Registered once for the connection's life: the server's stop asks (from any thread) and
+    // the answer is given on this connection's own thread, closing the socket only while the
+    // connection waits for a request.
+    struct idle_state {
+        bool idle = false;
+        std::function<void()> close;
+    };
+    auto idle = std::make_shared<idle_state>();
+    idle->close = [&lowest] { lowest.socket().close(); };
+    auto token = shared.register_idle([idle, ex = lowest.get_executor()] {
+        net::post(ex, [idle] {
+            if (idle->idle && idle->close) idle->close();
+        });
+    });
+    struct unregister {
+        session_shared &shared;
+        std::shared_ptr<idle_state> idle;
+        std::uint64_t token;
+        ~unregister() {
+            idle->close = nullptr;
+            shared.unregister_idle(token);
+        }
+    } unregister_at_end{shared, idle, token};
     beast::flat_buffer buffer;
     // Beast reads at most the buffer's free capacity per call: give bodies room to stream.
     buffer.reserve(128 * 1024);
@@ -336,9 +372,12 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
         parser.header_limit(header_limit);
         parser.body_limit(boost::none);
         lowest.expires_after(std::chrono::seconds(cfg.idle_timeout));
-        auto token = shared.register_idle([&lowest] { lowest.socket().close(); });
+        if (shared.stopping) {
+            break;
+        }
+        idle->idle = true;
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
-        shared.unregister_idle(token);
+        idle->idle = false;
         std::string rid = new_request_id(shared.next_id++);
         if (ec == http::error::end_of_stream || ec == net::error::eof ||
             ec == beast::error::timeout || ec == net::error::operation_aborted ||

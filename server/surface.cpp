@@ -40,23 +40,41 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
     return w;
 }
 
-net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {
+net::awaitable<protocol::result<std::shared_ptr<const storage::bucket_config>>>
+load_bucket_config(context &ctx) {
+    using config_ptr = std::shared_ptr<const storage::bucket_config>;
     auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
+    if (auto hit = ctx.db.cache().bucket(bucket)) {
+        co_return hit;
+    }
+    auto generation = ctx.db.cache().generation(); // before the read's snapshot begins
+    auto r_call = db_read<storage::bucket_config>(
+        ctx.db, [bucket](storage::read_txn &t) { return storage::read_bucket_config(t, bucket); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return r.error();
     }
+    auto c = std::make_shared<const storage::bucket_config>(std::move(*r));
+    ctx.db.cache().offer_bucket(bucket, c, generation);
+    co_return config_ptr(std::move(c));
+}
+
+net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {
+    auto load = load_bucket_config(ctx);
+    auto c = co_await std::move(load);
+    if (c.has_error()) {
+        co_return c.error();
+    }
+    const auto &r = (*c)->settings;
     if (!w.sse) {
-        if (auto enc = setting(*r, "encryption"); !enc.empty()) {
+        if (auto enc = setting(r, "encryption"); !enc.empty()) {
             w.sse = protocol::decode_sse(enc);
         }
     }
-    if (setting(*r, "ownership") == "BucketOwnerEnforced" && !w.acl.grants.empty()) {
+    if (setting(r, "ownership") == "BucketOwnerEnforced" && !w.acl.grants.empty()) {
         co_return s3_error(s3_errc::acl_not_supported);
     }
-    if (setting(*r, "ownership") == "BucketOwnerEnforced" && !w.acl.canned.empty() &&
+    if (setting(r, "ownership") == "BucketOwnerEnforced" && !w.acl.canned.empty() &&
         w.acl.canned != "bucket-owner-full-control" && w.acl.canned != "private") {
         co_return s3_error(s3_errc::acl_not_supported);
     }
@@ -118,14 +136,12 @@ net::awaitable<void> add_cors_headers(context &ctx, response &res) {
         ctx.target.operation == protocol::op::admin) {
         co_return;
     }
-    auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
-    auto r = co_await std::move(r_call);
-    if (r.has_error()) {
+    auto load = load_bucket_config(ctx);
+    auto c = co_await std::move(load);
+    if (c.has_error()) {
         co_return;
     }
-    auto cfg = setting(*r, "cors");
+    auto cfg = setting((*c)->settings, "cors");
     if (cfg.empty()) {
         co_return;
     }

@@ -12,6 +12,7 @@ result<create_bucket_result> create_bucket(write_txn &t, const std::string &name
     if (rows::find_bucket(t.db, name)) {
         return create_bucket_result{true};
     }
+    t.bucket_changed(name);
     query q(t.db, "INSERT INTO buckets(name, created_ms, region) VALUES(?, ?, ?)");
     q->bind(1, name).bind(2, t.now_ms).bind(3, region);
     q->step();
@@ -36,6 +37,7 @@ result<bool> delete_bucket(write_txn &t, const std::string &name) {
             return s3_error(s3_errc::bucket_not_empty).with("BucketName", name);
         }
     }
+    t.bucket_changed(name);
     for (const char *sql : {"DELETE FROM key_state WHERE bucket = ?",
                             "DELETE FROM bucket_settings WHERE bucket = ?",
                             "DELETE FROM buckets WHERE name = ?"}) {
@@ -50,6 +52,7 @@ namespace {
 
 template <class Bind>
 result<bool> update_bucket(write_txn &t, const std::string &name, const char *sql, Bind bind) {
+    t.bucket_changed(name);
     query q(t.db, sql);
     bind(q.get());
     q->bind(2, name);

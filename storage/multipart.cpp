@@ -337,7 +337,7 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r)
         return c.error();
     }
     auto b = rows::find_bucket(t.db, r.bucket);
-    auto ctx = rows::gather_context(t.db, *b, r.key, u->start_seq, r.server_requires_conditions);
+    auto ctx = rows::gather_context(t, *b, r.key, u->start_seq, r.server_requires_conditions);
     ctx.existed_at_start = u->existed_at_start;
     auto outcome = protocol::evaluate_write(r.conditions, ctx);
     complete_result res;

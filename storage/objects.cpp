@@ -19,7 +19,8 @@ using protocol::s3_error;
 namespace {
 
 write_result install(write_txn &t, const bucket_info &b, const std::string &key,
-                     const version_fields &f, std::int64_t body_id) {
+                     const version_fields &f, std::int64_t body_id,
+                     const std::string *inline_body = nullptr) {
     object_version v;
     v.key = key;
     v.etag = f.etag;
@@ -31,6 +32,10 @@ write_result install(write_txn &t, const bucket_info &b, const std::string &key,
     v.last_modified_ms = t.now_ms;
     rows::install_version(t, b, v);
     rows::touch_key(t, b.name, key, v.seq, false, true);
+    if (inline_body && v.is_latest) {
+        v.bucket = b.name;
+        t.key_rewritten(v, *inline_body); // after touch_key's key_changed: this one wins
+    }
     write_result r;
     r.version_id = v.version_id;
     r.versioned = b.versioning == "Enabled";
@@ -62,7 +67,7 @@ void describe_current(write_txn &t, const std::string &bucket, const std::string
 std::optional<s3_error> decide(write_txn &t, const bucket_info &b, const std::string &key,
                                const protocol::write_conditions &c, std::int64_t start_seq,
                                bool server_requires, std::string *current_out) {
-    auto ctx = rows::gather_context(t.db, b, key, start_seq, server_requires);
+    auto ctx = rows::gather_context(t, b, key, start_seq, server_requires);
     auto outcome = protocol::evaluate_write(c, ctx);
     if (outcome.verdict == protocol::write_verdict::proceed) {
         return std::nullopt;
@@ -89,7 +94,8 @@ result<write_result> put_object(write_txn &t, const put_request &r) {
         return *err;
     }
     std::int64_t body_id = rows::insert_body(t, r.body);
-    return install(t, *b, r.key, r.fields, body_id);
+    return install(t, *b, r.key, r.fields, body_id,
+                   r.body.is_file() ? nullptr : &r.body.inline_data);
 }
 
 namespace {
@@ -135,6 +141,7 @@ result<std::string> plain_md5_of_multipart(write_txn &t, const object_version &s
     }
     object_meta m = src.meta;
     m.extra.emplace_back(meta_content_md5, hint->second);
+    t.key_changed(src.bucket, src.key);
     query q(t.db, "UPDATE versions SET meta = ? WHERE seq = ?");
     q->bind(1, encode_meta(m)).bind(2, src.seq);
     q->step();
@@ -227,7 +234,7 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r) {
     if (!b) {
         return rows::no_such_bucket(r.bucket);
     }
-    auto ctx = rows::gather_context(t.db, *b, r.key, r.start_seq, r.server_requires_conditions);
+    auto ctx = rows::gather_context(t, *b, r.key, r.start_seq, r.server_requires_conditions);
     auto outcome = protocol::evaluate_delete(r.conditions, ctx);
     if (outcome.verdict != protocol::write_verdict::proceed) {
         describe_current(t, b->name, r.key, r.current_out);

@@ -176,17 +176,33 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
         v.rank_ms = v.last_modified_ms;
     }
     v.is_latest = true;
+    bool may_have_latest = true;
     if (b.versioning == "Enabled") {
         v.version_id = new_version_id(t.now_ms, v.seq);
         // In a versioned bucket a version whose write started earlier stays below (D11).
         v.is_latest = !outranked(t, b, v.key, v.rank_ms);
     } else {
         v.version_id = "null";
-        if (auto old = find_version(t.db, b.name, v.key, "null")) {
-            remove_version(t, *old);
+        std::int64_t old_seq = 0, old_body = 0;
+        {
+            query q(t.db, "SELECT seq, body_id FROM versions WHERE bucket = ? AND key = ? AND "
+                          "version_id = 'null'");
+            q->bind(1, b.name).bind(2, v.key);
+            if (q->step()) {
+                old_seq = q->column_int(0);
+                old_body = q->column_int(1);
+            }
         }
+        if (old_seq) {
+            query q(t.db, "DELETE FROM versions WHERE seq = ?");
+            q->bind(1, old_seq);
+            q->step();
+        }
+        release_body(t, old_body);
+        // A bucket that was never versioned holds only `null` versions: none is left.
+        may_have_latest = !b.versioning.empty();
     }
-    if (v.is_latest) {
+    if (v.is_latest && may_have_latest) {
         query q(t.db, "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND "
                       "is_latest = 1");
         q->bind(1, b.name).bind(2, v.key);
@@ -217,41 +233,73 @@ void promote_latest(write_txn &t, const std::string &bucket, const std::string &
     q->step();
 }
 
+namespace {
+
+write_txn::key_state_row read_key_state(write_txn &t, const std::string &bucket,
+                                        const std::string &key) {
+    if (t.key_state_seen && t.key_state_seen->bucket == bucket && t.key_state_seen->key == key) {
+        return *t.key_state_seen;
+    }
+    write_txn::key_state_row row{bucket, key, false, 0, {}};
+    query q(t.db, "SELECT last_delete_seq, history FROM key_state WHERE bucket = ? AND key = ?");
+    q->bind(1, bucket).bind(2, key);
+    if (q->step()) {
+        row.found = true;
+        row.last_delete = q->column_int(0);
+        row.history = q->column_text(1);
+    }
+    return row;
+}
+
+} // namespace
+
 void touch_key(write_txn &t, const std::string &bucket, const std::string &key, std::int64_t seq,
                bool is_delete, bool exists_after) {
-    key_history h;
-    std::int64_t last_delete = 0;
-    {
-        query q(t.db, "SELECT last_delete_seq, history FROM key_state WHERE bucket = ? AND key = ?");
-        q->bind(1, bucket).bind(2, key);
-        if (q->step()) {
-            last_delete = q->column_int(0);
-            h = decode_history(q->column_text(1));
-        }
-    }
+    auto row = read_key_state(t, bucket, key);
+    t.key_state_seen.reset(); // the row changes now
+    t.key_changed(bucket, key);
+    key_history h = decode_history(row.history);
     h.append(seq, exists_after);
     query q(t.db, "INSERT OR REPLACE INTO key_state(bucket, key, last_mutation_seq, "
                   "last_delete_seq, history) VALUES(?, ?, ?, ?, ?)");
-    q->bind(1, bucket).bind(2, key).bind(3, seq).bind(4, is_delete ? seq : last_delete);
+    q->bind(1, bucket).bind(2, key).bind(3, seq).bind(4, is_delete ? seq : row.last_delete);
     q->bind(5, encode_history(h));
     q->step();
 }
 
-protocol::write_context gather_context(connection &db, const bucket_info &b,
+protocol::write_context gather_context(write_txn &t, const bucket_info &b,
                                        const std::string &key, std::int64_t start_seq,
                                        bool server_requires) {
     protocol::write_context ctx;
-    if (auto cur = find_latest(db, b.name, key); cur && !cur->delete_marker) {
-        ctx.exists = true;
-        ctx.current_etag = cur->etag;
+    {
+        query q(t.db, "SELECT etag, delete_marker FROM versions WHERE bucket = ? AND key = ? AND "
+                      "is_latest = 1");
+        q->bind(1, b.name).bind(2, key);
+        if (q->step() && q->column_int(1) == 0) {
+            ctx.exists = true;
+            ctx.current_etag = q->column_text(0);
+        }
     }
-    query q(db, "SELECT last_mutation_seq, last_delete_seq, history FROM key_state "
-                "WHERE bucket = ? AND key = ?");
-    q->bind(1, b.name).bind(2, key);
-    if (q->step()) {
-        ctx.written_since_start = q->column_int(0) > start_seq;
-        ctx.deleted_since_start = q->column_int(1) > start_seq;
-        ctx.existed_at_start = decode_history(q->column_text(2)).existed_at(start_seq);
+    t.key_state_seen.reset();
+    std::int64_t last_mutation = 0;
+    {
+        query q(t.db, "SELECT last_mutation_seq, last_delete_seq, history FROM key_state "
+                      "WHERE bucket = ? AND key = ?");
+        q->bind(1, b.name).bind(2, key);
+        write_txn::key_state_row row{b.name, key, false, 0, {}};
+        if (q->step()) {
+            row.found = true;
+            last_mutation = q->column_int(0);
+            row.last_delete = q->column_int(1);
+            row.history = q->column_text(2);
+        }
+        t.key_state_seen = std::move(row);
+    }
+    const auto &row = *t.key_state_seen;
+    if (row.found) {
+        ctx.written_since_start = last_mutation > start_seq;
+        ctx.deleted_since_start = row.last_delete > start_seq;
+        ctx.existed_at_start = decode_history(row.history).existed_at(start_seq);
     }
     ctx.conditions_required = server_requires || b.require_conditions;
     return ctx;

@@ -44,7 +44,7 @@ void touch_key(write_txn &t, const std::string &bucket, const std::string &key, 
                bool is_delete, bool exists_after);
 
 // Gathers the write context of spec D3 inside the writer's transaction.
-protocol::write_context gather_context(connection &db, const bucket_info &b,
+protocol::write_context gather_context(write_txn &t, const bucket_info &b,
                                        const std::string &key, std::int64_t start_seq,
                                        bool server_requires);
 

@@ -140,7 +140,7 @@ void configure(connection &db, durability d, bool writer) {
     db.exec("PRAGMA cache_size = -16000");
     db.exec("PRAGMA temp_store = MEMORY");
     if (writer) {
-        db.exec("PRAGMA wal_autocheckpoint = 4000");
+        db.exec("PRAGMA wal_autocheckpoint = 0"); // the store checkpoints (store.cpp, INVARIANT 5)
     }
 }
 

@@ -22,11 +22,26 @@ result<string_pairs> get_bucket_settings(read_txn &t, const std::string &bucket)
     return out;
 }
 
+result<bucket_config> read_bucket_config(read_txn &t, const std::string &bucket) {
+    auto b = rows::find_bucket(t.db, bucket);
+    if (!b) {
+        return rows::no_such_bucket(bucket);
+    }
+    bucket_config out{std::move(*b), {}};
+    query q(t.db, "SELECT name, value FROM bucket_settings WHERE bucket = ? ORDER BY name");
+    q->bind(1, bucket);
+    while (q->step()) {
+        out.settings.emplace_back(q->column_text(0), q->column_text(1));
+    }
+    return out;
+}
+
 result<bool> set_bucket_setting(write_txn &t, const std::string &bucket, const std::string &name,
                                 const std::string &value) {
     if (!rows::find_bucket(t.db, bucket)) {
         return rows::no_such_bucket(bucket);
     }
+    t.bucket_changed(bucket);
     if (value.empty()) {
         query q(t.db, "DELETE FROM bucket_settings WHERE bucket = ? AND name = ?");
         q->bind(1, bucket).bind(2, name);
@@ -63,6 +78,7 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
     if (r.value) {
         v->meta.extra.emplace_back(r.name, *r.value);
     }
+    t.key_changed(r.bucket, r.key);
     query q(t.db, "UPDATE versions SET meta = ? WHERE seq = ?");
     q->bind(1, encode_meta(v->meta)).bind(2, v->seq);
     q->step();

@@ -12,6 +12,10 @@
 
 namespace ifmatch::storage {
 
+// A bucket's row and all its settings, read in one snapshot; what store::cached_bucket_config
+// keeps. Errors: NoSuchBucket.
+result<bucket_config> read_bucket_config(read_txn &t, const std::string &bucket);
+
 // All settings of a bucket as (name, value). Errors: NoSuchBucket.
 result<string_pairs> get_bucket_settings(read_txn &t, const std::string &bucket);
 // Sets one setting; an empty value removes it. Errors: NoSuchBucket.

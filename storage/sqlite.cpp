@@ -114,8 +114,44 @@ void connection::exec(std::string_view sql) {
     }
 }
 
+void connection::run(std::string_view sql) {
+    statement &st = prepare(sql);
+    try {
+        while (st.step()) {
+        }
+    } catch (...) {
+        st.reset();
+        throw;
+    }
+    st.reset();
+}
+
+void connection::on_wal_commit(std::function<void(int)> fn) {
+    wal_hook_ = std::move(fn);
+    sqlite3_wal_hook(
+        db_,
+        [](void *self, sqlite3 *, const char *, int pages) {
+            auto &hook = static_cast<connection *>(self)->wal_hook_;
+            if (hook) hook(pages);
+            return SQLITE_OK;
+        },
+        this);
+}
+
+std::pair<int, int> connection::checkpoint(bool truncate) {
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr,
+                                       truncate ? SQLITE_CHECKPOINT_TRUNCATE
+                                                : SQLITE_CHECKPOINT_PASSIVE,
+                                       &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        fail(db_, rc, "checkpoint");
+    }
+    return {log, done};
+}
+
 statement &connection::prepare(std::string_view sql) {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);
     if (it == cache_.end()) {
         it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql)).first;
     }

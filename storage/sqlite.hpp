@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -65,8 +66,16 @@ public:
     connection(const connection &) = delete;
     connection &operator=(const connection &) = delete;
 
-    // Executes one or more statements without results.
+    // Executes one or more statements without results (parsed on every call).
     void exec(std::string_view sql);
+    // Executes one statement without results through the statement cache: for the statements a
+    // hot path repeats (BEGIN, SAVEPOINT, RELEASE, COMMIT).
+    void run(std::string_view sql);
+    // Calls `fn(pages)` after each commit with the number of frames in the write-ahead log.
+    void on_wal_commit(std::function<void(int)> fn);
+    // A checkpoint of the write-ahead log: PASSIVE (never waits for the writer or readers) or
+    // TRUNCATE. Returns {frames in the log, frames checkpointed}. Throws sqlite_error.
+    std::pair<int, int> checkpoint(bool truncate);
     // Returns a cached prepared statement, reset and ready to bind. Valid until the connection
     // closes; do not hold two uses of the same SQL text at once.
     statement &prepare(std::string_view sql);
@@ -75,8 +84,15 @@ public:
     sqlite3 *handle() const { return db_; }
 
 private:
+    struct text_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
     sqlite3 *db_ = nullptr;
-    std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
+    std::unordered_map<std::string, std::unique_ptr<statement>, text_hash, std::equal_to<>> cache_;
+    std::function<void(int)> wal_hook_;
 };
 
 // A statement use that always resets the cached statement when it goes out of scope.

@@ -9,6 +9,11 @@
 //    files of rolled-back writes are removed; reclaimed files are unlinked after a grace period,
 //    so a reader that picked a row from an older snapshot can still open the file.
 // 4. Readers never write; each owns one connection and runs each job in one read transaction.
+// 5. Checkpoints run on their own thread and connection (PASSIVE: they never block the writer),
+//    woken each time commits have added checkpoint_pages to the write-ahead log. A checkpoint
+//    that runs beside the writer rarely catches up with it, so the log is not restarted; when it
+//    reaches checkpoint_pages * 8 the writer checkpoints itself, which does catch up: the log
+//    stays bounded (128 MiB of 4 KiB pages).
 #include "storage/store.hpp"
 
 #include "storage/sqlite.hpp"
@@ -23,11 +28,14 @@
 #include <sys/file.h>
 #include <thread>
 #include <unistd.h>
+#include <iterator>
 #include <unordered_set>
 
 namespace ifmatch::storage {
 
 namespace fs = std::filesystem;
+
+constexpr int checkpoint_pages = 4000;
 
 std::int64_t write_txn::next_seq() { return ++seq_; }
 
@@ -46,6 +54,14 @@ struct store::impl {
     std::deque<std::function<void(read_txn &)>> rqueue;
     bool rstopping = false;
     std::vector<std::thread> readers;
+
+    std::mutex cmu;
+    std::condition_variable ccv;
+    bool checkpoint_wanted = false;
+    bool checkpoint_stop = false;
+    int next_checkpoint_at = 4000; // writer thread only
+    int last_wal_pages = 0;
+    std::thread checkpointer;
 
     int lock_fd = -1;
     bool closed = false;
@@ -110,6 +126,26 @@ store::store(store_options opts) : impl_(std::make_unique<impl>()), opts_(std::m
     }
     committed_seq_ = impl_->seq;
     reclaim_at_start();
+    impl_->writer_db->on_wal_commit([this](int pages) {
+        auto &next = impl_->next_checkpoint_at;
+        if (pages < impl_->last_wal_pages) {
+            next = checkpoint_pages; // the log was restarted after a complete checkpoint
+            wal_frames_ += static_cast<std::uint64_t>(pages);
+        } else {
+            wal_frames_ += static_cast<std::uint64_t>(pages - impl_->last_wal_pages);
+        }
+        impl_->last_wal_pages = pages;
+        if (pages >= checkpoint_pages * 8) {
+            impl_->writer_db->checkpoint(false);
+            next = checkpoint_pages;
+        } else if (pages >= next) {
+            next = pages + checkpoint_pages;
+            std::lock_guard lk(impl_->cmu);
+            impl_->checkpoint_wanted = true;
+            impl_->ccv.notify_one();
+        }
+    });
+    impl_->checkpointer = std::thread([this] { checkpoint_loop(); });
     impl_->writer = std::thread([this] { writer_loop(); });
     for (int i = 0; i < std::max(1, opts_.reader_threads); ++i) {
         impl_->readers.emplace_back([this, i] { reader_loop(i); });
@@ -144,6 +180,12 @@ void store::close() {
     }
     impl_->wcv.notify_all();
     impl_->writer.join();
+    {
+        std::lock_guard lk(impl_->cmu);
+        impl_->checkpoint_stop = true;
+    }
+    impl_->ccv.notify_all();
+    impl_->checkpointer.join();
     for (auto &[when, file] : impl_->pending_unlinks) {
         blobs_->remove(file);
     }
@@ -213,21 +255,23 @@ void store::run_group(std::vector<write_job> &jobs) {
     connection &db = *impl_->writer_db;
     std::vector<bool> ok(jobs.size(), false);
     std::vector<std::string> files, reclaim;
+    std::vector<cache_change> changed;
     std::int64_t seq_before = impl_->seq;
     bool committed = false;
     try {
-        db.exec("BEGIN IMMEDIATE");
+        db.run("BEGIN IMMEDIATE");
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             write_txn t(db, *blobs_, opts_.clock(), impl_->seq);
-            db.exec("SAVEPOINT w");
+            db.run("SAVEPOINT w");
             ok[i] = jobs[i].run(t);
             if (ok[i]) {
-                db.exec("RELEASE w");
+                db.run("RELEASE w");
                 files.insert(files.end(), t.job_files_.begin(), t.job_files_.end());
+                std::move(t.changes_.begin(), t.changes_.end(), std::back_inserter(changed));
                 reclaim.insert(reclaim.end(), t.reclaim_.begin(), t.reclaim_.end());
             } else {
-                db.exec("ROLLBACK TO w");
-                db.exec("RELEASE w");
+                db.run("ROLLBACK TO w");
+                db.run("RELEASE w");
                 for (auto &f : t.job_files_) {
                     blobs_->remove(f);
                 }
@@ -241,7 +285,7 @@ void store::run_group(std::vector<write_job> &jobs) {
         query q(db, "UPDATE meta SET v = ? WHERE k = 'seq'");
         q->bind(1, std::to_string(impl_->seq));
         q->step();
-        db.exec("COMMIT");
+        db.run("COMMIT");
         committed = true;
     } catch (const std::exception &) {
         try {
@@ -256,7 +300,12 @@ void store::run_group(std::vector<write_job> &jobs) {
         reclaim.clear();
     }
     if (committed) {
+        cache_.apply(changed); // before any outcome is delivered (read_cache.hpp RULE 1)
+    }
+    if (committed) {
         committed_seq_ = impl_->seq;
+        ++commits_;
+        jobs_ += jobs.size();
         auto now = std::chrono::steady_clock::now();
         for (auto &f : reclaim) {
             impl_->pending_unlinks.emplace_back(now, std::move(f));
@@ -284,7 +333,7 @@ void store::reader_loop(int) {
         read_txn t{db, *blobs_};
         bool in_txn = false;
         try {
-            db.exec("BEGIN");
+            db.run("BEGIN");
             in_txn = true;
         } catch (const std::exception &) {
             in_txn = false;
@@ -292,9 +341,36 @@ void store::reader_loop(int) {
         job(t);
         if (in_txn) {
             try {
-                db.exec("COMMIT");
+                db.run("COMMIT");
             } catch (const std::exception &) {
                 // A read transaction has nothing to lose; the next BEGIN starts afresh.
+            }
+        }
+    }
+}
+
+void store::checkpoint_loop() {
+    std::unique_ptr<connection> db;
+    try {
+        db = std::make_unique<connection>(dir_ + "/ifmatch.db", false);
+        configure(*db, opts_.dur, false);
+    } catch (const std::exception &) {
+        db.reset(); // the writer's own bound checkpoint (INVARIANT 5) still holds the log
+    }
+    for (;;) {
+        {
+            std::unique_lock lk(impl_->cmu);
+            impl_->ccv.wait(lk, [&] { return impl_->checkpoint_stop || impl_->checkpoint_wanted; });
+            if (impl_->checkpoint_stop) {
+                return;
+            }
+            impl_->checkpoint_wanted = false;
+        }
+        if (db) {
+            try {
+                db->checkpoint(false);
+            } catch (const std::exception &) {
+                // Nothing is lost: the frames stay in the log for the next checkpoint.
             }
         }
     }

@@ -6,6 +6,7 @@
 
 #include "protocol/errors.hpp"
 #include "storage/blob_store.hpp"
+#include "storage/read_cache.hpp"
 #include "storage/schema.hpp"
 
 #include <atomic>
@@ -35,6 +36,26 @@ public:
     void adopt_file(const std::string &file) { job_files_.push_back(file); }
     // A blob no row refers to any more: unlinked after COMMIT plus a grace period.
     void reclaim_file(const std::string &file) { reclaim_.push_back(file); }
+    // What the read cache must forget after COMMIT: a bucket's row or settings, or a key's
+    // current version. key_rewritten gives the key's new current version with its whole inline
+    // body (`body` must stay valid until the job's outcome is delivered).
+    void bucket_changed(const std::string &bucket) { changes_.push_back({bucket, {}, {}, {}}); }
+    void key_changed(const std::string &bucket, const std::string &key) {
+        changes_.push_back({bucket, key, {}, {}});
+    }
+    void key_rewritten(const object_version &v, std::string_view body) {
+        changes_.push_back({v.bucket, v.key, v, body});
+    }
+
+    // The key_state row gather_context read, reused by touch_key in the same job (one read
+    // instead of two on every conditional write).
+    struct key_state_row {
+        std::string bucket, key;
+        bool found = false;
+        std::int64_t last_delete = 0;
+        std::string history;
+    };
+    std::optional<key_state_row> key_state_seen;
 
     write_txn(connection &c, blob_store &b, std::int64_t now, std::int64_t &seq)
         : db(c), blobs(b), now_ms(now), seq_(seq) {}
@@ -44,6 +65,7 @@ private:
     std::int64_t &seq_;
     std::vector<std::string> job_files_;
     std::vector<std::string> reclaim_;
+    std::vector<cache_change> changes_;
 };
 
 // What a read job sees: a reader connection inside a read transaction (one snapshot).
@@ -77,11 +99,23 @@ public:
     // The highest sequence number whose commit has been delivered; a request that records it as
     // its t_start sees later commits as "since t_start" (spec D3).
     std::int64_t committed_seq() const { return committed_seq_.load(); }
+    // Group commit counters since start: transactions committed, write jobs they carried, and
+    // write-ahead-log frames appended (pages written by commits).
+    struct commit_stats {
+        std::uint64_t commits = 0, jobs = 0, wal_frames = 0;
+    };
+    commit_stats stats() const {
+        return {commits_.load(), jobs_.load(), wal_frames_.load()};
+    }
     blob_store &blobs() { return *blobs_; }
     std::size_t inline_limit() const { return opts_.inline_limit; }
     std::int64_t now_ms() const;
     bool healthy() const;
     const std::string &data_dir() const { return dir_; }
+
+    // Bucket configurations and hot objects the request path reads without a storage thread;
+    // kept true by the writer (storage/read_cache.hpp).
+    read_cache &cache() { return cache_; }
 
     // Runs `fn` on the writer thread in its own savepoint of the next group transaction. An
     // error result (or a thrown sqlite_error) rolls the savepoint back. `done` runs on the writer
@@ -128,6 +162,7 @@ private:
     void submit_read(std::function<void(read_txn &)> job);
     void writer_loop();
     void reader_loop(int index);
+    void checkpoint_loop();
     void run_group(std::vector<write_job> &jobs);
     void reclaim_at_start();
 
@@ -136,7 +171,9 @@ private:
     store_options opts_;
     std::string dir_;
     std::unique_ptr<blob_store> blobs_;
+    read_cache cache_;
     std::atomic<std::int64_t> committed_seq_{0};
+    std::atomic<std::uint64_t> commits_{0}, jobs_{0}, wal_frames_{0};
 };
 
 } // namespace ifmatch::storage

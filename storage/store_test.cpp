@@ -199,3 +199,100 @@ TEST_CASE("store: a second store on the same directory is refused") {
     CHECK_THROWS_WITH_AS(storage::store(opts(d.path, &now)),
                          doctest::Contains("in use by another ifmatch"), std::runtime_error);
 }
+
+TEST_CASE("read cache: offers older than a committed change are refused (read_cache RULE 2)") {
+    storage::read_cache c;
+    auto obj = std::make_shared<storage::cached_object>();
+    obj->version.bucket = "b";
+    obj->version.key = "k";
+    obj->version.is_latest = true;
+    obj->version.size = 2;
+    obj->body = "hi";
+    auto g = c.generation();
+    c.apply({{"b", "other", {}, {}}}); // a change committed after the read began
+    c.offer_object(obj, g);
+    CHECK(c.object("b", "k") == nullptr);
+    c.offer_object(obj, c.generation());
+    REQUIRE(c.object("b", "k") != nullptr);
+    CHECK(c.object("b", "k")->body == "hi");
+    // Delete markers, partial bodies and older versions never qualify (RULE 3).
+    auto marker = std::make_shared<storage::cached_object>(*obj);
+    marker->version.key = "m";
+    marker->version.delete_marker = true;
+    c.offer_object(marker, c.generation());
+    CHECK(c.object("b", "m") == nullptr);
+    auto partial = std::make_shared<storage::cached_object>(*obj);
+    partial->version.key = "p";
+    partial->body = "h";
+    c.offer_object(partial, c.generation());
+    CHECK(c.object("b", "p") == nullptr);
+}
+
+TEST_CASE("read cache: the writer refreshes a hot key on PutObject and drops it on delete") {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    storage::store s(opts(d.path, &now));
+    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                return storage::create_bucket(t, "b", "us-east-1");
+            }).has_value());
+    auto first = put("b", "k", stage(s, "one"), "\"e1\"");
+    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+                return storage::put_object(t, first);
+            }).has_value());
+    // A key nobody read is not cached by writes.
+    CHECK(s.cache().object("b", "k") == nullptr);
+    auto g = s.cache().generation();
+    auto got = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"b", "k", std::nullopt, true});
+    });
+    REQUIRE(got.has_value());
+    auto entry = std::make_shared<storage::cached_object>();
+    entry->version = got->version;
+    entry->body = read_all(*got);
+    s.cache().offer_object(entry, g);
+    REQUIRE(s.cache().object("b", "k") != nullptr);
+
+    now += 1000;
+    auto second = put("b", "k", stage(s, "two"), "\"e2\"");
+    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
+                return storage::put_object(t, second);
+            }).has_value());
+    // Refreshed before the write was acknowledged, equal to what a reader sees.
+    auto hot = s.cache().object("b", "k");
+    REQUIRE(hot != nullptr);
+    CHECK(hot->body == "two");
+    auto fresh = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"b", "k", std::nullopt, true});
+    });
+    REQUIRE(fresh.has_value());
+    CHECK(hot->version.etag == fresh->version.etag);
+    CHECK(hot->version.seq == fresh->version.seq);
+    CHECK(hot->version.version_id == fresh->version.version_id);
+    CHECK(hot->version.last_modified_ms == fresh->version.last_modified_ms);
+    CHECK(hot->version.body_id == fresh->version.body_id);
+
+    storage::delete_request del;
+    del.bucket = "b";
+    del.key = "k";
+    REQUIRE(write_sync<storage::delete_result>(s, [&](storage::write_txn &t) {
+                return storage::delete_object(t, del);
+            }).has_value());
+    CHECK(s.cache().object("b", "k") == nullptr);
+}
+
+TEST_CASE("read cache: a bucket's configuration is dropped when it changes") {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    storage::store s(opts(d.path, &now));
+    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                return storage::create_bucket(t, "b", "us-east-1");
+            }).has_value());
+    auto cfg = std::make_shared<storage::bucket_config>();
+    cfg->info.name = "b";
+    s.cache().offer_bucket("b", cfg, s.cache().generation());
+    REQUIRE(s.cache().bucket("b") != nullptr);
+    REQUIRE(write_sync<bool>(s, [](storage::write_txn &t) {
+                return storage::set_bucket_versioning(t, "b", "Enabled");
+            }).has_value());
+    CHECK(s.cache().bucket("b") == nullptr);
+}

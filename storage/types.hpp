@@ -48,6 +48,13 @@ struct bucket_info {
     std::string policy; // JSON text, empty when none
 };
 
+// A bucket's configuration as the request path needs it before a write: the row and its
+// settings (name, value), e.g. default encryption, ownership controls, CORS.
+struct bucket_config {
+    bucket_info info;
+    std::vector<std::pair<std::string, std::string>> settings;
+};
+
 struct object_version {
     std::int64_t seq = 0; // the write's commit sequence
     std::string bucket;

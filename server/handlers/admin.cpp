@@ -72,6 +72,10 @@ net::awaitable<response> metrics(context &ctx) {
         ctx.db, [](storage::read_txn &t) { return storage::stored_totals(t); });
     auto totals = co_await std::move(t_call);
     store_gauges g;
+    auto st = ctx.db.stats();
+    g.commits = st.commits;
+    g.write_jobs = st.jobs;
+    g.wal_frames = st.wal_frames;
     if (totals.has_value()) {
         g.objects = totals->objects;
         g.bytes = totals->bytes;

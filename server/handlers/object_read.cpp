@@ -168,6 +168,38 @@ struct read_with_parts {
     std::vector<std::uint64_t> part_sizes; // ?partNumber= on a multipart object
 };
 
+// The current version from the read cache, when the request names no version and no part.
+std::optional<read_with_parts> from_cache(context &ctx, bool cacheable) {
+    if (!cacheable) {
+        return std::nullopt;
+    }
+    auto hit = ctx.db.cache().object(ctx.target.bucket, ctx.target.key);
+    if (!hit) {
+        return std::nullopt;
+    }
+    read_with_parts out;
+    out.obj.version = hit->version;
+    if (!hit->body.empty() && !ctx.is_head()) {
+        out.obj.segments.push_back(storage::body_segment{hit->body, nullptr, hit->body.size()});
+    }
+    return out;
+}
+
+// Offers a read to the cache (storage/read_cache.hpp RULE 2 and 3).
+void offer_to_cache(context &ctx, const storage::object_read &obj, std::uint64_t generation) {
+    const auto &v = obj.version;
+    if (v.delete_marker || obj.segments.size() > 1 ||
+        (obj.segments.size() == 1 && obj.segments[0].fd)) {
+        return;
+    }
+    auto c = std::make_shared<storage::cached_object>();
+    c->version = v;
+    if (!obj.segments.empty()) {
+        c->body = obj.segments[0].inline_data;
+    }
+    ctx.db.cache().offer_object(std::move(c), generation);
+}
+
 } // namespace
 
 net::awaitable<response> handle_get_object(context &ctx) {
@@ -177,26 +209,37 @@ net::awaitable<response> handle_get_object(context &ctx) {
     if (auto vid = ctx.target.query.get("versionId")) {
         g.version_id = std::string(*vid);
     }
-    g.open_body = !ctx.is_head();
     bool want_parts = ctx.target.query.get("partNumber").has_value();
-    auto r_call = db_read<read_with_parts>(
-        ctx.db, [g, want_parts](storage::read_txn &t) -> protocol::result<read_with_parts> {
-            auto o = storage::get_object(t, g);
-            if (o.has_error()) return o.error();
-            read_with_parts out{std::move(*o), {}};
-            if (want_parts && out.obj.version.parts_count > 1) {
-                out.part_sizes = storage::body_part_sizes(t, out.obj.version.body_id);
-            }
-            return out;
-        });
-    auto rp = co_await std::move(r_call);
-    protocol::result<storage::object_read> r =
-        rp.has_error() ? protocol::result<storage::object_read>(rp.error())
-                       : protocol::result<storage::object_read>(std::move(rp->obj));
-    if (r.has_error()) {
-        ctx.log.error_code = std::string(r.error().aws_code());
-        co_return error_response(r.error(), ctx);
+    bool cacheable = !g.version_id && !want_parts;
+    // A cacheable HEAD reads the (small, inline) body too, so the cache can keep the object.
+    g.open_body = !ctx.is_head() || cacheable;
+    auto rp = from_cache(ctx, cacheable);
+    if (!rp) {
+        auto generation = ctx.db.cache().generation(); // before the read's snapshot begins
+        auto r_call = db_read<read_with_parts>(
+            ctx.db, [g, want_parts](storage::read_txn &t) -> protocol::result<read_with_parts> {
+                auto o = storage::get_object(t, g);
+                if (o.has_error()) return o.error();
+                read_with_parts out{std::move(*o), {}};
+                if (want_parts && out.obj.version.parts_count > 1) {
+                    out.part_sizes = storage::body_part_sizes(t, out.obj.version.body_id);
+                }
+                return out;
+            });
+        auto fresh = co_await std::move(r_call);
+        if (fresh.has_error()) {
+            ctx.log.error_code = std::string(fresh.error().aws_code());
+            co_return error_response(fresh.error(), ctx);
+        }
+        if (cacheable) {
+            offer_to_cache(ctx, fresh->obj, generation);
+        }
+        if (ctx.is_head()) {
+            fresh->obj.segments.clear();
+        }
+        rp = std::move(*fresh);
     }
+    protocol::result<storage::object_read> r(std::move(rp->obj));
     auto &obj = *r;
     if (obj.version.delete_marker) {
         co_return delete_marker_response(ctx, obj.version, g.version_id.has_value());
@@ -209,8 +252,7 @@ net::awaitable<response> handle_get_object(context &ctx) {
     add_meta_headers(res, obj.version.meta);
     add_validators(res, obj.version);
     res.set("Accept-Ranges", "bytes");
-    if (auto err = select_bytes(ctx, obj, rp.has_value() ? rp->part_sizes
-                                                          : std::vector<std::uint64_t>{}, res)) {
+    if (auto err = select_bytes(ctx, obj, rp->part_sizes, res)) {
         co_return std::move(*err);
     }
     bool whole = res.status == 200;

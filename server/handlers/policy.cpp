@@ -83,14 +83,12 @@ net::awaitable<response> handle_bucket_policy(context &ctx) {
 }
 
 net::awaitable<std::optional<protocol::policy_document>> load_bucket_policy(context &ctx) {
-    std::string bucket = ctx.target.bucket;
-    auto b_call = db_read<storage::bucket_info>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket(t, bucket); });
-    auto b = co_await std::move(b_call);
-    if (b.has_error() || b->policy.empty()) {
+    auto load = load_bucket_config(ctx);
+    auto b = co_await std::move(load);
+    if (b.has_error() || (*b)->info.policy.empty()) {
         co_return std::nullopt;
     }
-    auto doc = protocol::parse_policy(b->policy, bucket);
+    auto doc = protocol::parse_policy((*b)->info.policy, ctx.target.bucket);
     if (doc.has_error()) {
         co_return std::nullopt; // only valid documents are stored
     }
