@@ -1,14 +1,22 @@
 // Flags and IFMATCH_* variables.
 #include "server/config.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <map>
+#include <thread>
 
 namespace ifmatch::server {
+
+int default_io_threads() {
+    unsigned hw = std::thread::hardware_concurrency();
+    return std::max(1, static_cast<int>(hw / 2));
+}
+
 
 namespace {
 

@@ -9,6 +9,10 @@
 
 namespace ifmatch::server {
 
+// Half the hardware threads, at least one: on a small machine the writer, the readers and the
+// clients need the rest.
+int default_io_threads();
+
 struct config {
     std::string command = "serve"; // serve | check | health
     std::string health_url;        // `ifmatch health [URL]`; empty: the configured listen port
@@ -17,7 +21,9 @@ struct config {
     std::string durability = "normal"; // normal | full
     std::string domain = "localhost";
     std::string region = "us-east-1";
-    int threads = 2;
+    // I/O threads: half the hardware threads (at least one). A connection stays on one thread;
+    // the store's writer and readers run beside them.
+    int threads = default_io_threads();
     bool require_conditional_writes = false;
     std::string log_format = "text"; // text | json
     std::string log_level = "info";  // debug | info | warn | error

@@ -97,6 +97,25 @@ public:
         while (!parser_.is_done()) {
             parser_.get().body().data = out;
             parser_.get().body().size = n;
+            if (buf_.size() > 0) {
+                // Bytes already received (small bodies arrive with their head): parse them
+                // here, without a read operation and its timer.
+                beast::error_code pec;
+                std::size_t used = parser_.put(buf_.data(), pec);
+                buf_.consume(used);
+                std::size_t got = n - parser_.get().body().size;
+                if (pec && pec != http::error::need_buffer && pec != http::error::need_more) {
+                    failed_ = true;
+                    co_return s3_error(s3_errc::incomplete_body);
+                }
+                received_ += got;
+                if (got > 0) {
+                    co_return got;
+                }
+                if (used > 0 && pec != http::error::need_more) {
+                    continue;
+                }
+            }
             auto &lowest = beast::get_lowest_layer(stream_);
             lowest.expires_never();
             net::steady_timer timer(lowest.get_executor());

@@ -85,7 +85,7 @@ std::int64_t insert_body(write_txn &t, const staged_body &b) {
         q->bind_null(2).bind(3, b.file);
         t.adopt_file(b.file);
     } else {
-        q->bind_blob(2, b.inline_data).bind_null(3);
+        q->bind_blob_static(2, b.inline_data).bind_null(3); // outlives the step
     }
     q->step();
     return t.db.last_insert_rowid();
@@ -142,6 +142,7 @@ void release_body(write_txn &t, std::int64_t body_id) {
 }
 
 void remove_version(write_txn &t, const object_version &v) {
+    t.latest_seen.reset();
     query q(t.db, "DELETE FROM versions WHERE seq = ?");
     q->bind(1, v.seq);
     q->step();
@@ -184,7 +185,14 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
     } else {
         v.version_id = "null";
         std::int64_t old_seq = 0, old_body = 0;
-        {
+        auto &seen = t.latest_seen;
+        if (b.versioning.empty() && seen && seen->bucket == b.name && seen->key == v.key) {
+            // Never versioned: the current version, if any, is the `null` one.
+            if (seen->found && seen->version_id == "null") {
+                old_seq = seen->seq;
+                old_body = seen->body_id;
+            }
+        } else {
             query q(t.db, "SELECT seq, body_id FROM versions WHERE bucket = ? AND key = ? AND "
                           "version_id = 'null'");
             q->bind(1, b.name).bind(2, v.key);
@@ -193,6 +201,7 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
                 old_body = q->column_int(1);
             }
         }
+        seen.reset();
         if (old_seq) {
             query q(t.db, "DELETE FROM versions WHERE seq = ?");
             q->bind(1, old_seq);
@@ -224,9 +233,11 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
     q->bind(13, v.writer.request_id).bind(14, v.writer.access_key);
     q->bind(15, v.writer.remote).bind(16, v.writer.user_agent).bind(17, v.rank_ms);
     q->step();
+    t.latest_seen.reset();
 }
 
 void promote_latest(write_txn &t, const std::string &bucket, const std::string &key) {
+    t.latest_seen.reset();
     query q(t.db, "UPDATE versions SET is_latest = 1 WHERE seq = (SELECT seq FROM versions "
                   "WHERE bucket = ? AND key = ? ORDER BY rank_ms DESC, seq DESC LIMIT 1)");
     q->bind(1, bucket).bind(2, key);
@@ -272,13 +283,21 @@ protocol::write_context gather_context(write_txn &t, const bucket_info &b,
                                        bool server_requires) {
     protocol::write_context ctx;
     {
-        query q(t.db, "SELECT etag, delete_marker FROM versions WHERE bucket = ? AND key = ? AND "
-                      "is_latest = 1");
+        query q(t.db, "SELECT etag, delete_marker, seq, body_id, version_id FROM versions "
+                      "WHERE bucket = ? AND key = ? AND is_latest = 1");
         q->bind(1, b.name).bind(2, key);
-        if (q->step() && q->column_int(1) == 0) {
-            ctx.exists = true;
-            ctx.current_etag = q->column_text(0);
+        write_txn::latest_row seen{b.name, key, false, 0, 0, {}};
+        if (q->step()) {
+            seen.found = true;
+            seen.seq = q->column_int(2);
+            seen.body_id = q->column_int(3);
+            seen.version_id = q->column_text(4);
+            if (q->column_int(1) == 0) {
+                ctx.exists = true;
+                ctx.current_etag = q->column_text(0);
+            }
         }
+        t.latest_seen = std::move(seen);
     }
     t.key_state_seen.reset();
     std::int64_t last_mutation = 0;

@@ -41,6 +41,11 @@ statement &statement::bind_blob(int i, std::string_view data) {
     return *this;
 }
 
+statement &statement::bind_blob_static(int i, std::string_view data) {
+    sqlite3_bind_blob64(stmt_, i, data.data(), data.size(), SQLITE_STATIC);
+    return *this;
+}
+
 statement &statement::bind_null(int i) {
     sqlite3_bind_null(stmt_, i);
     return *this;

@@ -41,6 +41,8 @@ public:
     statement &bind(int i, const char *text) { return bind(i, std::string_view(text)); }
     statement &bind(int i, const std::string &text) { return bind(i, std::string_view(text)); }
     statement &bind_blob(int i, std::string_view data);
+    // Binds without copying: `data` must stay valid until the statement is reset.
+    statement &bind_blob_static(int i, std::string_view data);
     statement &bind_null(int i);
 
     // Steps once: true when a row is available, false when done. Throws sqlite_error.

@@ -56,6 +56,15 @@ public:
         std::string history;
     };
     std::optional<key_state_row> key_state_seen;
+    // The current version gather_context found (or its absence), reused by install_version of
+    // the same job to replace a `null` version without looking it up again.
+    struct latest_row {
+        std::string bucket, key;
+        bool found = false;
+        std::int64_t seq = 0, body_id = 0;
+        std::string version_id;
+    };
+    std::optional<latest_row> latest_seen;
 
     write_txn(connection &c, blob_store &b, std::int64_t now, std::int64_t &seq)
         : db(c), blobs(b), now_ms(now), seq_(seq) {}
