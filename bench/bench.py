@@ -74,6 +74,7 @@ class Server:
                     "-a", "127.0.0.1", "-p", str(self.port), "--silent"]
         cmd = [a.ifmatch, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", self.data,
                "--log-level", "warn"]
+        cmd += list(getattr(a, "ifmatch_args", None) or [])
         return cmd + (["--durability", "full"] if self.kind == "ifmatch-full" else [])
 
     def start(self, wait_path="/"):

@@ -188,6 +188,9 @@ std::string render_metrics(const store_gauges &g) {
            g.write_jobs);
     scalar(out, "ifmatch_store_wal_frames_total", "counter",
            "Pages the commits appended to SQLite's write-ahead log.", g.wal_frames);
+    scalar(out, "ifmatch_store_group_reruns_total", "counter",
+           "Groups run again with a savepoint per write because one write failed after writing.",
+           g.group_reruns);
     if (g.objects >= 0) {
         scalar(out, "ifmatch_objects_stored", "gauge",
                "Current object versions (not delete markers) in every bucket.",

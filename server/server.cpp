@@ -19,6 +19,7 @@
 
 #include <map>
 #include <mutex>
+#include <pthread.h>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -194,7 +195,10 @@ void http_server::run() {
     std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
     for (std::size_t i = 1; i < impl_->iocs.size(); ++i) {
         guards.push_back(net::make_work_guard(*impl_->iocs[i]));
-        threads.emplace_back([this, i] { impl_->iocs[i]->run(); });
+        threads.emplace_back([this, i] {
+            ::pthread_setname_np(::pthread_self(), "ifm-io");
+            impl_->iocs[i]->run();
+        });
     }
     impl_->ioc.run();
     for (auto &t : threads) {

@@ -167,4 +167,6 @@ std::int64_t connection::last_insert_rowid() const { return sqlite3_last_insert_
 
 int connection::changes() const { return sqlite3_changes(db_); }
 
+std::int64_t connection::total_changes() const { return sqlite3_total_changes64(db_); }
+
 } // namespace ifmatch::storage

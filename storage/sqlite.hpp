@@ -83,6 +83,8 @@ public:
     statement &prepare(std::string_view sql);
     std::int64_t last_insert_rowid() const;
     int changes() const;
+    // Rows inserted, updated or deleted on this connection since it opened.
+    std::int64_t total_changes() const;
     sqlite3 *handle() const { return db_; }
 
 private:

@@ -1,7 +1,8 @@
-// The versioned object store: one writer thread that commits queued writes in groups (each write in
-// its own SAVEPOINT, outcomes delivered after COMMIT), a pool of reader threads with their own
-// WAL-snapshot connections, and the blob directory. Callers submit work and get a callback on a
-// storage thread; they never see SQLite. All public methods are thread-safe.
+// The versioned object store: one writer thread that commits queued writes in groups (a write
+// that must be undone is rolled back alone, outcomes are delivered after COMMIT), a pool of
+// reader threads with their own WAL-snapshot connections, a checkpoint thread, the blob
+// directory and the read cache. Callers submit work and get a callback on a storage thread; they
+// never see SQLite. All public methods are thread-safe.
 #pragma once
 
 #include "protocol/errors.hpp"
@@ -112,9 +113,10 @@ public:
     // write-ahead-log frames appended (pages written by commits).
     struct commit_stats {
         std::uint64_t commits = 0, jobs = 0, wal_frames = 0;
+        std::uint64_t reruns = 0; // groups run again with savepoints (INVARIANT 1 of store.cpp)
     };
     commit_stats stats() const {
-        return {commits_.load(), jobs_.load(), wal_frames_.load()};
+        return {commits_.load(), jobs_.load(), wal_frames_.load(), reruns_.load()};
     }
     blob_store &blobs() { return *blobs_; }
     std::size_t inline_limit() const { return opts_.inline_limit; }
@@ -126,9 +128,11 @@ public:
     // kept true by the writer (storage/read_cache.hpp).
     read_cache &cache() { return cache_; }
 
-    // Runs `fn` on the writer thread in its own savepoint of the next group transaction. An
-    // error result (or a thrown sqlite_error) rolls the savepoint back. `done` runs on the writer
-    // thread after the group's COMMIT (InternalError if the COMMIT failed).
+    // Runs `fn` on the writer thread in the next group transaction. An error result (or a thrown
+    // sqlite_error) undoes whatever `fn` wrote, and nothing else (store.cpp INVARIANT 1); `fn`
+    // may run twice when another job of its group must be undone, so it must not act outside
+    // the store. `done` runs on the writer thread after the group's COMMIT (InternalError if the
+    // COMMIT failed).
     template <class T>
     void write(std::function<result<T>(write_txn &)> fn, std::function<void(result<T>)> done) {
         auto slot = std::make_shared<std::optional<result<T>>>();
@@ -173,6 +177,7 @@ private:
     void reader_loop(int index);
     void checkpoint_loop();
     void run_group(std::vector<write_job> &jobs);
+    bool run_pass(std::vector<write_job> &jobs, bool savepoints);
     void reclaim_at_start();
 
     struct impl;
@@ -182,7 +187,7 @@ private:
     std::unique_ptr<blob_store> blobs_;
     read_cache cache_;
     std::atomic<std::int64_t> committed_seq_{0};
-    std::atomic<std::uint64_t> commits_{0}, jobs_{0}, wal_frames_{0};
+    std::atomic<std::uint64_t> commits_{0}, jobs_{0}, wal_frames_{0}, reruns_{0};
 };
 
 } // namespace ifmatch::storage

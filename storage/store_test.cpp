@@ -296,3 +296,68 @@ TEST_CASE("read cache: a bucket's configuration is dropped when it changes") {
             }).has_value());
     CHECK(s.cache().bucket("b") == nullptr);
 }
+
+TEST_CASE("store: a write that fails after writing rows leaves none; its group's others commit") {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    storage::store s(opts(d.path, &now));
+    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
+                return storage::create_bucket(t, "b", "us-east-1");
+            }).has_value());
+    // Hold the writer in one job so the next three are queued and run as one group.
+    std::promise<void> started, gate;
+    auto gate_f = gate.get_future().share();
+    std::promise<storage::result<bool>> p0, pa, pb, pc;
+    s.write<bool>(
+        [&started, gate_f](storage::write_txn &) {
+            started.set_value();
+            gate_f.wait();
+            return storage::result<bool>(true);
+        },
+        [&p0](storage::result<bool> r) { p0.set_value(std::move(r)); });
+    started.get_future().wait();
+    auto before = s.stats();
+    s.write<bool>(
+        [](storage::write_txn &t) -> storage::result<bool> {
+            REQUIRE(storage::create_bucket(t, "x", "us-east-1").has_value());
+            return protocol::s3_error(protocol::s3_errc::internal_error, "fails after writing");
+        },
+        [&pa](storage::result<bool> r) { pa.set_value(std::move(r)); });
+    auto ok_put = put("b", "k", stage(s, "kept"), "\"e1\"");
+    s.write<bool>(
+        [&ok_put](storage::write_txn &t) -> storage::result<bool> {
+            auto r = storage::put_object(t, ok_put);
+            if (r.has_error()) return r.error();
+            return true;
+        },
+        [&pb](storage::result<bool> r) { pb.set_value(std::move(r)); });
+    auto refused = put("missing", "k", stage(s, "no"), "\"e2\"");
+    s.write<bool>(
+        [&refused](storage::write_txn &t) -> storage::result<bool> {
+            auto r = storage::put_object(t, refused); // NoSuchBucket, before writing anything
+            if (r.has_error()) return r.error();
+            return true;
+        },
+        [&pc](storage::result<bool> r) { pc.set_value(std::move(r)); });
+    gate.set_value();
+    CHECK(p0.get_future().get().has_value());
+    auto a = pa.get_future().get();
+    auto b = pb.get_future().get();
+    auto c = pc.get_future().get();
+    REQUIRE(a.has_error());
+    CHECK(a.error().code == protocol::s3_errc::internal_error);
+    CHECK(b.has_value());
+    REQUIRE(c.has_error());
+    CHECK(c.error().code == protocol::s3_errc::no_such_bucket);
+    // One group after the holding job: all three ran together.
+    CHECK(s.stats().commits - before.commits == 2);
+    auto x = read_sync<storage::bucket_info>(s, [](storage::read_txn &t) {
+        return storage::get_bucket(t, "x");
+    });
+    CHECK(x.has_error());
+    auto got = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
+        return storage::get_object(t, {"b", "k", std::nullopt, true});
+    });
+    REQUIRE(got.has_value());
+    CHECK(read_all(*got) == "kept");
+}

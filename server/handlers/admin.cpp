@@ -76,6 +76,7 @@ net::awaitable<response> metrics(context &ctx) {
     g.commits = st.commits;
     g.write_jobs = st.jobs;
     g.wal_frames = st.wal_frames;
+    g.group_reruns = st.reruns;
     if (totals.has_value()) {
         g.objects = totals->objects;
         g.bytes = totals->bytes;
