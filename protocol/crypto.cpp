@@ -13,16 +13,38 @@ namespace ifmatch::protocol {
 
 namespace {
 
+// Fetched once: OpenSSL 3 otherwise looks the algorithm up in its provider tables on every
+// EVP_DigestInit_ex / HMAC call with the legacy EVP_md5() handles (a measurable cost per PUT).
+const EVP_MD *fetched(const char *name, const EVP_MD *legacy) {
+    const EVP_MD *md = EVP_MD_fetch(nullptr, name, nullptr);
+    return md ? md : legacy;
+}
+
+const EVP_MD *md5_md() {
+    static const EVP_MD *md = fetched("MD5", EVP_md5());
+    return md;
+}
+
+const EVP_MD *sha1_md() {
+    static const EVP_MD *md = fetched("SHA1", EVP_sha1());
+    return md;
+}
+
+const EVP_MD *sha256_md() {
+    static const EVP_MD *md = fetched("SHA256", EVP_sha256());
+    return md;
+}
+
 const EVP_MD *evp_for(digest_kind k) {
     switch (k) {
     case digest_kind::md5:
-        return EVP_md5();
+        return md5_md();
     case digest_kind::sha1:
-        return EVP_sha1();
+        return sha1_md();
     case digest_kind::sha256:
-        return EVP_sha256();
+        return sha256_md();
     }
-    return EVP_sha256();
+    return sha256_md();
 }
 
 const unsigned char *bytes(std::string_view s) {
@@ -103,18 +125,18 @@ std::string digest::finish() {
     return std::string(reinterpret_cast<const char *>(out), len);
 }
 
-std::string md5_raw(std::string_view data) { return digest_raw(EVP_md5(), data); }
+std::string md5_raw(std::string_view data) { return digest_raw(md5_md(), data); }
 
-std::string sha256_raw(std::string_view data) { return digest_raw(EVP_sha256(), data); }
+std::string sha256_raw(std::string_view data) { return digest_raw(sha256_md(), data); }
 
 std::string sha256_hex(std::string_view data) { return to_hex(sha256_raw(data)); }
 
 std::string hmac_sha256_raw(std::string_view key, std::string_view data) {
-    return hmac_raw(EVP_sha256(), key, data);
+    return hmac_raw(sha256_md(), key, data);
 }
 
 std::string hmac_sha1_raw(std::string_view key, std::string_view data) {
-    return hmac_raw(EVP_sha1(), key, data);
+    return hmac_raw(sha1_md(), key, data);
 }
 
 std::string to_hex(std::string_view raw) {
