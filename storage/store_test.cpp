@@ -77,6 +77,17 @@ std::string read_all(const storage::object_read &o) {
     return out;
 }
 
+void make_bucket(storage::store &s, const std::string &name) {
+    REQUIRE(write_sync<storage::create_bucket_result>(s, [name](storage::write_txn &t) {
+                return storage::create_bucket(t, name, "us-east-1");
+            }).has_value());
+}
+
+storage::result<storage::write_result> put_sync(storage::store &s, const storage::put_request &r) {
+    return write_sync<storage::write_result>(
+        s, [&r](storage::write_txn &t) { return storage::put_object(t, r); });
+}
+
 } // namespace
 
 TEST_CASE("store: put, get, overwrite and delete survive a reopen; blobs are reclaimed") {
@@ -85,18 +96,12 @@ TEST_CASE("store: put, get, overwrite and delete survive a reopen; blobs are rec
     std::string big(1000, 'x');
     {
         storage::store s(opts(d.path, &now));
-        REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
-                    return storage::create_bucket(t, "b", "us-east-1");
-                }).has_value());
+        make_bucket(s, "b");
         auto small = put("b", "small", stage(s, "hello"), "\"e1\"");
-        REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
-                    return storage::put_object(t, small);
-                }).has_value());
+        REQUIRE(put_sync(s, small).has_value());
         auto large = put("b", "large", stage(s, big), "\"e2\"");
         REQUIRE(large.body.is_file());
-        REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
-                    return storage::put_object(t, large);
-                }).has_value());
+        REQUIRE(put_sync(s, large).has_value());
         CHECK(s.blobs().list().size() == 1);
     }
     storage::store s(opts(d.path, &now));
@@ -110,9 +115,7 @@ TEST_CASE("store: put, get, overwrite and delete survive a reopen; blobs are rec
 
     // Overwriting in an unversioned bucket releases the old body's file.
     auto again = put("b", "large", stage(s, "tiny"), "\"e3\"");
-    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
-                return storage::put_object(t, again);
-            }).has_value());
+    REQUIRE(put_sync(s, again).has_value());
     auto small = read_sync<storage::object_read>(s, [](storage::read_txn &t) {
         return storage::get_object(t, {"b", "small", std::nullopt, true});
     });
@@ -135,14 +138,10 @@ TEST_CASE("store: a refused conditional write leaves no version and no blob (R-P
     temp_dir d;
     std::int64_t now = 1767225600000;
     storage::store s(opts(d.path, &now));
-    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
-                return storage::create_bucket(t, "b", "us-east-1");
-            }).has_value());
+    make_bucket(s, "b");
     auto first = put("b", "k", stage(s, std::string(100, 'a')), "\"e1\"");
     first.conditions.if_none_match_star = true;
-    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
-                return storage::put_object(t, first);
-            }).has_value());
+    REQUIRE(put_sync(s, first).has_value());
     auto second = put("b", "k", stage(s, std::string(100, 'b')), "\"e2\"");
     second.conditions.if_none_match_star = true;
     auto r = write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
@@ -162,13 +161,9 @@ TEST_CASE("store: If-None-Match * after a delete that committed since t_start is
     temp_dir d;
     std::int64_t now = 1767225600000;
     storage::store s(opts(d.path, &now));
-    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
-                return storage::create_bucket(t, "b", "us-east-1");
-            }).has_value());
+    make_bucket(s, "b");
     auto first = put("b", "k", stage(s, "one"), "\"e1\"");
-    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
-                return storage::put_object(t, first);
-            }).has_value());
+    REQUIRE(put_sync(s, first).has_value());
     std::int64_t t_start = s.committed_seq();
     storage::delete_request del;
     del.bucket = "b";
@@ -232,13 +227,9 @@ TEST_CASE("read cache: the writer refreshes a hot key on PutObject and drops it 
     temp_dir d;
     std::int64_t now = 1767225600000;
     storage::store s(opts(d.path, &now));
-    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
-                return storage::create_bucket(t, "b", "us-east-1");
-            }).has_value());
+    make_bucket(s, "b");
     auto first = put("b", "k", stage(s, "one"), "\"e1\"");
-    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
-                return storage::put_object(t, first);
-            }).has_value());
+    REQUIRE(put_sync(s, first).has_value());
     // A key nobody read is not cached by writes.
     CHECK(s.cache().object("b", "k") == nullptr);
     auto g = s.cache().generation();
@@ -254,9 +245,7 @@ TEST_CASE("read cache: the writer refreshes a hot key on PutObject and drops it 
 
     now += 1000;
     auto second = put("b", "k", stage(s, "two"), "\"e2\"");
-    REQUIRE(write_sync<storage::write_result>(s, [&](storage::write_txn &t) {
-                return storage::put_object(t, second);
-            }).has_value());
+    REQUIRE(put_sync(s, second).has_value());
     // Refreshed before the write was acknowledged, equal to what a reader sees.
     auto hot = s.cache().object("b", "k");
     REQUIRE(hot != nullptr);
@@ -284,9 +273,7 @@ TEST_CASE("read cache: a bucket's configuration is dropped when it changes") {
     temp_dir d;
     std::int64_t now = 1767225600000;
     storage::store s(opts(d.path, &now));
-    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
-                return storage::create_bucket(t, "b", "us-east-1");
-            }).has_value());
+    make_bucket(s, "b");
     auto cfg = std::make_shared<storage::bucket_config>();
     cfg->info.name = "b";
     s.cache().offer_bucket("b", cfg, s.cache().generation());
@@ -301,9 +288,7 @@ TEST_CASE("store: a write that fails after writing rows leaves none; its group's
     temp_dir d;
     std::int64_t now = 1767225600000;
     storage::store s(opts(d.path, &now));
-    REQUIRE(write_sync<storage::create_bucket_result>(s, [](storage::write_txn &t) {
-                return storage::create_bucket(t, "b", "us-east-1");
-            }).has_value());
+    make_bucket(s, "b");
     // Hold the writer in one job so the next three are queued and run as one group.
     std::promise<void> started, gate;
     auto gate_f = gate.get_future().share();
