@@ -104,7 +104,7 @@ void event_hub::publish(outcome_event e, storage::store &db) {
         e.id = next_id_++;
         ring_.push_back(e);
         while (ring_.size() > ring_capacity) ring_.pop_front();
-        pending_.push_back({e.time_ms, e.bucket, e.key, to_json(e).dump()});
+        pending_.push_back(e);
         subs = subs_;
     }
     for (auto &s : subs) {
@@ -119,16 +119,23 @@ void event_hub::publish(outcome_event e, storage::store &db) {
 
 // One persistence job at a time; events arriving meanwhile go with the next one.
 void event_hub::flush(storage::store &db) {
-    std::vector<storage::event_row> batch;
+    std::vector<outcome_event> batch;
     {
         std::lock_guard lk(mu_);
         if (flushing_ || pending_.empty()) return;
         flushing_ = true;
         batch.swap(pending_);
     }
-    auto rows = std::make_shared<std::vector<storage::event_row>>(std::move(batch));
+    auto events = std::make_shared<std::vector<outcome_event>>(std::move(batch));
     db.write<bool>(
-        [rows](storage::write_txn &t) { return storage::append_events(t, *rows, ring_capacity); },
+        [events](storage::write_txn &t) {
+            std::vector<storage::event_row> rows;
+            rows.reserve(events->size());
+            for (const auto &e : *events) {
+                rows.push_back({e.time_ms, e.bucket, e.key, to_json(e).dump()});
+            }
+            return storage::append_events(t, rows, ring_capacity);
+        },
         [this, &db](storage::result<bool>) {
             {
                 std::lock_guard lk(mu_);

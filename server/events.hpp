@@ -85,7 +85,7 @@ private:
     std::uint64_t next_id_ = 1;
     bool loaded_ = false;
     std::vector<std::shared_ptr<subscriber>> subs_;
-    std::vector<storage::event_row> pending_;
+    std::vector<outcome_event> pending_; // serialised by the persistence job, off the I/O thread
     bool flushing_ = false;
 };
 
