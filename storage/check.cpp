@@ -90,6 +90,19 @@ void check_dangling(connection &db, check_report &r) {
     }
 }
 
+// Schema 2: key_state.latest_seq names the one version row marked current.
+void check_latest(connection &db, check_report &r) {
+    query q(db, "SELECT v.bucket, v.key, v.seq, COALESCE(k.latest_seq, 0) FROM versions v "
+                "LEFT JOIN key_state k ON k.bucket = v.bucket AND k.key = v.key "
+                "WHERE (v.is_latest = 1) != (v.seq = COALESCE(k.latest_seq, 0))");
+    while (q->step()) {
+        r.problems.push_back("key " + q->column_text(0) + "/" + q->column_text(1) + ": version " +
+                             std::to_string(q->column_int(2)) +
+                             " disagrees with the key's current version " +
+                             std::to_string(q->column_int(3)));
+    }
+}
+
 void check_refcounts(connection &db, check_report &r) {
     query q(db, "WITH refs(id) AS ("
                 "  SELECT body_id FROM versions WHERE body_id IS NOT NULL AND body_id != 0"
@@ -157,6 +170,9 @@ check_report check_data_dir(const std::string &dir, const check_options &opts) {
     check_bodies(db, dir + "/blobs", r, named);
     check_dangling(db, r);
     check_refcounts(db, r);
+    if (r.schema_version >= 2) {
+        check_latest(db, r);
+    }
     {
         query q(db, "SELECT COUNT(*) FROM versions");
         r.versions = q->step() ? q->column_int(0) : 0;

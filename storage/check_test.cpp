@@ -103,3 +103,79 @@ TEST_CASE("check: clean store, then a missing blob, a wrong refcount and an orph
     CHECK(fs::exists(d.path + "/blobs/cd/orphan"));
     CHECK_THROWS_AS(storage::check_data_dir(d.path + "/nothing-here"), std::runtime_error);
 }
+
+TEST_CASE("schema: version 1 data migrates to version 2 with each key's current version kept") {
+    scratch_dir d;
+    {
+        storage::connection c(d.path + "/ifmatch.db", false);
+        storage::configure(c, storage::durability::normal, true);
+        storage::migrate_to(c, 1);
+        REQUIRE(storage::schema_version(c) == 1);
+        c.exec("INSERT INTO buckets(name, created_ms, region, versioning) "
+               "VALUES('b', 1, 'us-east-1', 'Enabled')");
+        c.exec("INSERT INTO bodies(id, size, data, refs) VALUES(1, 3, x'616161', 1), "
+               "(2, 3, x'626262', 1)");
+        // Key `a`: two versions, the second current. Key `gone`: a delete marker on top.
+        // Key `nostate`: a version with no key_state row (the migration creates one).
+        c.exec("INSERT INTO versions(seq, bucket, key, version_id, is_latest, delete_marker, "
+               "etag, size, last_modified_ms, body_id, rank_ms) VALUES "
+               "(1, 'b', 'a', 'v1', 0, 0, '\"e1\"', 3, 10, 1, 10), "
+               "(2, 'b', 'a', 'v2', 1, 0, '\"e2\"', 3, 20, 2, 20), "
+               "(3, 'b', 'gone', 'v3', 1, 1, '', 0, 30, NULL, 30), "
+               "(4, 'b', 'nostate', 'v4', 1, 0, '\"e4\"', 0, 40, NULL, 40)");
+        c.exec("INSERT INTO key_state(bucket, key, last_mutation_seq, last_delete_seq) VALUES "
+               "('b', 'a', 2, 0), ('b', 'gone', 3, 3), ('b', 'deleted', 5, 5)");
+        c.exec("UPDATE meta SET v = '5' WHERE k = 'seq'");
+    }
+    {
+        storage::store s(options(d.path));
+        std::promise<storage::result<storage::object_read>> p;
+        auto f = p.get_future();
+        storage::get_request g;
+        g.bucket = "b";
+        g.key = "a";
+        s.read<storage::object_read>(
+            [g](storage::read_txn &t) { return storage::get_object(t, g); },
+            [&p](storage::result<storage::object_read> r) { p.set_value(std::move(r)); });
+        auto got = f.get();
+        REQUIRE(got.has_value());
+        CHECK(got->version.version_id == "v2");
+        CHECK(got->version.etag == "\"e2\"");
+        std::promise<storage::result<storage::list_page>> lp;
+        auto lf = lp.get_future();
+        storage::list_request lr;
+        lr.bucket = "b";
+        lr.max_keys = 1000;
+        s.read<storage::list_page>(
+            [lr](storage::read_txn &t) { return storage::list_objects(t, lr); },
+            [&lp](storage::result<storage::list_page> r) { lp.set_value(std::move(r)); });
+        auto page = lf.get();
+        REQUIRE(page.has_value());
+        REQUIRE(page->contents.size() == 2); // the delete marker hides `gone`
+        CHECK(page->contents[0].key == "a");
+        CHECK(page->contents[1].key == "nostate");
+    }
+    auto r = storage::check_data_dir(d.path);
+    CHECK(r.schema_version == 2);
+    CHECK(r.problems.empty());
+    storage::connection c(d.path + "/ifmatch.db", true);
+    storage::query q(c, "SELECT key, latest_seq FROM key_state ORDER BY key");
+    std::vector<std::pair<std::string, std::int64_t>> got;
+    while (q->step()) got.emplace_back(q->column_text(0), q->column_int(1));
+    CHECK(got == std::vector<std::pair<std::string, std::int64_t>>{
+                     {"a", 2}, {"deleted", 0}, {"gone", 3}, {"nostate", 4}});
+}
+
+TEST_CASE("check: a version marked current that the key's state does not name is reported") {
+    scratch_dir d;
+    { storage::store s(options(d.path)); }
+    {
+        storage::connection c(d.path + "/ifmatch.db", false);
+        c.exec("INSERT INTO versions(seq, bucket, key, version_id, is_latest, delete_marker, "
+               "last_modified_ms) VALUES(9, 'b', 'k', 'null', 1, 0, 0)");
+        c.exec("INSERT INTO key_state(bucket, key, last_mutation_seq, latest_seq) "
+               "VALUES('b', 'k', 9, 0)");
+    }
+    auto r = storage::check_data_dir(d.path);
+    CHECK(contains(r.problems, "key b/k: version 9 disagrees with the key's current version 0"));
+}

@@ -79,8 +79,9 @@ result<std::vector<object_version>> bucket_keys(read_txn &t, const std::string &
     }
     std::vector<object_version> out;
     query q(t.db, std::string("SELECT ") + rows::version_columns +
-                      " FROM versions WHERE bucket = ? AND is_latest = 1 AND key > ? "
-                      "ORDER BY key LIMIT ?");
+                      " FROM versions WHERE seq IN (SELECT latest_seq FROM key_state "
+                      "WHERE bucket = ? AND key > ? AND latest_seq != 0 ORDER BY key LIMIT ?) "
+                      "ORDER BY key");
     q->bind(1, bucket).bind(2, after).bind(3, static_cast<std::int64_t>(limit));
     while (q->step()) {
         out.push_back(rows::read_version(q.get()));

@@ -361,7 +361,7 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r)
     v.rank_ms = u->initiated_ms;          // R-M11
     drop_upload(t, r.upload_id, kept);
     rows::install_version(t, *b, v);
-    auto cur = rows::find_latest(t.db, b->name, r.key);
+    auto cur = rows::find_current(t, b->name, r.key);
     rows::touch_key(t, b->name, r.key, v.seq, false, cur && !cur->delete_marker);
     res.written.version_id = v.version_id;
     res.written.versioned = b->versioning == "Enabled";

@@ -174,11 +174,11 @@ result<list_versions_page> list_versions(read_txn &t, const list_versions_reques
     auto full = [&] { return page.versions.size() + page.common_prefixes.size() >= limit; };
     for (;;) {
         query q(t.db, std::string("SELECT ") + rows::version_columns +
-                          " FROM versions WHERE bucket = ? AND (key > ? OR (key = ? AND "
+                          " FROM versions WHERE bucket = ? AND key >= ? AND (key > ? OR (key = ? AND "
                           "(rank_ms < ? OR (rank_ms = ? AND seq < ?)))) AND "
                           "(? = '' OR key < ?) ORDER BY key, rank_ms DESC, seq DESC LIMIT 1000");
-        q->bind(1, r.bucket).bind(2, c.key).bind(3, c.key).bind(4, c.a).bind(5, c.a);
-        q->bind(6, c.b).bind(7, upper).bind(8, upper);
+        q->bind(1, r.bucket).bind(2, c.key).bind(3, c.key).bind(4, c.key).bind(5, c.a);
+        q->bind(6, c.a).bind(7, c.b).bind(8, upper).bind(9, upper);
         bool any = false;
         while (q->step()) {
             any = true;

@@ -222,7 +222,7 @@ result<delete_result> delete_specific_version(write_txn &t, const bucket_info &b
     if (v->is_latest) {
         rows::promote_latest(t, b.name, r.key);
     }
-    auto cur = rows::find_latest(t.db, b.name, r.key);
+    auto cur = rows::find_current(t, b.name, r.key);
     rows::touch_key(t, b.name, r.key, t.next_seq(), true, cur && !cur->delete_marker);
     return res;
 }
@@ -245,7 +245,7 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r) {
     }
     delete_result res;
     if (b->versioning.empty()) {
-        auto cur = rows::find_latest(t.db, b->name, r.key);
+        auto cur = rows::find_current(t, b->name, r.key);
         if (cur) {
             rows::remove_version(t, *cur);
             rows::touch_key(t, b->name, r.key, t.next_seq(), true, false);

@@ -117,9 +117,10 @@ result<list_page> list_objects(read_txn &t, const list_request &r) {
     bool inclusive = r.after < r.prefix;
     const std::size_t limit = static_cast<std::size_t>(std::max(0, r.max_keys));
     for (;;) {
-        query q(t.db, "SELECT key, etag, size, last_modified_ms FROM versions WHERE bucket = ? "
-                      "AND is_latest = 1 AND delete_marker = 0 AND (key > ? OR (? AND key = ?)) "
-                      "AND (? = '' OR key < ?) ORDER BY key LIMIT 1001");
+        query q(t.db, "SELECT k.key, v.etag, v.size, v.last_modified_ms FROM key_state k "
+                      "JOIN versions v ON v.seq = k.latest_seq WHERE k.bucket = ? "
+                      "AND v.delete_marker = 0 AND k.key >= ? AND (? OR k.key > ?) "
+                      "AND (? = '' OR k.key < ?) ORDER BY k.key LIMIT 1001");
         q->bind(1, r.bucket).bind(2, cursor).bind(3, inclusive ? 1 : 0).bind(4, cursor);
         q->bind(5, upper).bind(6, upper);
         bool any = false, jumped = false;
@@ -161,8 +162,9 @@ result<list_page> list_objects(read_txn &t, const list_request &r) {
         }
         if (!jumped) {
             // The batch ended without a jump: continue after the last key unless it was short.
-            query more(t.db, "SELECT 1 FROM versions WHERE bucket = ? AND is_latest = 1 AND "
-                             "delete_marker = 0 AND key > ? AND (? = '' OR key < ?) LIMIT 1");
+            query more(t.db, "SELECT 1 FROM key_state k JOIN versions v ON v.seq = k.latest_seq "
+                             "WHERE k.bucket = ? AND v.delete_marker = 0 AND k.key > ? AND "
+                             "(? = '' OR k.key < ?) LIMIT 1");
             more->bind(1, r.bucket).bind(2, cursor).bind(3, upper).bind(4, upper);
             if (!more->step()) {
                 return page;

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace ifmatch::storage::rows {
 
@@ -59,8 +60,18 @@ std::optional<bucket_info> find_bucket(connection &db, const std::string &name) 
 std::optional<object_version> find_latest(connection &db, const std::string &bucket,
                                           const std::string &key) {
     query q(db, std::string("SELECT ") + version_columns +
-                    " FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1");
+                    " FROM versions WHERE seq = (SELECT latest_seq FROM key_state "
+                    "WHERE bucket = ? AND key = ?)");
     q->bind(1, bucket).bind(2, key);
+    if (!q->step()) {
+        return std::nullopt;
+    }
+    return read_version(q.get());
+}
+
+std::optional<object_version> find_seq(connection &db, std::int64_t seq) {
+    query q(db, std::string("SELECT ") + version_columns + " FROM versions WHERE seq = ?");
+    q->bind(1, seq);
     if (!q->step()) {
         return std::nullopt;
     }
@@ -143,6 +154,11 @@ void release_body(write_txn &t, std::int64_t body_id) {
 
 void remove_version(write_txn &t, const object_version &v) {
     t.latest_seen.reset();
+    auto &ks = key_state_of(t, v.bucket, v.key);
+    if (ks.latest_seq == v.seq) {
+        ks.latest_seq = 0;
+        ks.dirty = true;
+    }
     query q(t.db, "DELETE FROM versions WHERE seq = ?");
     q->bind(1, v.seq);
     q->step();
@@ -160,28 +176,23 @@ std::string new_version_id(std::int64_t now_ms, std::int64_t seq) {
     return buf;
 }
 
-namespace {
-
-// Whether a version of the key outranks `rank` (a later initiation or write, R-M11).
-bool outranked(write_txn &t, const bucket_info &b, const std::string &key, std::int64_t rank) {
-    query q(t.db, "SELECT 1 FROM versions WHERE bucket = ? AND key = ? AND rank_ms > ? LIMIT 1");
-    q->bind(1, b.name).bind(2, key).bind(3, rank);
-    return q->step();
-}
-
-} // namespace
-
 void install_version(write_txn &t, const bucket_info &b, object_version &v) {
     v.seq = t.next_seq();
     if (v.rank_ms == 0) {
         v.rank_ms = v.last_modified_ms;
     }
+    auto &ks = key_state_of(t, b.name, v.key);
+    std::int64_t old_latest = ks.latest_seq;
     v.is_latest = true;
-    bool may_have_latest = true;
     if (b.versioning == "Enabled") {
         v.version_id = new_version_id(t.now_ms, v.seq);
-        // In a versioned bucket a version whose write started earlier stays below (D11).
-        v.is_latest = !outranked(t, b, v.key, v.rank_ms);
+        // In a versioned bucket a version whose write started earlier stays below (D11). The
+        // current version is the highest-ranked one, so it alone decides.
+        if (old_latest) {
+            query q(t.db, "SELECT rank_ms FROM versions WHERE seq = ?");
+            q->bind(1, old_latest);
+            v.is_latest = !(q->step() && q->column_int(0) > v.rank_ms);
+        }
     } else {
         v.version_id = "null";
         std::int64_t old_seq = 0, old_body = 0;
@@ -206,16 +217,20 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
             query q(t.db, "DELETE FROM versions WHERE seq = ?");
             q->bind(1, old_seq);
             q->step();
+            if (old_latest == old_seq) {
+                old_latest = 0; // gone with its row
+            }
         }
         release_body(t, old_body);
-        // A bucket that was never versioned holds only `null` versions: none is left.
-        may_have_latest = !b.versioning.empty();
     }
-    if (v.is_latest && may_have_latest) {
-        query q(t.db, "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND "
-                      "is_latest = 1");
-        q->bind(1, b.name).bind(2, v.key);
-        q->step();
+    if (v.is_latest) {
+        if (old_latest) {
+            query q(t.db, "UPDATE versions SET is_latest = 0 WHERE seq = ?");
+            q->bind(1, old_latest);
+            q->step();
+        }
+        ks.latest_seq = v.seq;
+        ks.dirty = true;
     }
     query q(t.db, "INSERT INTO versions(seq, bucket, key, version_id, is_latest, delete_marker, "
                   "etag, size, last_modified_ms, body_id, meta, parts_count, writer_request_id, "
@@ -238,88 +253,119 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
 
 void promote_latest(write_txn &t, const std::string &bucket, const std::string &key) {
     t.latest_seen.reset();
-    query q(t.db, "UPDATE versions SET is_latest = 1 WHERE seq = (SELECT seq FROM versions "
-                  "WHERE bucket = ? AND key = ? ORDER BY rank_ms DESC, seq DESC LIMIT 1)");
-    q->bind(1, bucket).bind(2, key);
-    q->step();
+    auto &ks = key_state_of(t, bucket, key);
+    std::int64_t seq = 0;
+    {
+        query q(t.db, "SELECT seq FROM versions WHERE bucket = ? AND key = ? "
+                      "ORDER BY rank_ms DESC, seq DESC LIMIT 1");
+        q->bind(1, bucket).bind(2, key);
+        if (q->step()) {
+            seq = q->column_int(0);
+        }
+    }
+    if (seq) {
+        query q(t.db, "UPDATE versions SET is_latest = 1 WHERE seq = ?");
+        q->bind(1, seq);
+        q->step();
+    }
+    ks.latest_seq = seq;
+    ks.dirty = true;
 }
 
-namespace {
-
-write_txn::key_state_row read_key_state(write_txn &t, const std::string &bucket,
-                                        const std::string &key) {
-    if (t.key_state_seen && t.key_state_seen->bucket == bucket && t.key_state_seen->key == key) {
-        return *t.key_state_seen;
+std::optional<object_version> find_current(write_txn &t, const std::string &bucket,
+                                           const std::string &key) {
+    auto seq = key_state_of(t, bucket, key).latest_seq;
+    if (!seq) {
+        return std::nullopt;
     }
-    write_txn::key_state_row row{bucket, key, false, 0, {}};
-    query q(t.db, "SELECT last_delete_seq, history FROM key_state WHERE bucket = ? AND key = ?");
+    return find_seq(t.db, seq);
+}
+
+write_txn::key_state_row &key_state_of(write_txn &t, const std::string &bucket,
+                                       const std::string &key) {
+    auto &memo = t.key_state_seen;
+    if (memo && memo->bucket == bucket && memo->key == key) {
+        return *memo;
+    }
+    if (memo && memo->dirty) {
+        // A job finishes one key (touch_key) before it changes another (rows.hpp).
+        throw std::logic_error("key_state of " + memo->bucket + "/" + memo->key +
+                               " changed but not written");
+    }
+    write_txn::key_state_row row;
+    row.bucket = bucket;
+    row.key = key;
+    query q(t.db, "SELECT last_delete_seq, history, latest_seq FROM key_state "
+                  "WHERE bucket = ? AND key = ?");
     q->bind(1, bucket).bind(2, key);
     if (q->step()) {
         row.found = true;
         row.last_delete = q->column_int(0);
         row.history = q->column_text(1);
+        row.latest_seq = q->column_int(2);
     }
-    return row;
+    memo = std::move(row);
+    return *memo;
 }
-
-} // namespace
 
 void touch_key(write_txn &t, const std::string &bucket, const std::string &key, std::int64_t seq,
                bool is_delete, bool exists_after) {
-    auto row = read_key_state(t, bucket, key);
-    t.key_state_seen.reset(); // the row changes now
+    auto &row = key_state_of(t, bucket, key);
     t.key_changed(bucket, key);
     key_history h = decode_history(row.history);
     h.append(seq, exists_after);
+    row.history = encode_history(h);
+    if (is_delete) {
+        row.last_delete = seq;
+    }
     query q(t.db, "INSERT OR REPLACE INTO key_state(bucket, key, last_mutation_seq, "
-                  "last_delete_seq, history) VALUES(?, ?, ?, ?, ?)");
-    q->bind(1, bucket).bind(2, key).bind(3, seq).bind(4, is_delete ? seq : row.last_delete);
-    q->bind(5, encode_history(h));
+                  "last_delete_seq, history, latest_seq) VALUES(?, ?, ?, ?, ?, ?)");
+    q->bind(1, bucket).bind(2, key).bind(3, seq).bind(4, row.last_delete);
+    q->bind(5, row.history).bind(6, row.latest_seq);
     q->step();
+    row.found = true;
+    row.dirty = false;
 }
 
 protocol::write_context gather_context(write_txn &t, const bucket_info &b,
                                        const std::string &key, std::int64_t start_seq,
                                        bool server_requires) {
     protocol::write_context ctx;
-    {
-        query q(t.db, "SELECT etag, delete_marker, seq, body_id, version_id FROM versions "
-                      "WHERE bucket = ? AND key = ? AND is_latest = 1");
-        q->bind(1, b.name).bind(2, key);
-        write_txn::latest_row seen{b.name, key, false, 0, 0, {}};
-        if (q->step()) {
+    if (t.key_state_seen && t.key_state_seen->dirty) {
+        throw std::logic_error("gather_context after an unwritten key_state change");
+    }
+    query q(t.db, "SELECT k.last_mutation_seq, k.last_delete_seq, k.history, k.latest_seq, "
+                  "v.etag, v.delete_marker, v.body_id, v.version_id FROM key_state k "
+                  "LEFT JOIN versions v ON v.seq = k.latest_seq "
+                  "WHERE k.bucket = ? AND k.key = ?");
+    q->bind(1, b.name).bind(2, key);
+    write_txn::key_state_row row;
+    row.bucket = b.name;
+    row.key = key;
+    write_txn::latest_row seen{b.name, key, false, 0, 0, {}};
+    std::int64_t last_mutation = 0;
+    if (q->step()) {
+        row.found = true;
+        last_mutation = q->column_int(0);
+        row.last_delete = q->column_int(1);
+        row.history = q->column_text(2);
+        row.latest_seq = q->column_int(3);
+        if (row.latest_seq && !q->column_is_null(5)) {
             seen.found = true;
-            seen.seq = q->column_int(2);
-            seen.body_id = q->column_int(3);
-            seen.version_id = q->column_text(4);
-            if (q->column_int(1) == 0) {
+            seen.seq = row.latest_seq;
+            seen.body_id = q->column_int(6);
+            seen.version_id = q->column_text(7);
+            if (q->column_int(5) == 0) {
                 ctx.exists = true;
-                ctx.current_etag = q->column_text(0);
+                ctx.current_etag = q->column_text(4);
             }
         }
-        t.latest_seen = std::move(seen);
-    }
-    t.key_state_seen.reset();
-    std::int64_t last_mutation = 0;
-    {
-        query q(t.db, "SELECT last_mutation_seq, last_delete_seq, history FROM key_state "
-                      "WHERE bucket = ? AND key = ?");
-        q->bind(1, b.name).bind(2, key);
-        write_txn::key_state_row row{b.name, key, false, 0, {}};
-        if (q->step()) {
-            row.found = true;
-            last_mutation = q->column_int(0);
-            row.last_delete = q->column_int(1);
-            row.history = q->column_text(2);
-        }
-        t.key_state_seen = std::move(row);
-    }
-    const auto &row = *t.key_state_seen;
-    if (row.found) {
         ctx.written_since_start = last_mutation > start_seq;
         ctx.deleted_since_start = row.last_delete > start_seq;
         ctx.existed_at_start = decode_history(row.history).existed_at(start_seq);
     }
+    t.latest_seen = std::move(seen);
+    t.key_state_seen = std::move(row);
     ctx.conditions_required = server_requires || b.require_conditions;
     return ctx;
 }

@@ -19,6 +19,8 @@ object_version read_version(statement &st);
 std::optional<bucket_info> find_bucket(connection &db, const std::string &name);
 std::optional<object_version> find_latest(connection &db, const std::string &bucket,
                                           const std::string &key);
+// The version row with this seq.
+std::optional<object_version> find_seq(connection &db, std::int64_t seq);
 std::optional<object_version> find_version(connection &db, const std::string &bucket,
                                            const std::string &key, const std::string &vid);
 
@@ -39,7 +41,18 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v);
 // Marks the highest-ranked remaining version of a key current (after the current one was removed).
 void promote_latest(write_txn &t, const std::string &bucket, const std::string &key);
 
-// Records a mutation of a key for the 409 model.
+// The key's current version as this job sees it (including changes touch_key has not written).
+std::optional<object_version> find_current(write_txn &t, const std::string &bucket,
+                                           const std::string &key);
+
+// The key's key_state row as this job sees it (read once, then kept in t.key_state_seen).
+// RULE: install_version, remove_version and promote_latest change its latest_seq in memory;
+// the job must call touch_key for that key, which writes the row, before it changes another
+// key (key_state_of throws std::logic_error otherwise, which fails the whole group).
+write_txn::key_state_row &key_state_of(write_txn &t, const std::string &bucket,
+                                       const std::string &key);
+
+// Records a mutation of a key for the 409 model, and writes its key_state row.
 void touch_key(write_txn &t, const std::string &bucket, const std::string &key, std::int64_t seq,
                bool is_delete, bool exists_after);
 

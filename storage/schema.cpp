@@ -1,4 +1,10 @@
 // Schema and migrations. Version 1 is the first layout; later versions append steps below.
+//
+// Version 2: a key's current version is found through key_state.latest_seq (the seq of the
+// versions row with is_latest = 1, 0 when the key has none) instead of the partial index
+// versions_latest, and versions_order is gone: per-key ordering sorts the key's rows found
+// through versions_by_id. Every write then touches two B-tree leaves chosen by the key's name
+// (versions_by_id and key_state) instead of four.
 #include "storage/schema.hpp"
 
 #include <stdexcept>
@@ -92,6 +98,16 @@ CREATE TABLE IF NOT EXISTS bucket_settings(
   PRIMARY KEY(bucket, name)) WITHOUT ROWID;
 )sql";
 
+constexpr const char *schema_v2 = R"sql(
+ALTER TABLE key_state ADD COLUMN latest_seq INTEGER NOT NULL DEFAULT 0;
+INSERT OR IGNORE INTO key_state(bucket, key, last_mutation_seq)
+  SELECT bucket, key, MAX(seq) FROM versions GROUP BY bucket, key;
+UPDATE key_state SET latest_seq = COALESCE((SELECT seq FROM versions v
+  WHERE v.bucket = key_state.bucket AND v.key = key_state.key AND v.is_latest = 1), 0);
+DROP INDEX IF EXISTS versions_latest;
+DROP INDEX IF EXISTS versions_order;
+)sql";
+
 } // namespace
 
 int schema_version(connection &db) {
@@ -110,14 +126,23 @@ void require_known_schema(connection &db, const std::string &where) {
     }
 }
 
-void migrate(connection &db) {
+void migrate(connection &db) { migrate_to(db, current_schema_version); }
+
+void migrate_to(connection &db, int target) {
     require_known_schema(db, "the database");
     int v = schema_version(db);
-    if (v < 1) {
+    if (v < 1 && target >= 1) {
         db.exec("BEGIN IMMEDIATE");
         db.exec(schema_v1);
         db.exec("INSERT OR IGNORE INTO meta(k, v) VALUES('seq', '0')");
         db.exec("PRAGMA user_version = 1");
+        db.exec("COMMIT");
+        v = 1;
+    }
+    if (v < 2 && target >= 2) {
+        db.exec("BEGIN IMMEDIATE");
+        db.exec(schema_v2);
+        db.exec("PRAGMA user_version = 2");
         db.exec("COMMIT");
     }
 }

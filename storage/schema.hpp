@@ -11,7 +11,7 @@ namespace ifmatch::storage {
 enum class durability { normal, full, none };
 
 // The newest schema this build knows (PRAGMA user_version after migrate()).
-constexpr int current_schema_version = 1;
+constexpr int current_schema_version = 2;
 
 // The database's PRAGMA user_version.
 int schema_version(connection &db);
@@ -23,6 +23,8 @@ void require_known_schema(connection &db, const std::string &where);
 // Creates or migrates the schema (PRAGMA user_version) on the writer connection. Throws
 // std::runtime_error, without touching the database, when its schema is newer than this build's.
 void migrate(connection &db);
+// The same, stopping at schema version `target` (tests build old layouts with it).
+void migrate_to(connection &db, int target);
 
 // WAL, synchronous per durability, foreign keys, cache size. For every connection.
 void configure(connection &db, durability d, bool writer);

@@ -48,13 +48,17 @@ public:
         changes_.push_back({v.bucket, v.key, v, body});
     }
 
-    // The key_state row gather_context read, reused by touch_key in the same job (one read
-    // instead of two on every conditional write).
+    // The key's key_state row as this job sees it: read once (by gather_context or the first
+    // row helper that needs it), changed in memory by install_version / remove_version /
+    // promote_latest (latest_seq, `dirty`) and written once by touch_key, which every write
+    // that changes a key's versions calls last (rows.hpp).
     struct key_state_row {
         std::string bucket, key;
         bool found = false;
         std::int64_t last_delete = 0;
         std::string history;
+        std::int64_t latest_seq = 0; // the current version's seq, 0 when there is none
+        bool dirty = false;          // latest_seq changed and touch_key has not written it yet
     };
     std::optional<key_state_row> key_state_seen;
     // The current version gather_context found (or its absence), reused by install_version of

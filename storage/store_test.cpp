@@ -1,5 +1,6 @@
 #include "storage/store.hpp"
 
+#include "storage/check.hpp"
 #include "storage/operations.hpp"
 
 #include <doctest/doctest.h>
@@ -345,4 +346,70 @@ TEST_CASE("store: a write that fails after writing rows leaves none; its group's
     });
     REQUIRE(got.has_value());
     CHECK(read_all(*got) == "kept");
+}
+
+namespace {
+
+storage::result<storage::delete_result> delete_sync(storage::store &s, std::string key,
+                                                    std::optional<std::string> vid = {}) {
+    storage::delete_request r;
+    r.bucket = "b";
+    r.key = std::move(key);
+    r.version_id = std::move(vid);
+    return write_sync<storage::delete_result>(
+        s, [r](storage::write_txn &t) { return storage::delete_object(t, r); });
+}
+
+// The current version's id, "marker:<id>" for a delete marker, "" when the key has none.
+std::string current_of(storage::store &s, const std::string &key) {
+    auto got = read_sync<storage::object_read>(s, [key](storage::read_txn &t) {
+        return storage::get_object(t, {"b", key, std::nullopt, false});
+    });
+    if (!got) return "";
+    return (got->version.delete_marker ? "marker:" : "") + got->version.version_id;
+}
+
+} // namespace
+
+TEST_CASE("store: the current version follows puts, markers and version deletes (schema 2)") {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    storage::store s(opts(d.path, &now));
+    make_bucket(s, "b");
+    auto versioning = [&](std::string status) {
+        REQUIRE(write_sync<bool>(s, [status](storage::write_txn &t) {
+                    return storage::set_bucket_versioning(t, "b", status);
+                }).has_value());
+    };
+    auto put_key = [&](const std::string &key, const std::string &body) {
+        ++now;
+        auto w = put_sync(s, put("b", key, stage(s, body), "\"" + body + "\""));
+        REQUIRE(w.has_value());
+        return w->version_id;
+    };
+    put_key("k", "pre"); // the `null` version from before versioning
+    versioning("Enabled");
+    auto v1 = put_key("k", "one");
+    auto v2 = put_key("k", "two");
+    CHECK(current_of(s, "k") == v2);
+    ++now;
+    auto marker = delete_sync(s, "k");
+    REQUIRE(marker.has_value());
+    CHECK(current_of(s, "k") == "marker:" + marker->version_id);
+    REQUIRE(delete_sync(s, "k", marker->version_id).has_value()); // R-V: the marker goes
+    CHECK(current_of(s, "k") == v2);
+    REQUIRE(delete_sync(s, "k", v2).has_value()); // the next-highest becomes current
+    CHECK(current_of(s, "k") == v1);
+    REQUIRE(delete_sync(s, "k", v1).has_value());
+    CHECK(current_of(s, "k") == "null");
+    REQUIRE(delete_sync(s, "k", std::string("null")).has_value());
+    CHECK(current_of(s, "k") == "");
+    auto v3 = put_key("k", "three");
+    versioning("Suspended");
+    CHECK(put_key("k", "four") == "null"); // a `null` version on top of v3
+    CHECK(current_of(s, "k") == "null");
+    REQUIRE(delete_sync(s, "k", std::string("null")).has_value());
+    CHECK(current_of(s, "k") == v3);
+    auto r = storage::check_data_dir(d.path);
+    CHECK(r.problems.empty());
 }

@@ -106,6 +106,7 @@ def newer_schema():
     r.eq("stop the server", 0, lib.stop_server())
     db = os.path.join(lib.data_dir(), "ifmatch.db")
     con = sqlite3.connect(db)
+    original = con.execute("PRAGMA user_version").fetchone()[0]
     con.execute("PRAGMA user_version = 99")
     con.commit()
     con.close()
@@ -121,7 +122,7 @@ def newer_schema():
     con = sqlite3.connect(db)
     version = con.execute("PRAGMA user_version").fetchone()[0]
     integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
-    con.execute("PRAGMA user_version = 1")
+    con.execute(f"PRAGMA user_version = {original}")
     con.commit()
     con.close()
     r.eq("the database is untouched (version, integrity)", (99, "ok"), (version, integrity))
