@@ -1,6 +1,8 @@
 // RAII over the SQLite C API.
 #include "storage/sqlite.hpp"
 
+#include "storage/wal_vfs.hpp"
+
 #include <sqlite3.h>
 
 namespace ifmatch::storage {
@@ -90,7 +92,7 @@ bool statement::column_is_null(int i) const {
 connection::connection(const std::string &path, bool read_only) {
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
                 (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &db_, flags, wal_vfs_name());
     if (rc != SQLITE_OK) {
         std::string msg = "open " + path;
         sqlite3 *db = db_;
