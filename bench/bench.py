@@ -147,9 +147,11 @@ UNSUPPORTED = {
 def measure(args, srv, workload, rounds, **kw):
     """Runs `rounds` loadgen rounds against a started server; returns medians and the raw rounds."""
     results = []
-    for _ in range(rounds):
+    for i in range(rounds):
         c0 = proc_cpu(srv.proc.pid)
-        r = loadgen(args, srv.port, workload, **kw)
+        # Each round writes keys of its own: "new keys" stay new after the first round.
+        round_kw = dict(kw, prefix=f"{kw.get('prefix', 'k')}r{i}")
+        r = loadgen(args, srv.port, workload, **round_kw)
         r["cpu_per_k"] = (proc_cpu(srv.proc.pid) - c0) / max(r["requests"], 1) * 1000
         results.append(r)
     med = {k: statistics.median(r[k] for r in results)

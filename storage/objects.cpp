@@ -1,11 +1,12 @@
 // Object writes: PutObject, CopyObject, DeleteObject.
 //
-// RULES (each write runs inside its own savepoint of the writer's group transaction)
+// RULES (each write is one job of the writer's group transaction, store.cpp INVARIANT 1)
 // 1. Bucket existence first (NoSuchBucket), then the write context is gathered and handed to
-//    protocol::evaluate_write / evaluate_delete; a refusal returns an error and the savepoint is
-//    rolled back, so nothing of the refused write remains (R-P15).
+//    protocol::evaluate_write / evaluate_delete; a refusal returns an error before anything is
+//    written, so nothing of the refused write remains (R-P15).
 // 2. The new version is installed by rows::install_version, which applies the bucket's
-//    versioning state; the key's mutation is recorded by rows::touch_key for the 409 model (D3).
+//    versioning state; the key's mutation is recorded by rows::touch_key for the 409 model (D3),
+//    which also writes the key's current-version pointer (key_state.latest_seq, schema 2).
 // 3. Bodies are reference counted: a copy adds a reference to the source's body (no bytes copied).
 #include "storage/operations.hpp"
 #include "storage/codec.hpp"
