@@ -5,6 +5,8 @@
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
 
+#include "storage/test_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -17,13 +19,8 @@ using namespace ifmatch;
 
 namespace {
 
-struct scratch_dir {
-    std::string path;
-    scratch_dir() {
-        std::string t = (fs::temp_directory_path() / "ifmatch-check-test-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~scratch_dir() { fs::remove_all(path); }
+struct scratch_dir : test_support::scratch_dir {
+    scratch_dir() : test_support::scratch_dir("ifmatch-check-test") {}
 };
 
 storage::store_options options(const std::string &dir) {

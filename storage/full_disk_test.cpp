@@ -6,6 +6,8 @@
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
 
+#include "storage/test_dir.hpp"
+
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <future>
@@ -16,13 +18,8 @@ using namespace ifmatch;
 
 namespace {
 
-struct scratch_dir {
-    std::string path;
-    scratch_dir() {
-        std::string t = (fs::temp_directory_path() / "ifmatch-full-disk-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~scratch_dir() { fs::remove_all(path); }
+struct scratch_dir : test_support::scratch_dir {
+    scratch_dir() : test_support::scratch_dir("ifmatch-full-disk") {}
 };
 
 template <class T>

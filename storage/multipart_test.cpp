@@ -6,6 +6,8 @@
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
 
+#include "storage/test_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -17,13 +19,8 @@ using namespace ifmatch;
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "ifmatch-mpu-test-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(path); }
+struct temp_dir : test_support::scratch_dir {
+    temp_dir() : test_support::scratch_dir("ifmatch-mpu-test") {}
 };
 
 template <class T, class F> storage::result<T> w(storage::store &s, F fn) {

@@ -3,6 +3,8 @@
 #include "storage/check.hpp"
 #include "storage/operations.hpp"
 
+#include "storage/test_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -14,13 +16,8 @@ using namespace ifmatch;
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "ifmatch-store-test-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~temp_dir() { fs::remove_all(path); }
+struct temp_dir : test_support::scratch_dir {
+    temp_dir() : test_support::scratch_dir("ifmatch-store-test") {}
 };
 
 template <class T>

@@ -2,14 +2,13 @@
 // way to change how it does I/O, and no packaged shim gathers WAL writes.
 #include "storage/wal_vfs.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <sqlite3.h>
 #include <string>
 #include <vector>
 
@@ -29,7 +28,7 @@ struct wal_state {
     sqlite3_file *real = nullptr;
     std::string path;
     std::mutex mu;
-    std::string buf;              // bytes not yet written, from offset `at`
+    std::string buf; // bytes not yet written, from offset `at`
     sqlite3_int64 at = 0;
     bool commit_page_next = false; // the last append was a commit frame's header
 
@@ -52,8 +51,8 @@ std::multimap<std::string, wal_state *> registry;
 struct shim_file {
     sqlite3_file base;
     sqlite3_file *real;
-    wal_state *wal;       // for a WAL file
-    std::string *db_wal;  // for a main database file: the path of its WAL
+    wal_state *wal;      // for a WAL file
+    std::string *db_wal; // for a main database file: the path of its WAL
 };
 
 std::size_t real_offset() {
@@ -79,9 +78,7 @@ int pass_shm_map(sqlite3_file *f, int pg, int size, int extend, void volatile **
 int pass_shm_lock(sqlite3_file *f, int offset, int n, int flags) {
     return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
 }
-int pass_shm_unmap(sqlite3_file *f, int del) {
-    return real(f)->pMethods->xShmUnmap(real(f), del);
-}
+int pass_shm_unmap(sqlite3_file *f, int del) { return real(f)->pMethods->xShmUnmap(real(f), del); }
 int pass_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp) {
     return real(f)->pMethods->xFetch(real(f), off, n, pp);
 }
@@ -125,10 +122,10 @@ void db_barrier(sqlite3_file *f) {
 }
 
 const sqlite3_io_methods db_methods = {
-    3,           db_close,    db_read,          db_write,        db_truncate,
-    db_sync,     db_size,     pass_lock,        pass_unlock,     pass_check_reserved,
-    db_control,  pass_sector_size, pass_device, pass_shm_map,    pass_shm_lock,
-    db_barrier,  pass_shm_unmap,   pass_fetch,  pass_unfetch,
+    3,          db_close,         db_read,     db_write,     db_truncate,
+    db_sync,    db_size,          pass_lock,   pass_unlock,  pass_check_reserved,
+    db_control, pass_sector_size, pass_device, pass_shm_map, pass_shm_lock,
+    db_barrier, pass_shm_unmap,   pass_fetch,  pass_unfetch,
 };
 
 // ---- the WAL: appends are gathered --------------------------------------------------------
@@ -157,13 +154,18 @@ int wal_close(sqlite3_file *f) {
     return rc != SQLITE_OK ? rc : rc2;
 }
 
-int wal_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off) {
+// Runs `op` on the platform's WAL file once the gathered bytes are written (RULE 2).
+template <class Op> int after_flush(sqlite3_file *f, Op op) {
     auto &w = wal(f);
     std::lock_guard<std::mutex> g(w.mu);
     if (int rc = w.flush_locked(); rc != SQLITE_OK) {
         return rc;
     }
-    return w.real->pMethods->xRead(w.real, p, n, off);
+    return op(w.real);
+}
+
+int wal_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off) {
+    return after_flush(f, [&](sqlite3_file *r) { return r->pMethods->xRead(r, p, n, off); });
 }
 
 std::uint32_t big_endian_u32(const unsigned char *p) {
@@ -188,8 +190,8 @@ int wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off) {
     w.buf.append(static_cast<const char *>(p), static_cast<std::size_t>(n));
     bool commit_page = w.commit_page_next && n != frame_header_size;
     // A frame header with a non-zero database size ends a transaction: its page comes next.
-    w.commit_page_next = n == frame_header_size &&
-                         big_endian_u32(static_cast<const unsigned char *>(p) + 4) != 0;
+    w.commit_page_next =
+        n == frame_header_size && big_endian_u32(static_cast<const unsigned char *>(p) + 4) != 0;
     if (commit_page || w.buf.size() >= flush_above) {
         return w.flush_locked();
     }
@@ -197,47 +199,27 @@ int wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off) {
 }
 
 int wal_truncate(sqlite3_file *f, sqlite3_int64 size) {
-    auto &w = wal(f);
-    std::lock_guard<std::mutex> g(w.mu);
-    if (int rc = w.flush_locked(); rc != SQLITE_OK) {
-        return rc;
-    }
-    return w.real->pMethods->xTruncate(w.real, size);
+    return after_flush(f, [&](sqlite3_file *r) { return r->pMethods->xTruncate(r, size); });
 }
 
 int wal_sync(sqlite3_file *f, int flags) {
-    auto &w = wal(f);
-    std::lock_guard<std::mutex> g(w.mu);
-    if (int rc = w.flush_locked(); rc != SQLITE_OK) {
-        return rc;
-    }
-    return w.real->pMethods->xSync(w.real, flags);
+    return after_flush(f, [&](sqlite3_file *r) { return r->pMethods->xSync(r, flags); });
 }
 
 int wal_size(sqlite3_file *f, sqlite3_int64 *out) {
-    auto &w = wal(f);
-    std::lock_guard<std::mutex> g(w.mu);
-    if (int rc = w.flush_locked(); rc != SQLITE_OK) {
-        return rc;
-    }
-    return w.real->pMethods->xFileSize(w.real, out);
+    return after_flush(f, [&](sqlite3_file *r) { return r->pMethods->xFileSize(r, out); });
 }
 
 int wal_control(sqlite3_file *f, int op, void *arg) {
-    auto &w = wal(f);
-    std::lock_guard<std::mutex> g(w.mu);
-    if (int rc = w.flush_locked(); rc != SQLITE_OK) {
-        return rc;
-    }
-    return w.real->pMethods->xFileControl(w.real, op, arg);
+    return after_flush(f, [&](sqlite3_file *r) { return r->pMethods->xFileControl(r, op, arg); });
 }
 
 void wal_barrier(sqlite3_file *f) { real(f)->pMethods->xShmBarrier(real(f)); }
 
 const sqlite3_io_methods wal_methods = {
-    3,           wal_close,   wal_read,         wal_write,       wal_truncate,
-    wal_sync,    wal_size,    pass_lock,        pass_unlock,     pass_check_reserved,
-    wal_control, pass_sector_size, pass_device, pass_shm_map,    pass_shm_lock,
+    3,           wal_close,        wal_read,    wal_write,    wal_truncate,
+    wal_sync,    wal_size,         pass_lock,   pass_unlock,  pass_check_reserved,
+    wal_control, pass_sector_size, pass_device, pass_shm_map, pass_shm_lock,
     wal_barrier, pass_shm_unmap,   pass_fetch,  pass_unfetch,
 };
 
@@ -298,9 +280,7 @@ int shim_randomness(sqlite3_vfs *, int n, char *out) {
     return platform->xRandomness(platform, n, out);
 }
 int shim_sleep(sqlite3_vfs *, int us) { return platform->xSleep(platform, us); }
-int shim_current_time(sqlite3_vfs *, double *out) {
-    return platform->xCurrentTime(platform, out);
-}
+int shim_current_time(sqlite3_vfs *, double *out) { return platform->xCurrentTime(platform, out); }
 int shim_last_error(sqlite3_vfs *, int n, char *out) {
     return platform->xGetLastError(platform, n, out);
 }

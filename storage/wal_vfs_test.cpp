@@ -3,11 +3,12 @@
 // an abrupt exit with the connection still open.
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
+#include "storage/test_dir.hpp"
 
 #include <doctest/doctest.h>
-#include <sqlite3.h>
-
 #include <filesystem>
+#include <memory>
+#include <sqlite3.h>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,13 +18,8 @@ using namespace ifmatch;
 
 namespace {
 
-struct wal_dir {
-    std::string path;
-    wal_dir() {
-        std::string t = (fs::temp_directory_path() / "ifmatch-wal-test-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~wal_dir() { fs::remove_all(path); }
+struct wal_dir : test_support::scratch_dir {
+    wal_dir() : test_support::scratch_dir("ifmatch-wal-test") {}
 };
 
 // Rows and their summed lengths, read through SQLite's own platform VFS (no shim).
@@ -31,13 +27,21 @@ std::pair<long, long> count_plain(const std::string &db_path) {
     sqlite3 *db = nullptr;
     REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     sqlite3_stmt *st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT COUNT(*), COALESCE(SUM(length(v)), 0) FROM t", -1,
-                               &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT COUNT(*), COALESCE(SUM(length(v)), 0) FROM t", -1, &st,
+                               nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
     std::pair<long, long> out{sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
     sqlite3_finalize(st);
     sqlite3_close(db);
     return out;
+}
+
+// A writer connection in WAL mode on a new database with table t.
+std::unique_ptr<storage::connection> open_table(const std::string &db_path) {
+    auto c = std::make_unique<storage::connection>(db_path, false);
+    storage::configure(*c, storage::durability::normal, true);
+    c->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)");
+    return c;
 }
 
 void fill(storage::connection &c, int rows, int size) {
@@ -53,9 +57,8 @@ void fill(storage::connection &c, int rows, int size) {
 TEST_CASE("wal shim: each COMMIT is readable at once by a connection without the shim") {
     wal_dir d;
     const std::string db = d.path + "/w.db";
-    storage::connection w(db, false);
-    storage::configure(w, storage::durability::normal, true);
-    w.exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)");
+    auto conn = open_table(db);
+    auto &w = *conn;
     long rows = 0, bytes = 0;
     for (int round = 0; round < 6; ++round) {
         fill(w, 40, 3000); // about 30 pages per transaction
@@ -91,9 +94,8 @@ TEST_CASE("wal shim: transactions of every size from 1 to 400 pages commit") {
     // length (some are exact multiples of 128 KiB) must still reach the file whole.
     wal_dir d;
     const std::string db = d.path + "/w.db";
-    storage::connection w(db, false);
-    storage::configure(w, storage::durability::normal, true);
-    w.exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)");
+    auto conn = open_table(db);
+    auto &w = *conn;
     long rows = 0;
     for (int n = 1; n <= 400; n += 3) {
         fill(w, n, 3500); // one row per page
@@ -110,9 +112,7 @@ TEST_CASE("wal shim: commits survive a process that exits abruptly with the data
     if (pid == 0) {
         int code = 0;
         try {
-            auto *c = new storage::connection(db, false); // never closed
-            storage::configure(*c, storage::durability::normal, true);
-            c->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)");
+            auto *c = open_table(db).release(); // never closed
             for (int i = 0; i < 20; ++i) {
                 fill(*c, 10, 2000);
             }
