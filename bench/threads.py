@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Where an ifmatch binary spends its CPU on one workload: server CPU microseconds per request for
-each thread group (ifmatch = the main I/O thread, ifm-io, ifm-writer, ifm-reader, ifm-checkpoint),
+each thread group (ifmatch = the main I/O thread, ifm-io, ifm-writer, ifm-reader, ifm-checkpoint,
+ifm-body),
 from /proc/PID/task/*/stat around one loadgen round, plus the store's commit counters (mean group
 size, write-ahead-log pages per write). Steadier than requests/s on a shared machine.
 Usage: bench/threads.py BINARY WORKLOAD [CONNECTIONS] [SECONDS] [-- SERVER ARGS...]

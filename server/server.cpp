@@ -1,5 +1,6 @@
 // Acceptor, I/O threads, connection limit and graceful stop.
 #include "server/server.hpp"
+#include "server/upload.hpp"
 
 #include "server/log.hpp"
 #include "server/session.hpp"
@@ -204,6 +205,7 @@ void http_server::run() {
     for (auto &t : threads) {
         t.join();
     }
+    drain_body_pool();
 }
 
 void http_server::impl::finish_stop() {
