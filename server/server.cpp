@@ -1,6 +1,6 @@
 // Acceptor, I/O threads, connection limit and graceful stop.
 #include "server/server.hpp"
-#include "server/upload.hpp"
+#include "server/body_pool.hpp"
 
 #include "server/log.hpp"
 #include "server/session.hpp"

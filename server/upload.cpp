@@ -2,21 +2,12 @@
 #include "server/upload.hpp"
 
 #include "protocol/crypto.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "server/body_pool.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <exception>
-#include <future>
 #include <memory>
-#include <mutex>
-#include <pthread.h>
 #include <span>
 
 namespace ifmatch::server {
@@ -217,74 +208,6 @@ protocol::result<bool> verify(const upload_plan &p, hashing_sink &s,
     return true;
 }
 
-// Bodies larger than the inline limit are hashed and written to their blob file on this pool,
-// not on the connection's thread: a write the kernel holds back (dirty-page throttling on a
-// slow disk) then stalls one upload instead of every connection on that thread.
-net::thread_pool &body_pool() {
-    static net::thread_pool pool(1);
-    static std::once_flag named;
-    std::call_once(named, [] {
-        net::post(pool, [] { ::pthread_setname_np(::pthread_self(), "ifm-body"); });
-    });
-    return pool;
-}
-
-} // namespace
-
-void drain_body_pool() {
-    std::promise<void> done;
-    net::post(body_pool(), [&done] { done.set_value(); }); // one thread: after all queued work
-    done.get_future().wait();
-}
-
-namespace {
-
-// One piece of a body being hashed and stored on the body pool while the connection's thread
-// reads the next piece into the other buffer. Only the connection's thread touches `done` and
-// `wake`: the pool reports completion by posting to it.
-struct body_job {
-    net::steady_timer wake;
-    bool running = false;
-    bool done = false;
-    std::exception_ptr failed;
-    explicit body_job(const net::any_io_executor &ex) : wake(ex) {}
-};
-
-void start_job(body_job &j, const std::function<void()> &work, net::any_io_executor ex) {
-    j.running = true;
-    j.done = false;
-    net::post(body_pool(), [&j, &work, ex] {
-        std::exception_ptr failed;
-        try {
-            work();
-        } catch (...) {
-            failed = std::current_exception();
-        }
-        net::post(ex, [&j, failed] {
-            j.failed = failed;
-            j.done = true;
-            j.wake.cancel();
-        });
-    });
-}
-
-// Waits for the running piece, if any; rethrows what it threw. Every path out of the
-// coroutine that started a piece passes here first (the piece uses the coroutine's buffers).
-net::awaitable<void> finish_job(body_job &j) {
-    if (!j.running) {
-        co_return;
-    }
-    while (!j.done) {
-        j.wake.expires_at(net::steady_timer::time_point::max());
-        auto wait = j.wake.async_wait(net::as_tuple(net::use_awaitable));
-        co_await std::move(wait);
-    }
-    j.running = false;
-    if (j.failed) {
-        std::rethrow_exception(std::exchange(j.failed, nullptr));
-    }
-}
-
 } // namespace
 
 net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
@@ -347,7 +270,7 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
         try {
             for (;;) {
                 auto n = co_await ctx.body.read(bufs[cur], buf_size);
-                auto previous = finish_job(job);
+                auto previous = finish_body_job(job);
                 co_await std::move(previous);
                 if (n.has_error()) {
                     stop = n.error();
@@ -365,13 +288,13 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
                     break;
                 }
                 chunk = std::string_view(bufs[cur], *n);
-                start_job(job, feed, ex);
+                start_body_job(job, feed, ex);
                 cur ^= 1;
             }
         } catch (...) {
             thrown = std::current_exception();
         }
-        auto last = finish_job(job); // no co_await inside a handler
+        auto last = finish_body_job(job); // no co_await inside a handler (RULE 1)
         co_await std::move(last);
         if (thrown) {
             std::rethrow_exception(thrown);

@@ -35,13 +35,8 @@ struct upload_result {
 // EntityTooLarge.
 protocol::result<upload_plan> plan_upload(const context &ctx);
 
-// Waits until the thread that hashes and stores large bodies has finished all it was given.
-// The server calls it after its I/O threads stopped and before their io_contexts are destroyed
-// (a finished body job resumes its request on its connection's io_context).
-void drain_body_pool();
-
 // Reads, hashes and stages a request body. A body longer than the inline limit is hashed and
-// written to its blob file on a separate thread ("ifm-body"), the connection's thread awaiting
+// written to its blob file on the body thread (body_pool.hpp), the connection's thread awaiting
 // each piece. Errors: IncompleteBody, RequestTimeout, XAmzContentSHA256Mismatch, BadDigest,
 // EntityTooLarge, InternalError (the blob could not be written).
 net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,

@@ -2,6 +2,7 @@
 // x-amz-copy-source-If-...), x-amz-copy-source-range, and the part body: the source's stored body
 // shared when a whole single-part object is copied, else the range's bytes copied into a new blob
 // (MD5 and the upload's checksum computed on the way).
+#include "server/body_pool.hpp"
 #include "server/copy_source.hpp"
 #include "server/handlers.hpp"
 #include "server/multipart_common.hpp"
@@ -196,7 +197,11 @@ net::awaitable<response> upload_part_copy(context &ctx) {
         r.part.etag = v.etag;
         r.part.size = v.size;
     } else {
-        auto body = copy_bytes(ctx, found->source, *range, algo, r.part);
+        // Read, hashed and stored on the body thread (body_pool.hpp), not this connection's.
+        protocol::result<storage::staged_body> body = s3_error(s3_errc::internal_error);
+        auto work = [&] { body = copy_bytes(ctx, found->source, *range, algo, r.part); };
+        auto copied = on_body_thread(work);
+        co_await std::move(copied);
         if (body.has_error()) {
             co_return error_response(body.error(), ctx);
         }

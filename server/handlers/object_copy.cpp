@@ -1,5 +1,6 @@
 // CopyObject (spec §7, D6): source `bucket/key[?versionId=]`, source conditions, the copy-to-self
 // rule, destination conditions at commit. The copy shares the source's stored body.
+#include "server/body_pool.hpp"
 #include "server/copy_source.hpp"
 #include "server/events.hpp"
 #include "server/handlers.hpp"
@@ -104,8 +105,31 @@ protocol::result<storage::copy_request> prepare_copy(context &ctx) {
 }
 
 
+// The hex MD5 of a body's segments; nullopt when a file cannot be read.
+std::optional<std::string> md5_of_segments(const std::vector<storage::body_segment> &segments) {
+    protocol::digest md5(protocol::digest_kind::md5);
+    std::vector<char> buf(1 << 20);
+    for (auto &seg : segments) {
+        if (!seg.fd) {
+            md5.update(seg.inline_data);
+            continue;
+        }
+        for (std::uint64_t pos = 0; pos < seg.size;) {
+            auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), seg.size - pos));
+            ssize_t n = ::pread(*seg.fd, buf.data(), want, static_cast<off_t>(pos));
+            if (n <= 0) {
+                return std::nullopt;
+            }
+            md5.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            pos += static_cast<std::uint64_t>(n);
+        }
+    }
+    return protocol::to_hex(md5.finish());
+}
+
 // D12: the plain MD5 of a multipart source, computed from its stored parts (the copy itself shares
-// them), unless the store already keeps it. Reads with blocking pread on this connection's thread.
+// them), unless the store already keeps it. Read and hashed on the body thread (body_pool.hpp).
 net::awaitable<std::optional<std::pair<std::int64_t, std::string>>>
 multipart_source_md5(context &ctx, const storage::copy_request &r) {
     storage::get_request g{r.src_bucket, r.src_key, r.src_version_id, false};
@@ -127,24 +151,14 @@ multipart_source_md5(context &ctx, const storage::copy_request &r) {
     if (body.has_error()) {
         co_return std::nullopt;
     }
-    protocol::digest md5(protocol::digest_kind::md5);
-    std::vector<char> buf(1 << 20);
-    for (auto &seg : body->segments) {
-        if (!seg.fd) {
-            md5.update(seg.inline_data);
-            continue;
-        }
-        for (std::uint64_t pos = 0; pos < seg.size;) {
-            auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), seg.size - pos));
-            ssize_t n = ::pread(*seg.fd, buf.data(), want, static_cast<off_t>(pos));
-            if (n <= 0) {
-                co_return std::nullopt;
-            }
-            md5.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-            pos += static_cast<std::uint64_t>(n);
-        }
+    std::optional<std::string> md5_hex;
+    auto work = [&] { md5_hex = md5_of_segments(body->segments); };
+    auto hashed = on_body_thread(work);
+    co_await std::move(hashed);
+    if (!md5_hex) {
+        co_return std::nullopt;
     }
-    co_return std::make_pair(body->version.seq, protocol::to_hex(md5.finish()));
+    co_return std::make_pair(body->version.seq, std::move(*md5_hex));
 }
 
 } // namespace
