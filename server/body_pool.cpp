@@ -7,7 +7,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <future>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <pthread.h>
 #include <utility>
@@ -16,20 +18,35 @@ namespace ifmatch::server {
 
 namespace {
 
+std::atomic<std::size_t> pool_threads{1};
+
+// Jobs started and not yet finished on the body threads, for drain_body_pool.
+std::mutex in_flight_mu;
+std::condition_variable in_flight_cv;
+std::size_t in_flight = 0;
+
 net::thread_pool &body_pool() {
-    static net::thread_pool pool(1);
+    static net::thread_pool pool(pool_threads.load());
     static std::once_flag named;
     std::call_once(named, [] {
-        net::post(pool, [] { ::pthread_setname_np(::pthread_self(), "ifm-body"); });
+        for (std::size_t i = 0; i < pool_threads.load(); ++i) {
+            net::post(pool, [] { ::pthread_setname_np(::pthread_self(), "ifm-body"); });
+        }
     });
     return pool;
 }
 
 } // namespace
 
+void configure_body_pool(std::size_t threads) { pool_threads = std::max<std::size_t>(1, threads); }
+
 void start_body_job(body_job &job, const std::function<void()> &work, net::any_io_executor ex) {
     job.running = true;
     job.done = false;
+    {
+        std::lock_guard lk(in_flight_mu);
+        ++in_flight;
+    }
     net::post(body_pool(), [&job, &work, ex] {
         std::exception_ptr failed;
         try {
@@ -42,6 +59,10 @@ void start_body_job(body_job &job, const std::function<void()> &work, net::any_i
             job.done = true;
             job.wake.cancel();
         });
+        std::lock_guard lk(in_flight_mu);
+        if (--in_flight == 0) {
+            in_flight_cv.notify_all();
+        }
     });
 }
 
@@ -69,9 +90,8 @@ net::awaitable<void> on_body_thread(std::function<void()> work) {
 }
 
 void drain_body_pool() {
-    std::promise<void> done;
-    net::post(body_pool(), [&done] { done.set_value(); }); // one thread: after all queued work
-    done.get_future().wait();
+    std::unique_lock lk(in_flight_mu);
+    in_flight_cv.wait(lk, [] { return in_flight == 0; });
 }
 
 } // namespace ifmatch::server

@@ -6,7 +6,7 @@
 // 1. A coroutine that started a job awaits it (finish_body_job) on every path out, exceptions
 //    included: the job works on the coroutine's buffers.
 // 2. Completion is posted back to the coroutine's executor; only that thread touches the
-//    job's state. One body thread runs jobs in the order they were started.
+//    job's state. There are as many body threads as I/O threads (configure_body_pool).
 // 3. The server drains the thread (drain_body_pool) after its I/O threads stopped and before
 //    their io_contexts are destroyed.
 #pragma once
@@ -39,6 +39,10 @@ net::awaitable<void> finish_body_job(body_job &job);
 // Runs `work` on the body thread and waits for it.
 net::awaitable<void> on_body_thread(std::function<void()> work);
 
+// Sets the number of body threads; called by the server before any job starts.
+void configure_body_pool(std::size_t threads);
+
+// Waits until every started job has run (RULE 3).
 void drain_body_pool();
 
 } // namespace ifmatch::server

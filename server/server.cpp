@@ -60,6 +60,7 @@ struct http_server::impl {
     impl(const config &c, storage::store &db)
         : cfg(c), shared{c, db, {}, {}, {}, {}, {}}, iocs(make_iocs(c.threads)),
           ioc(*iocs.front()) {
+        configure_body_pool(iocs.size());
         shared.register_idle = [this](std::function<void()> cancel) {
             std::lock_guard lk(idle_mu);
             auto id = idle_next++;

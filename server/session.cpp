@@ -4,6 +4,7 @@
 #include "server/session.hpp"
 
 #include "protocol/http_date.hpp"
+#include "server/body_pool.hpp"
 #include "server/config.hpp"
 #include "server/handlers.hpp"
 #include "server/log.hpp"
@@ -22,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <span>
@@ -215,7 +217,44 @@ net::awaitable<beast::error_code> write_small(Stream &s, const response &r,
     co_return ec;
 }
 
-// Streams `length` bytes starting at `offset` of the object's segments.
+// The pieces of [offset, offset + length) of an object's segments, at most `max` bytes each.
+class piece_cursor {
+public:
+    struct piece {
+        const storage::body_segment *seg;
+        std::uint64_t pos;
+        std::size_t size;
+    };
+    piece_cursor(const std::vector<storage::body_segment> &segs, std::uint64_t offset,
+                 std::uint64_t length, std::size_t max)
+        : segs_(segs), pos_(offset), left_(length), max_(max) {}
+    std::optional<piece> next() {
+        while (i_ < segs_.size() && left_ > 0) {
+            const auto &seg = segs_[i_];
+            if (pos_ >= seg.size) {
+                pos_ -= seg.size;
+                ++i_;
+                continue;
+            }
+            auto n = static_cast<std::size_t>(
+                std::min<std::uint64_t>({max_, seg.size - pos_, left_}));
+            piece p{&seg, pos_, n};
+            pos_ += n;
+            left_ -= n;
+            return p;
+        }
+        return std::nullopt;
+    }
+
+private:
+    const std::vector<storage::body_segment> &segs_;
+    std::size_t i_ = 0;
+    std::uint64_t pos_, left_;
+    std::size_t max_;
+};
+
+// Streams `length` bytes starting at `offset` of the object's segments. Pieces of blob files
+// are read on the body thread (body_pool.hpp), the next one while the current one is written.
 template <class Stream>
 net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
                                                const std::string &rid, bool keep_alive) {
@@ -226,47 +265,97 @@ net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
     m.body().data = nullptr;
     m.body().more = true;
     http::response_serializer<http::buffer_body> sr{m};
-    // The header goes out with the first piece. The buffer fits the object (small GETs are the
-    // common case) and is left uninitialised: zeroing 256 KiB per request cost more than the GET.
+    // The header goes out with the first piece. The buffers fit the object (small GETs are the
+    // common case) and are left uninitialised: zeroing 256 KiB per request cost more than the
+    // GET. The second is allocated only for an object of more than one piece.
     const std::size_t buf_size =
         static_cast<std::size_t>(std::clamp<std::uint64_t>(r.length, 1, 256 * 1024));
-    auto buf_owner = std::make_unique_for_overwrite<char[]>(buf_size);
-    std::span<char> buf(buf_owner.get(), buf_size);
-    std::uint64_t skip = r.offset, left = r.length;
+    std::array<std::unique_ptr<char[]>, 2> bufs;
+    bufs[0] = std::make_unique_for_overwrite<char[]>(buf_size);
+    piece_cursor cursor(r.segments, r.offset, r.length, buf_size);
+    // Made on the first piece of a blob file only: a small GET from memory pays for none of it.
+    std::optional<net::any_io_executor> ex;
+    std::optional<body_job> job;
+    std::function<void()> read_piece;
+    // What the body thread reads next: set before the job starts, left alone until it finished.
+    int read_fd = -1;
+    std::uint64_t read_pos = 0;
+    std::size_t read_size = 0;
+    char *read_into = nullptr;
+    bool read_ok = true;
+    auto load = [&](const piece_cursor::piece &p, std::size_t b) {
+        if (!bufs[b]) {
+            bufs[b] = std::make_unique_for_overwrite<char[]>(buf_size);
+        }
+        if (!p.seg->fd) {
+            std::memcpy(bufs[b].get(), p.seg->inline_data.data() + p.pos, p.size);
+            read_ok = true;
+            return;
+        }
+        if (!job) {
+            job.emplace(*ex);
+            read_piece = [&] {
+                ssize_t rd = ::pread(read_fd, read_into, read_size, static_cast<off_t>(read_pos));
+                read_ok = rd == static_cast<ssize_t>(read_size);
+            };
+        }
+        read_fd = *p.seg->fd;
+        read_pos = p.pos;
+        read_size = p.size;
+        read_into = bufs[b].get();
+        start_body_job(*job, read_piece, *ex);
+    };
     for (auto &seg : r.segments) {
-        if (left == 0) {
+        if (seg.fd) {
+            ex.emplace(co_await net::this_coro::executor);
             break;
         }
-        if (skip >= seg.size) {
-            skip -= seg.size;
-            continue;
+    }
+    beast::error_code failed;
+    std::exception_ptr thrown;
+    try {
+        auto next = cursor.next();
+        std::size_t cur = 0;
+        if (next) {
+            load(*next, cur);
         }
-        std::uint64_t pos = skip;
-        skip = 0;
-        while (pos < seg.size && left > 0) {
-            std::size_t want = static_cast<std::size_t>(
-                std::min<std::uint64_t>({buf.size(), seg.size - pos, left}));
-            std::size_t got = want;
-            if (seg.fd) {
-                ssize_t rd = ::pread(*seg.fd, buf.data(), want, static_cast<off_t>(pos));
-                if (rd <= 0) {
-                    co_return beast::error_code(EIO, beast::system_category());
-                }
-                got = static_cast<std::size_t>(rd);
-            } else {
-                std::memcpy(buf.data(), seg.inline_data.data() + pos, want);
+        while (next) {
+            auto current = *next;
+            if (job && job->running) {
+                auto loaded = finish_body_job(*job);
+                co_await std::move(loaded);
             }
-            pos += got;
-            left -= got;
-            m.body().data = buf.data();
-            m.body().size = got;
-            m.body().more = left > 0;
+            if (!read_ok) {
+                failed = beast::error_code(EIO, beast::system_category());
+                break;
+            }
+            next = cursor.next();
+            if (next) {
+                load(*next, cur ^ 1); // read ahead while this piece is written
+            }
+            m.body().data = bufs[cur].get();
+            m.body().size = current.size;
+            m.body().more = next.has_value();
             beast::get_lowest_layer(s).expires_after(std::chrono::seconds(300));
             auto [wec, wn] = co_await http::async_write(s, sr, tuple_awaitable);
             if (wec && wec != http::error::need_buffer) {
-                co_return wec;
+                failed = wec;
+                break;
             }
+            cur ^= 1;
         }
+    } catch (...) {
+        thrown = std::current_exception();
+    }
+    if (job && job->running) {
+        auto settled = finish_body_job(*job); // not inside the handler (body_pool.hpp RULE 1)
+        co_await std::move(settled);
+    }
+    if (thrown) {
+        std::rethrow_exception(thrown);
+    }
+    if (failed) {
+        co_return failed;
     }
     if (!sr.is_done()) {
         m.body().data = nullptr;
