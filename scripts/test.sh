@@ -38,6 +38,14 @@ if [[ "${IFMATCH_SKIP_SANITIZE:-0}" != "1" ]]; then
   export IFMATCH_STRICT_EXIT=1
   (cd build-asan && ctest --output-on-failure -L sanitize --timeout 900) || status=$?
 fi
+if [[ "${IFMATCH_SKIP_TSAN:-0}" != "1" ]]; then
+  echo "== gcc TSan build: unit tests and the race suites"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFMATCH_SANITIZE=thread >/dev/null
+  cmake --build build-tsan -j2 --target ifmatch unit_tests
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  export IFMATCH_STRICT_EXIT=1
+  (cd build-tsan && ctest --output-on-failure -L tsan --timeout 900) || status=$?
+fi
 if [[ "${IFMATCH_SKIP_DOCKER:-0}" != "1" ]]; then
   echo "== Docker check: build the image, run it, conditional PUTs, SIGTERM, restart on the volume"
   "$here/scripts/docker-check.sh" || status=$?
