@@ -2,15 +2,14 @@
 // way to change how it does I/O, and no packaged shim gathers WAL writes.
 #include "storage/wal_vfs.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <mutex>
-#include <sqlite3.h>
 #include <string>
-#include <vector>
 
 namespace ifmatch::storage {
 

@@ -6,9 +6,10 @@
 #include "storage/test_dir.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <memory>
-#include <sqlite3.h>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
