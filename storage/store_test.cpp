@@ -86,6 +86,33 @@ storage::result<storage::write_result> put_sync(storage::store &s, const storage
         s, [&r](storage::write_txn &t) { return storage::put_object(t, r); });
 }
 
+storage::result<storage::delete_result> delete_sync(storage::store &s, std::string key,
+                                                    std::optional<std::string> vid = {}) {
+    storage::delete_request r;
+    r.bucket = "b";
+    r.key = std::move(key);
+    r.version_id = std::move(vid);
+    return write_sync<storage::delete_result>(
+        s, [r](storage::write_txn &t) { return storage::delete_object(t, r); });
+}
+
+// The current version's id, "marker:<id>" for a delete marker, "" when the key has none.
+std::string current_of(storage::store &s, const std::string &key) {
+    auto got = read_sync<storage::object_read>(s, [key](storage::read_txn &t) {
+        return storage::get_object(t, {"b", key, std::nullopt, false});
+    });
+    if (!got) return "";
+    return (got->version.delete_marker ? "marker:" : "") + got->version.version_id;
+}
+
+// A store in a scratch directory on a fixed clock, with bucket "b".
+struct bucket_fixture {
+    temp_dir d;
+    std::int64_t now = 1767225600000;
+    storage::store s{opts(d.path, &now)};
+    bucket_fixture() { make_bucket(s, "b"); }
+};
+
 } // namespace
 
 TEST_CASE("store: put, get, overwrite and delete survive a reopen; blobs are reclaimed") {
@@ -133,10 +160,8 @@ TEST_CASE("store: put, get, overwrite and delete survive a reopen; blobs are rec
 }
 
 TEST_CASE("store: a refused conditional write leaves no version and no blob (R-P15, R-P5)") {
-    temp_dir d;
-    std::int64_t now = 1767225600000;
-    storage::store s(opts(d.path, &now));
-    make_bucket(s, "b");
+    bucket_fixture f;
+    auto &s = f.s;
     auto first = put("b", "k", stage(s, std::string(100, 'a')), "\"e1\"");
     first.conditions.if_none_match_star = true;
     REQUIRE(put_sync(s, first).has_value());
@@ -156,19 +181,12 @@ TEST_CASE("store: a refused conditional write leaves no version and no blob (R-P
 }
 
 TEST_CASE("store: If-None-Match * after a delete that committed since t_start is a 409 (D3)") {
-    temp_dir d;
-    std::int64_t now = 1767225600000;
-    storage::store s(opts(d.path, &now));
-    make_bucket(s, "b");
+    bucket_fixture f;
+    auto &s = f.s;
     auto first = put("b", "k", stage(s, "one"), "\"e1\"");
     REQUIRE(put_sync(s, first).has_value());
     std::int64_t t_start = s.committed_seq();
-    storage::delete_request del;
-    del.bucket = "b";
-    del.key = "k";
-    REQUIRE(write_sync<storage::delete_result>(s, [&](storage::write_txn &t) {
-                return storage::delete_object(t, del);
-            }).has_value());
+    REQUIRE(delete_sync(s, "k").has_value());
     auto late = put("b", "k", stage(s, "two"), "\"e2\"");
     late.conditions.if_none_match_star = true;
     late.start_seq = t_start;
@@ -222,10 +240,8 @@ TEST_CASE("read cache: offers older than a committed change are refused (read_ca
 }
 
 TEST_CASE("read cache: the writer refreshes a hot key on PutObject and drops it on delete") {
-    temp_dir d;
-    std::int64_t now = 1767225600000;
-    storage::store s(opts(d.path, &now));
-    make_bucket(s, "b");
+    bucket_fixture f;
+    auto &s = f.s;
     auto first = put("b", "k", stage(s, "one"), "\"e1\"");
     REQUIRE(put_sync(s, first).has_value());
     // A key nobody read is not cached by writes.
@@ -241,7 +257,7 @@ TEST_CASE("read cache: the writer refreshes a hot key on PutObject and drops it 
     s.cache().offer_object(entry, g);
     REQUIRE(s.cache().object("b", "k") != nullptr);
 
-    now += 1000;
+    f.now += 1000;
     auto second = put("b", "k", stage(s, "two"), "\"e2\"");
     REQUIRE(put_sync(s, second).has_value());
     // Refreshed before the write was acknowledged, equal to what a reader sees.
@@ -258,20 +274,13 @@ TEST_CASE("read cache: the writer refreshes a hot key on PutObject and drops it 
     CHECK(hot->version.last_modified_ms == fresh->version.last_modified_ms);
     CHECK(hot->version.body_id == fresh->version.body_id);
 
-    storage::delete_request del;
-    del.bucket = "b";
-    del.key = "k";
-    REQUIRE(write_sync<storage::delete_result>(s, [&](storage::write_txn &t) {
-                return storage::delete_object(t, del);
-            }).has_value());
+    REQUIRE(delete_sync(s, "k").has_value());
     CHECK(s.cache().object("b", "k") == nullptr);
 }
 
 TEST_CASE("read cache: a bucket's configuration is dropped when it changes") {
-    temp_dir d;
-    std::int64_t now = 1767225600000;
-    storage::store s(opts(d.path, &now));
-    make_bucket(s, "b");
+    bucket_fixture f;
+    auto &s = f.s;
     auto cfg = std::make_shared<storage::bucket_config>();
     cfg->info.name = "b";
     s.cache().offer_bucket("b", cfg, s.cache().generation());
@@ -283,10 +292,8 @@ TEST_CASE("read cache: a bucket's configuration is dropped when it changes") {
 }
 
 TEST_CASE("store: a write that fails after writing rows leaves none; its group's others commit") {
-    temp_dir d;
-    std::int64_t now = 1767225600000;
-    storage::store s(opts(d.path, &now));
-    make_bucket(s, "b");
+    bucket_fixture f;
+    auto &s = f.s;
     // Hold the writer in one job so the next three are queued and run as one group.
     std::promise<void> started, gate;
     auto gate_f = gate.get_future().share();
@@ -345,41 +352,16 @@ TEST_CASE("store: a write that fails after writing rows leaves none; its group's
     CHECK(read_all(*got) == "kept");
 }
 
-namespace {
-
-storage::result<storage::delete_result> delete_sync(storage::store &s, std::string key,
-                                                    std::optional<std::string> vid = {}) {
-    storage::delete_request r;
-    r.bucket = "b";
-    r.key = std::move(key);
-    r.version_id = std::move(vid);
-    return write_sync<storage::delete_result>(
-        s, [r](storage::write_txn &t) { return storage::delete_object(t, r); });
-}
-
-// The current version's id, "marker:<id>" for a delete marker, "" when the key has none.
-std::string current_of(storage::store &s, const std::string &key) {
-    auto got = read_sync<storage::object_read>(s, [key](storage::read_txn &t) {
-        return storage::get_object(t, {"b", key, std::nullopt, false});
-    });
-    if (!got) return "";
-    return (got->version.delete_marker ? "marker:" : "") + got->version.version_id;
-}
-
-} // namespace
-
 TEST_CASE("store: the current version follows puts, markers and version deletes (schema 2)") {
-    temp_dir d;
-    std::int64_t now = 1767225600000;
-    storage::store s(opts(d.path, &now));
-    make_bucket(s, "b");
+    bucket_fixture f;
+    auto &s = f.s;
     auto versioning = [&](std::string status) {
         REQUIRE(write_sync<bool>(s, [status](storage::write_txn &t) {
                     return storage::set_bucket_versioning(t, "b", status);
                 }).has_value());
     };
     auto put_key = [&](const std::string &key, const std::string &body) {
-        ++now;
+        ++f.now;
         auto w = put_sync(s, put("b", key, stage(s, body), "\"" + body + "\""));
         REQUIRE(w.has_value());
         return w->version_id;
@@ -389,7 +371,7 @@ TEST_CASE("store: the current version follows puts, markers and version deletes 
     auto v1 = put_key("k", "one");
     auto v2 = put_key("k", "two");
     CHECK(current_of(s, "k") == v2);
-    ++now;
+    ++f.now;
     auto marker = delete_sync(s, "k");
     REQUIRE(marker.has_value());
     CHECK(current_of(s, "k") == "marker:" + marker->version_id);
@@ -407,6 +389,6 @@ TEST_CASE("store: the current version follows puts, markers and version deletes 
     CHECK(current_of(s, "k") == "null");
     REQUIRE(delete_sync(s, "k", std::string("null")).has_value());
     CHECK(current_of(s, "k") == v3);
-    auto r = storage::check_data_dir(d.path);
+    auto r = storage::check_data_dir(f.d.path);
     CHECK(r.problems.empty());
 }
