@@ -233,7 +233,7 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
     const bool offload = ctx.req.content_length.value_or(SIZE_MAX) > ctx.db.inline_limit();
     std::string_view chunk;
     protocol::result<void> fed;
-    std::function<void()> feed = [&] {
+    auto feed = [&] {
         if (dec) {
             fed = dec->feed(chunk, fn);
         } else {
@@ -265,6 +265,7 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
         std::size_t cur = 0;
         auto ex = co_await net::this_coro::executor;
         body_job job(ex);
+        const std::function<void()> feed_job = feed; // made only for bodies that go to the pool
         std::optional<s3_error> stop;
         std::exception_ptr thrown;
         try {
@@ -288,7 +289,7 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
                     break;
                 }
                 chunk = std::string_view(bufs[cur], *n);
-                start_body_job(job, feed, ex);
+                start_body_job(job, feed_job, ex);
                 cur ^= 1;
             }
         } catch (...) {

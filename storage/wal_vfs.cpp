@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -28,6 +29,7 @@ struct wal_state {
     std::string path;
     std::mutex mu;
     std::string buf; // bytes not yet written, from offset `at`
+    std::atomic<bool> pending{false}; // buf is not empty: lets db_barrier skip idle files
     sqlite3_int64 at = 0;
     bool commit_page_next = false; // the last append was a commit frame's header
 
@@ -39,6 +41,7 @@ struct wal_state {
                                         at + static_cast<sqlite3_int64>(done));
         }
         buf.clear();
+        pending.store(false, std::memory_order_release);
         return rc;
     }
 };
@@ -113,6 +116,9 @@ void db_barrier(sqlite3_file *f) {
         std::lock_guard<std::mutex> g(registry_mu);
         auto [from, to] = registry.equal_range(*shim(f)->db_wal);
         for (auto it = from; it != to; ++it) {
+            if (!it->second->pending.load(std::memory_order_acquire)) {
+                continue; // nothing gathered: no lock to wait for
+            }
             std::lock_guard<std::mutex> w(it->second->mu);
             it->second->flush_locked(); // an error here was already reported (RULE 2)
         }
@@ -187,6 +193,7 @@ int wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off) {
         w.at = off;
     }
     w.buf.append(static_cast<const char *>(p), static_cast<std::size_t>(n));
+    w.pending.store(true, std::memory_order_release);
     bool commit_page = w.commit_page_next && n != frame_header_size;
     // A frame header with a non-zero database size ends a transaction: its page comes next.
     w.commit_page_next =
