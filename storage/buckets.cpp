@@ -9,7 +9,7 @@ using protocol::s3_error;
 
 result<create_bucket_result> create_bucket(write_txn &t, const std::string &name,
                                            const std::string &region) {
-    if (rows::find_bucket(t.db, name)) {
+    if (rows::find_bucket(t, name)) {
         return create_bucket_result{true};
     }
     t.bucket_changed(name);
@@ -20,7 +20,7 @@ result<create_bucket_result> create_bucket(write_txn &t, const std::string &name
 }
 
 result<bool> delete_bucket(write_txn &t, const std::string &name) {
-    if (!rows::find_bucket(t.db, name)) {
+    if (!rows::find_bucket(t, name)) {
         return rows::no_such_bucket(name);
     }
     {

@@ -100,7 +100,7 @@ std::vector<part_info> load_parts(connection &db, const std::string &upload_id, 
 }
 
 result<upload_info> create_upload(write_txn &t, const create_upload_request &r) {
-    if (!rows::find_bucket(t.db, r.bucket)) {
+    if (!rows::find_bucket(t, r.bucket)) {
         return rows::no_such_bucket(r.bucket);
     }
     upload_info u;
@@ -336,7 +336,7 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r)
     if (auto c = object_checksum(*u, r, *parts, meta); c.has_error()) {
         return c.error();
     }
-    auto b = rows::find_bucket(t.db, r.bucket);
+    auto b = rows::find_bucket(t, r.bucket);
     auto ctx = rows::gather_context(t, *b, r.key, u->start_seq, r.server_requires_conditions);
     ctx.existed_at_start = u->existed_at_start;
     auto outcome = protocol::evaluate_write(r.conditions, ctx);

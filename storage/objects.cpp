@@ -80,7 +80,7 @@ std::optional<s3_error> decide(write_txn &t, const bucket_info &b, const std::st
 } // namespace
 
 result<write_result> put_object(write_txn &t, const put_request &r) {
-    auto b = rows::find_bucket(t.db, r.bucket);
+    auto b = rows::find_bucket(t, r.bucket);
     if (!b) {
         if (r.body.is_file()) {
             t.adopt_file(r.body.file); // removed with the rollback
@@ -104,7 +104,7 @@ namespace {
 // Source lookup of CopyObject (R-C7): NoSuchBucket / NoSuchKey of the source, NoSuchVersion,
 // and 400 for a version id naming a delete marker (E7).
 result<object_version> copy_source(write_txn &t, const copy_request &r) {
-    if (!rows::find_bucket(t.db, r.src_bucket)) {
+    if (!rows::find_bucket(t, r.src_bucket)) {
         return rows::no_such_bucket(r.src_bucket);
     }
     if (r.src_version_id) {
@@ -152,7 +152,7 @@ result<std::string> plain_md5_of_multipart(write_txn &t, const object_version &s
 } // namespace
 
 result<write_result> copy_object(write_txn &t, const copy_request &r) {
-    auto b = rows::find_bucket(t.db, r.bucket);
+    auto b = rows::find_bucket(t, r.bucket);
     if (!b) {
         return rows::no_such_bucket(r.bucket);
     }
@@ -231,7 +231,7 @@ result<delete_result> delete_specific_version(write_txn &t, const bucket_info &b
 } // namespace
 
 result<delete_result> delete_object(write_txn &t, const delete_request &r) {
-    auto b = rows::find_bucket(t.db, r.bucket);
+    auto b = rows::find_bucket(t, r.bucket);
     if (!b) {
         return rows::no_such_bucket(r.bucket);
     }

@@ -43,7 +43,7 @@ object_version read_version(statement &st) {
 std::optional<bucket_info> find_bucket(connection &db, const std::string &name) {
     query q(db, "SELECT name, created_ms, region, versioning, require_conditions, policy "
                 "FROM buckets WHERE name = ?");
-    q->bind(1, name);
+    q->bind_ref(1, name);
     if (!q->step()) {
         return std::nullopt;
     }
@@ -54,6 +54,21 @@ std::optional<bucket_info> find_bucket(connection &db, const std::string &name) 
     b.versioning = q->column_text(3);
     b.require_conditions = q->column_int(4) != 0;
     b.policy = q->column_text(5);
+    return b;
+}
+
+std::optional<bucket_info> find_bucket(write_txn &t, const std::string &name) {
+    if (t.bucket_memo) {
+        for (const auto &b : *t.bucket_memo) {
+            if (b.name == name) {
+                return b;
+            }
+        }
+    }
+    auto b = find_bucket(t.db, name);
+    if (b && t.bucket_memo) {
+        t.bucket_memo->push_back(*b);
+    }
     return b;
 }
 
@@ -236,17 +251,18 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
                   "etag, size, last_modified_ms, body_id, meta, parts_count, writer_request_id, "
                   "writer_access_key, writer_remote, writer_agent, rank_ms) "
                   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    q->bind(1, v.seq).bind(2, b.name).bind(3, v.key).bind(4, v.version_id);
-    q->bind(5, v.is_latest ? 1 : 0).bind(6, v.delete_marker ? 1 : 0).bind(7, v.etag);
+    q->bind(1, v.seq).bind_ref(2, b.name).bind_ref(3, v.key).bind_ref(4, v.version_id);
+    q->bind(5, v.is_latest ? 1 : 0).bind(6, v.delete_marker ? 1 : 0).bind_ref(7, v.etag);
     q->bind(8, static_cast<std::int64_t>(v.size)).bind(9, v.last_modified_ms);
     if (v.body_id) {
         q->bind(10, v.body_id);
     } else {
         q->bind_null(10);
     }
-    q->bind(11, encode_meta(v.meta)).bind(12, v.parts_count);
-    q->bind(13, v.writer.request_id).bind(14, v.writer.access_key);
-    q->bind(15, v.writer.remote).bind(16, v.writer.user_agent).bind(17, v.rank_ms);
+    const std::string meta = encode_meta(v.meta); // bound by reference: lives past the step
+    q->bind_ref(11, meta).bind(12, v.parts_count);
+    q->bind_ref(13, v.writer.request_id).bind_ref(14, v.writer.access_key);
+    q->bind_ref(15, v.writer.remote).bind_ref(16, v.writer.user_agent).bind(17, v.rank_ms);
     q->step();
     t.latest_seen.reset();
 }
@@ -297,7 +313,7 @@ write_txn::key_state_row &key_state_of(write_txn &t, const std::string &bucket,
     row.key = key;
     query q(t.db, "SELECT last_delete_seq, history, latest_seq FROM key_state "
                   "WHERE bucket = ? AND key = ?");
-    q->bind(1, bucket).bind(2, key);
+    q->bind_ref(1, bucket).bind_ref(2, key);
     if (q->step()) {
         row.found = true;
         row.last_delete = q->column_int(0);
@@ -320,8 +336,8 @@ void touch_key(write_txn &t, const std::string &bucket, const std::string &key, 
     }
     query q(t.db, "INSERT OR REPLACE INTO key_state(bucket, key, last_mutation_seq, "
                   "last_delete_seq, history, latest_seq) VALUES(?, ?, ?, ?, ?, ?)");
-    q->bind(1, bucket).bind(2, key).bind(3, seq).bind(4, row.last_delete);
-    q->bind(5, row.history).bind(6, row.latest_seq);
+    q->bind_ref(1, bucket).bind_ref(2, key).bind(3, seq).bind(4, row.last_delete);
+    q->bind_ref(5, row.history).bind(6, row.latest_seq);
     q->step();
     row.found = true;
     row.dirty = false;
@@ -338,7 +354,7 @@ protocol::write_context gather_context(write_txn &t, const bucket_info &b,
                   "v.etag, v.delete_marker, v.body_id, v.version_id FROM key_state k "
                   "LEFT JOIN versions v ON v.seq = k.latest_seq "
                   "WHERE k.bucket = ? AND k.key = ?");
-    q->bind(1, b.name).bind(2, key);
+    q->bind_ref(1, b.name).bind_ref(2, key);
     write_txn::key_state_row row;
     row.bucket = b.name;
     row.key = key;

@@ -17,6 +17,8 @@ extern const char *const version_columns;
 object_version read_version(statement &st);
 
 std::optional<bucket_info> find_bucket(connection &db, const std::string &name);
+// The same inside a write job, through the group's bucket memo (write_txn::bucket_memo).
+std::optional<bucket_info> find_bucket(write_txn &t, const std::string &name);
 std::optional<object_version> find_latest(connection &db, const std::string &bucket,
                                           const std::string &key);
 // The version row with this seq.

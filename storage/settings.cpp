@@ -38,7 +38,7 @@ result<bucket_config> read_bucket_config(read_txn &t, const std::string &bucket)
 
 result<bool> set_bucket_setting(write_txn &t, const std::string &bucket, const std::string &name,
                                 const std::string &value) {
-    if (!rows::find_bucket(t.db, bucket)) {
+    if (!rows::find_bucket(t, bucket)) {
         return rows::no_such_bucket(bucket);
     }
     t.bucket_changed(bucket);
@@ -56,7 +56,7 @@ result<bool> set_bucket_setting(write_txn &t, const std::string &bucket, const s
 }
 
 result<object_version> set_version_extra(write_txn &t, const version_extra_request &r) {
-    if (!rows::find_bucket(t.db, r.bucket)) {
+    if (!rows::find_bucket(t, r.bucket)) {
         return rows::no_such_bucket(r.bucket);
     }
     auto v = r.version_id ? rows::find_version(t.db, r.bucket, r.key, *r.version_id)

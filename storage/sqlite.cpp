@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 namespace ifmatch::storage {
 
 namespace {
@@ -35,6 +37,11 @@ statement &statement::bind(int i, std::int64_t v) {
 
 statement &statement::bind(int i, std::string_view text) {
     sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    return *this;
+}
+
+statement &statement::bind_ref(int i, const std::string &text) {
+    sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
     return *this;
 }
 
@@ -90,6 +97,12 @@ bool statement::column_is_null(int i) const {
 }
 
 connection::connection(const std::string &path, bool read_only) {
+    // SQLite keeps allocation statistics under one process-wide mutex unless told not to; the
+    // store never reads them, and every allocation of every connection would take that lock.
+    // Must run before SQLite initialises (the VFS registration below does); if something else
+    // initialised it first, the call fails harmlessly and the statistics stay on.
+    static std::once_flag no_memstatus;
+    std::call_once(no_memstatus, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
                 (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path.c_str(), &db_, flags, wal_vfs_name());

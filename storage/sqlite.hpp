@@ -40,6 +40,10 @@ public:
     statement &bind(int i, std::string_view text);
     statement &bind(int i, const char *text) { return bind(i, std::string_view(text)); }
     statement &bind(int i, const std::string &text) { return bind(i, std::string_view(text)); }
+    // Binds a string without copying it (SQLITE_STATIC), for the writer's hot statements:
+    // `text` must stay alive and unchanged until the statement is reset (the query's scope).
+    statement &bind_ref(int i, const std::string &text);
+    statement &bind_ref(int i, std::string &&text) = delete; // a temporary would dangle
     statement &bind_blob(int i, std::string_view data);
     // Binds without copying: `data` must stay valid until the statement is reset.
     statement &bind_blob_static(int i, std::string_view data);

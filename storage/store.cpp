@@ -285,12 +285,14 @@ bool store::run_pass(std::vector<write_job> &jobs, bool savepoints) {
     connection &db = *impl_->writer_db;
     std::vector<std::string> files, reclaim, refused_files;
     std::vector<cache_change> changed;
+    std::vector<bucket_info> bucket_memo; // write_txn::bucket_memo, for this pass only
     std::int64_t seq_before = impl_->seq;
     bool committed = false;
     try {
         db.run("BEGIN IMMEDIATE");
         for (auto &job : jobs) {
             write_txn t(db, *blobs_, opts_.clock(), impl_->seq);
+            t.bucket_memo = &bucket_memo;
             if (savepoints) {
                 db.run("SAVEPOINT w");
             }
@@ -304,6 +306,7 @@ bool store::run_pass(std::vector<write_job> &jobs, bool savepoints) {
                 reclaim.insert(reclaim.end(), t.reclaim_.begin(), t.reclaim_.end());
                 continue;
             }
+            bucket_memo.clear(); // it may hold rows this job read after changing them
             if (savepoints) {
                 db.run("ROLLBACK TO w");
                 db.run("RELEASE w");

@@ -40,7 +40,12 @@ public:
     // What the read cache must forget after COMMIT: a bucket's row or settings, or a key's
     // current version. key_rewritten gives the key's new current version with its whole inline
     // body (`body` must stay valid until the job's outcome is delivered).
-    void bucket_changed(const std::string &bucket) { changes_.push_back({bucket, {}, {}, {}}); }
+    void bucket_changed(const std::string &bucket) {
+        changes_.push_back({bucket, {}, {}, {}});
+        if (bucket_memo) {
+            bucket_memo->clear();
+        }
+    }
     void key_changed(const std::string &bucket, const std::string &key) {
         changes_.push_back({bucket, key, {}, {}});
     }
@@ -70,6 +75,10 @@ public:
         std::string version_id;
     };
     std::optional<latest_row> latest_seen;
+    // Bucket rows this group has already read (rows::find_bucket on a write_txn), so a group of
+    // PUTs to one bucket reads its row once. Forgotten by bucket_changed, which every write of a
+    // bucket row calls first, and by the writer after a job that failed; null: no memo.
+    std::vector<bucket_info> *bucket_memo = nullptr;
 
     write_txn(connection &c, blob_store &b, std::int64_t now, std::int64_t &seq)
         : db(c), blobs(b), now_ms(now), seq_(seq) {}
