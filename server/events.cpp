@@ -264,8 +264,12 @@ bool has_commit_hook(op o) {
 
 } // namespace
 
+bool commit_fault_pending(const context &ctx) {
+    return ctx.note && ctx.note->fault && !ctx.note->fault_applied;
+}
+
 net::awaitable<void> before_commit(context &ctx) {
-    if (!ctx.note || !ctx.note->fault || ctx.note->fault_applied) {
+    if (!commit_fault_pending(ctx)) {
         co_return;
     }
     ctx.note->fault_applied = true;

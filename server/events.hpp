@@ -96,16 +96,17 @@ event_hub &events();
 void capture_refusal(storage::connection &db, const std::string &bucket, const std::string &key,
                      const protocol::s3_error &err, request_note &note);
 
-// Wraps a write job so a refusal captures the current state into the request's note.
-template <class T>
-std::function<storage::result<T>(storage::write_txn &)>
-observe_write(context &ctx, std::function<storage::result<T>(storage::write_txn &)> fn);
+// Wraps a write job function (write_txn & -> result<T>) so a refusal captures the current state
+// into the request's note.
+template <class T, class Fn> auto observe_write(context &ctx, Fn fn);
 
 // Notes the version a read condition was decided against (GET/HEAD 304/412).
 void note_read_outcome(context &ctx, const storage::object_version &v, std::string_view cond);
 
 // Applies the request's delay or inject fault (once) just before it submits its commit.
 net::awaitable<void> before_commit(context &ctx);
+// Whether before_commit has anything to do: callers skip its coroutine frame when not.
+bool commit_fault_pending(const context &ctx);
 
 // Runs the routed handler with faults applied and the outcome recorded/explained.
 net::awaitable<response> run_observed(context &ctx, net::awaitable<response> (*route)(context &));
@@ -119,9 +120,7 @@ net::awaitable<response> handle_events(context &ctx);
 
 namespace ifmatch::server {
 
-template <class T>
-std::function<storage::result<T>(storage::write_txn &)>
-observe_write(context &ctx, std::function<storage::result<T>(storage::write_txn &)> fn) {
+template <class T, class Fn> auto observe_write(context &ctx, Fn fn) {
     auto note = ctx.note;
     return [note, fn = std::move(fn), bucket = ctx.target.bucket,
             key = ctx.target.key](storage::write_txn &t) -> storage::result<T> {

@@ -69,6 +69,8 @@ net::awaitable<response> handle_bucket_policy(context &ctx);
 // store on a miss (server/surface.cpp). Errors: NoSuchBucket.
 net::awaitable<protocol::result<std::shared_ptr<const storage::bucket_config>>>
 load_bucket_config(context &ctx);
+// The cached configuration alone, null on a miss: lets a hot path skip the coroutines above.
+std::shared_ptr<const storage::bucket_config> cached_bucket_config(context &ctx);
 
 // Bucket policies (handlers/policy.cpp, R-B1..R-B3). The bucket's parsed policy, or nullopt when
 // it has none (or the bucket does not exist).
@@ -85,6 +87,9 @@ net::awaitable<std::optional<protocol::s3_error>> check_policy(context &ctx, std
 // check_policy as one step of an object write: nullopt to proceed, else the 403 response (noted
 // in the request log). `action` is s3:PutObject (creates an object) or s3:DeleteObject.
 net::awaitable<std::optional<response>> policy_gate(context &ctx, std::string action);
+// True when the cached configuration shows the bucket has no policy, so policy_gate would let
+// the write proceed: callers skip it (and its coroutine frames) then.
+bool policy_free(context &ctx);
 // Multipart uploads (Create, UploadPart[Copy], Complete, Abort, ListParts) and the bucket-level
 // listings of uploads and versions; handle_multipart dispatches all of them.
 net::awaitable<response> handle_multipart(context &ctx);

@@ -40,6 +40,10 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
     return w;
 }
 
+std::shared_ptr<const storage::bucket_config> cached_bucket_config(context &ctx) {
+    return ctx.db.cache().bucket(ctx.target.bucket);
+}
+
 net::awaitable<protocol::result<std::shared_ptr<const storage::bucket_config>>>
 load_bucket_config(context &ctx) {
     using config_ptr = std::shared_ptr<const storage::bucket_config>;
@@ -59,26 +63,30 @@ load_bucket_config(context &ctx) {
     co_return config_ptr(std::move(c));
 }
 
-net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {
-    auto load = load_bucket_config(ctx);
-    auto c = co_await std::move(load);
-    if (c.has_error()) {
-        co_return c.error();
-    }
-    const auto &r = (*c)->settings;
+protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w) {
+    const auto &r = c.settings;
     if (!w.sse) {
         if (auto enc = setting(r, "encryption"); !enc.empty()) {
             w.sse = protocol::decode_sse(enc);
         }
     }
     if (setting(r, "ownership") == "BucketOwnerEnforced" && !w.acl.grants.empty()) {
-        co_return s3_error(s3_errc::acl_not_supported);
+        return s3_error(s3_errc::acl_not_supported);
     }
     if (setting(r, "ownership") == "BucketOwnerEnforced" && !w.acl.canned.empty() &&
         w.acl.canned != "bucket-owner-full-control" && w.acl.canned != "private") {
-        co_return s3_error(s3_errc::acl_not_supported);
+        return s3_error(s3_errc::acl_not_supported);
     }
-    co_return true;
+    return true;
+}
+
+net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {
+    auto load = load_bucket_config(ctx);
+    auto c = co_await std::move(load);
+    if (c.has_error()) {
+        co_return c.error();
+    }
+    co_return apply_bucket_defaults(**c, w);
 }
 
 void store_write_surface(const write_surface &w, const std::string &md5_hex,

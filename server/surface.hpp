@@ -32,6 +32,9 @@ protocol::result<write_surface> parse_write_surface(const context &ctx);
 // the request named none. Errors: NoSuchBucket, AccessControlListNotSupported (ACL headers on a
 // BucketOwnerEnforced bucket, other than bucket-owner-full-control).
 net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w);
+// The same with the bucket's configuration at hand (no coroutine frame: the hot path when
+// cached_bucket_config hits).
+protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w);
 
 // CreateMultipartUpload calls parse_write_surface, apply_bucket_defaults and store_write_surface
 // (empty md5_hex) so the upload's meta carries SSE, ACL and tags to the completed object, whose

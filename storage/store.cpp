@@ -52,7 +52,7 @@ struct store::impl {
     std::unique_ptr<connection> writer_db;
     std::mutex wmu;
     std::condition_variable wcv;
-    std::deque<write_job> wqueue;
+    std::deque<std::unique_ptr<write_job>> wqueue;
     bool stopping = false;
     std::thread writer;
     std::int64_t seq = 0;
@@ -225,17 +225,17 @@ void store::close() {
     }
 }
 
-void store::submit_write(std::function<bool(write_txn &)> run, std::function<void(bool)> deliver) {
+void store::submit(std::unique_ptr<write_job> job) {
     {
         std::lock_guard lk(impl_->wmu);
         if (!impl_->stopping) {
-            impl_->wqueue.push_back(write_job{std::move(run), std::move(deliver)});
+            impl_->wqueue.push_back(std::move(job));
             impl_->wcv.notify_one();
             return;
         }
     }
     // The store is closing: refuse instead of queueing work nobody will run.
-    deliver(false);
+    job->deliver(false);
 }
 
 void store::submit_read(std::function<void(read_txn &)> job) {
@@ -247,7 +247,7 @@ void store::submit_read(std::function<void(read_txn &)> job) {
 }
 
 void store::writer_loop() {
-    std::vector<write_job> batch;
+    std::vector<job_ptr> batch;
     for (;;) {
         {
             std::unique_lock lk(impl_->wmu);
@@ -274,14 +274,14 @@ void store::writer_loop() {
     }
 }
 
-void store::run_group(std::vector<write_job> &jobs) {
+void store::run_group(std::vector<job_ptr> &jobs) {
     if (!run_pass(jobs, false)) {
         ++reruns_;
         run_pass(jobs, true);
     }
 }
 
-bool store::run_pass(std::vector<write_job> &jobs, bool savepoints) {
+bool store::run_pass(std::vector<job_ptr> &jobs, bool savepoints) {
     connection &db = *impl_->writer_db;
     std::vector<std::string> files, reclaim, refused_files;
     std::vector<cache_change> changed;
@@ -297,7 +297,7 @@ bool store::run_pass(std::vector<write_job> &jobs, bool savepoints) {
                 db.run("SAVEPOINT w");
             }
             auto changes_before = db.total_changes();
-            if (job.run(t)) {
+            if (job->run(t)) {
                 if (savepoints) {
                     db.run("RELEASE w");
                 }
@@ -359,7 +359,7 @@ bool store::run_pass(std::vector<write_job> &jobs, bool savepoints) {
         }
     }
     for (auto &j : jobs) {
-        j.deliver(committed);
+        j->deliver(committed);
     }
     return true;
 }

@@ -91,6 +91,47 @@ private:
     std::vector<cache_change> changes_;
 };
 
+// One queued write. run() executes inside the writer's group transaction: true when the write
+// stands, false when it was refused (whatever it wrote is then undone); it may run twice (see
+// store::write). deliver(committed) runs once, on the writer thread, after the group's COMMIT
+// (or its failure); the store destroys the job right after it.
+class write_job {
+public:
+    virtual ~write_job() = default;
+    virtual bool run(write_txn &t) = 0;
+    virtual void deliver(bool committed) = 0;
+};
+
+// A write job that computes a result<T>: compute()'s result (a thrown exception becomes an
+// InternalError) is kept and handed to finish(), or InternalError when the COMMIT failed.
+template <class T> class result_job : public write_job {
+public:
+    bool run(write_txn &t) final {
+        try {
+            slot_ = compute(t);
+        } catch (const std::exception &e) {
+            slot_ = protocol::result<T>(
+                protocol::s3_error(protocol::s3_errc::internal_error, e.what()));
+        }
+        return !slot_->has_error();
+    }
+    void deliver(bool committed) final {
+        if (!slot_ || (!committed && !slot_->has_error())) {
+            finish(protocol::result<T>(protocol::s3_error(
+                protocol::s3_errc::internal_error, "The store could not commit the write.")));
+            return;
+        }
+        finish(std::move(*slot_));
+    }
+
+protected:
+    virtual protocol::result<T> compute(write_txn &t) = 0;
+    virtual void finish(protocol::result<T> r) = 0;
+
+private:
+    std::optional<protocol::result<T>> slot_;
+};
+
 // What a read job sees: a reader connection inside a read transaction (one snapshot).
 struct read_txn {
     connection &db;
@@ -148,21 +189,21 @@ public:
     // COMMIT failed).
     template <class T>
     void write(std::function<result<T>(write_txn &)> fn, std::function<void(result<T>)> done) {
-        auto slot = std::make_shared<std::optional<result<T>>>();
-        submit_write(
-            [fn = std::move(fn), slot](write_txn &t) {
-                *slot = run_guarded<T>([&] { return fn(t); });
-                return !(*slot)->has_error();
-            },
-            [slot, done = std::move(done)](bool committed) {
-                if (!slot->has_value() || (!committed && !(*slot)->has_error())) {
-                    done(result<T>(protocol::s3_error(protocol::s3_errc::internal_error,
-                                                      "The store could not commit the write.")));
-                    return;
-                }
-                done(std::move(**slot));
-            });
+        struct function_job final : result_job<T> {
+            std::function<result<T>(write_txn &)> fn;
+            std::function<void(result<T>)> done;
+            result<T> compute(write_txn &t) override { return fn(t); }
+            void finish(result<T> r) override { done(std::move(r)); }
+        };
+        auto job = std::make_unique<function_job>();
+        job->fn = std::move(fn);
+        job->done = std::move(done);
+        submit(std::move(job));
     }
+
+    // Queues a write job for the writer's next group (the typed form above is built on it;
+    // server/store_calls.hpp derives its own jobs to save the std::function layers).
+    void submit(std::unique_ptr<write_job> job);
 
     // Runs `fn` on a reader thread inside one read transaction; `done` runs on that thread.
     template <class T>
@@ -173,10 +214,7 @@ public:
     }
 
 private:
-    struct write_job {
-        std::function<bool(write_txn &)> run;
-        std::function<void(bool)> deliver;
-    };
+    using job_ptr = std::unique_ptr<write_job>;
     template <class T, class F> static result<T> run_guarded(F &&f) {
         try {
             return f();
@@ -184,13 +222,12 @@ private:
             return result<T>(protocol::s3_error(protocol::s3_errc::internal_error, e.what()));
         }
     }
-    void submit_write(std::function<bool(write_txn &)> run, std::function<void(bool)> deliver);
     void submit_read(std::function<void(read_txn &)> job);
     void writer_loop();
     void reader_loop(int index);
     void checkpoint_loop();
-    void run_group(std::vector<write_job> &jobs);
-    bool run_pass(std::vector<write_job> &jobs, bool savepoints);
+    void run_group(std::vector<job_ptr> &jobs);
+    bool run_pass(std::vector<job_ptr> &jobs, bool savepoints);
     void reclaim_at_start();
 
     struct impl;

@@ -170,9 +170,11 @@ net::awaitable<response> handle_copy_object(context &ctx) {
         note_write_failure(ctx, prepared.error());
         co_return error_response(prepared.error(), ctx);
     }
-    auto gate_call = policy_gate(ctx, "s3:PutObject");
-    if (auto denied = co_await std::move(gate_call)) {
-        co_return std::move(*denied);
+    if (!policy_free(ctx)) {
+        auto gate_call = policy_gate(ctx, "s3:PutObject");
+        if (auto denied = co_await std::move(gate_call)) {
+            co_return std::move(*denied);
+        }
     }
     std::string current; // the destination's state if the store refuses the copy (D9)
     prepared->current_out = &current;
@@ -197,7 +199,9 @@ net::awaitable<response> handle_copy_object(context &ctx) {
                     ctx, [req = std::move(*prepared)](storage::write_txn &t) {
                         return storage::copy_object(t, req);
                     }));
-    co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
+    if (commit_fault_pending(ctx)) {
+        co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
+    }
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());

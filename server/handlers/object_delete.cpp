@@ -32,16 +32,20 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     d.start_seq = ctx.start_seq;
     d.server_requires_conditions = ctx.cfg.require_conditional_writes;
     d.writer = ctx.writer();
-    auto gate_call = policy_gate(ctx, "s3:DeleteObject");
-    if (auto denied = co_await std::move(gate_call)) {
-        co_return std::move(*denied);
+    if (!policy_free(ctx)) {
+        auto gate_call = policy_gate(ctx, "s3:DeleteObject");
+        if (auto denied = co_await std::move(gate_call)) {
+            co_return std::move(*denied);
+        }
     }
     std::string current; // the key's state if the store refuses the delete (D9)
     d.current_out = &current;
     auto r_call = db_write<storage::delete_result>(
         ctx.db, observe_write<storage::delete_result>(
                     ctx, [d](storage::write_txn &t) { return storage::delete_object(t, d); }));
-    co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
+    if (commit_fault_pending(ctx)) {
+        co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
+    }
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         note_write_failure(ctx, r.error());

@@ -116,6 +116,11 @@ net::awaitable<std::optional<s3_error>> check_policy(context &ctx, std::string a
     co_return std::nullopt;
 }
 
+bool policy_free(context &ctx) {
+    auto c = cached_bucket_config(ctx);
+    return c && c->info.policy.empty();
+}
+
 net::awaitable<std::optional<response>> policy_gate(context &ctx, std::string action) {
     auto values = write_condition_values(ctx, action == "s3:PutObject");
     auto call = check_policy(ctx, action, values);
