@@ -186,16 +186,6 @@ request make_request(const parser_t &p, const std::string &remote, std::string i
     return r;
 }
 
-template <class Msg> void common_headers(Msg &m, const response &r, const std::string &rid) {
-    m.set("x-amz-request-id", rid);
-    m.set("x-amz-id-2", rid);
-    m.set(http::field::date, date_now());
-    m.set(http::field::server, "ifmatch");
-    for (auto &[k, v] : r.headers) {
-        m.set(k, v);
-    }
-}
-
 bool same_field(std::string_view a, std::string_view b) {
     return a.size() == b.size() &&
            std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
@@ -203,16 +193,37 @@ bool same_field(std::string_view a, std::string_view b) {
            });
 }
 
-// Appends "name: value\r\n". CR and LF in a value (a response-* override taken from the query
-// string can carry them) become spaces, so no value can start a field of its own.
+// CR and LF in a field value (a response-* override taken from the query string can carry
+// them) become spaces, so no value can start a field of its own.
+void single_line(std::string &s, std::size_t from = 0) {
+    std::replace_if(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(),
+                    [](char c) { return c == '\r' || c == '\n'; }, ' ');
+}
+
+// Appends "name: value\r\n" (value made single_line).
 void append_field(std::string &out, std::string_view name, std::string_view value) {
     out += name;
     out += ": ";
     auto at = out.size();
     out += value;
-    std::replace_if(out.begin() + static_cast<std::ptrdiff_t>(at), out.end(),
-                    [](char c) { return c == '\r' || c == '\n'; }, ' ');
+    single_line(out, at);
     out += "\r\n";
+}
+
+template <class Msg> void common_headers(Msg &m, const response &r, const std::string &rid) {
+    m.set("x-amz-request-id", rid);
+    m.set("x-amz-id-2", rid);
+    m.set(http::field::date, date_now());
+    m.set(http::field::server, "ifmatch");
+    for (auto &[k, v] : r.headers) {
+        if (v.find_first_of("\r\n") == std::string::npos) {
+            m.set(k, v);
+        } else {
+            std::string value = v;
+            single_line(value);
+            m.set(k, value);
+        }
+    }
 }
 
 // The head of a response without an object body, serialised directly into one buffer: the

@@ -80,6 +80,13 @@ req HEAD "$E/$B/hello.txt"
 check "HeadObject -> 200" 200 "$STATUS"
 check "HeadObject Content-Length is the object size" 15 "$(hdr content-length)"
 every_response "HeadObject"
+# A response-* override cannot add a header line of its own: CR/LF in it become spaces.
+for m in GET HEAD; do
+    req "$m" "$E/$B/hello.txt?response-content-disposition=a%0D%0AX-Injected:%201"
+    check "$m response-content-disposition with CR LF -> 200" 200 "$STATUS"
+    check "$m CR LF in an override adds no header" "" "$(hdr x-injected)"
+    check "$m override kept on one line" "a  X-Injected: 1" "$(hdr content-disposition)"
+done
 
 echo "# error envelopes"
 req GET "$E/$B/missing-key"
