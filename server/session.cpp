@@ -206,7 +206,9 @@ void append_field(std::string &out, std::string_view name, std::string_view valu
     out += ": ";
     auto at = out.size();
     out += value;
-    single_line(out, at);
+    if (value.find_first_of("\r\n") != std::string_view::npos) {
+        single_line(out, at);
+    }
     out += "\r\n";
 }
 
