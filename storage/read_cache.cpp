@@ -107,12 +107,11 @@ void read_cache::apply(const std::vector<cache_change> &changes) {
             continue;
         }
         auto k = object_key(c->bucket, c->key);
+        if (objects_.find(k) == objects_.end()) {
+            continue; // only keys already hot are refreshed by writes (and none is added here)
+        }
         if (!decided.insert(k).second) {
             continue;
-        }
-        auto it = objects_.find(k);
-        if (it == objects_.end()) {
-            continue; // only keys already hot are refreshed by writes
         }
         if (c->now) {
             auto o = std::make_shared<cached_object>();
@@ -125,6 +124,12 @@ void read_cache::apply(const std::vector<cache_change> &changes) {
         }
         erase_locked(k);
     }
+}
+
+bool read_cache::holds(const std::string &bucket, const std::string &key) const {
+    auto k = object_key(bucket, key);
+    std::lock_guard lk(mu_);
+    return objects_.count(k) != 0;
 }
 
 std::size_t read_cache::object_count() const {

@@ -54,6 +54,8 @@ public:
 
     std::shared_ptr<const cached_object> object(const std::string &bucket,
                                                 const std::string &key) const;
+    // Whether the key is cached now (the writer's test before it records a refresh).
+    bool holds(const std::string &bucket, const std::string &key) const;
     // Keeps `o` when it qualifies (RULE 3) and nothing changed since `generation` (RULE 2).
     void offer_object(std::shared_ptr<const cached_object> o, std::uint64_t generation);
 

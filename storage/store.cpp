@@ -293,6 +293,7 @@ bool store::run_pass(std::vector<job_ptr> &jobs, bool savepoints) {
         for (auto &job : jobs) {
             write_txn t(db, *blobs_, opts_.clock(), impl_->seq);
             t.bucket_memo = &bucket_memo;
+            t.cache = &cache_;
             if (savepoints) {
                 db.run("SAVEPOINT w");
             }

@@ -50,8 +50,14 @@ public:
         changes_.push_back({bucket, key, {}, {}});
     }
     void key_rewritten(const object_version &v, std::string_view body) {
+        if (cache && !cache->holds(v.bucket, v.key)) {
+            return; // not hot: the key_changed before this one drops it if it becomes hot
+        }
         changes_.push_back({v.bucket, v.key, v, body});
     }
+    // The store's read cache: key_rewritten records a refresh only for keys it holds (the
+    // writer refreshes hot keys only, read_cache RULE 1), sparing a copy of every new version.
+    const read_cache *cache = nullptr;
 
     // The key's key_state row as this job sees it: read once (by gather_context or the first
     // row helper that needs it), changed in memory by install_version / remove_version /
