@@ -246,8 +246,10 @@ std::string small_response(const response &r, const std::string &rid, bool keep_
         return std::any_of(r.headers.begin() + static_cast<std::ptrdiff_t>(from), r.headers.end(),
                            [&](const auto &h) { return same_field(h.first, name); });
     };
-    const std::pair<std::string_view, std::string_view> common[] = {
-        {"x-amz-request-id", rid}, {"x-amz-id-2", rid}, {"Date", date_now()}, {"Server", "ifmatch"}};
+    const std::pair<std::string_view, std::string_view> common[] = {{"x-amz-request-id", rid},
+                                                                    {"x-amz-id-2", rid},
+                                                                    {"Date", date_now()},
+                                                                    {"Server", "ifmatch"}};
     for (auto &[k, v] : common) {
         if (!set_later(k, 0)) {
             append_field(out, k, v);
