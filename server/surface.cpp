@@ -47,10 +47,10 @@ std::shared_ptr<const storage::bucket_config> cached_bucket_config(context &ctx)
 net::awaitable<protocol::result<std::shared_ptr<const storage::bucket_config>>>
 load_bucket_config(context &ctx) {
     using config_ptr = std::shared_ptr<const storage::bucket_config>;
-    auto bucket = ctx.target.bucket;
-    if (auto hit = ctx.db.cache().bucket(bucket)) {
+    if (auto hit = cached_bucket_config(ctx)) {
         co_return hit;
     }
+    auto bucket = ctx.target.bucket;
     auto generation = ctx.db.cache().generation(); // before the read's snapshot begins
     auto r_call = db_read<storage::bucket_config>(
         ctx.db, [bucket](storage::read_txn &t) { return storage::read_bucket_config(t, bucket); });

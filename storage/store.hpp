@@ -108,17 +108,21 @@ public:
     virtual void deliver(bool committed) = 0;
 };
 
-// A write job that computes a result<T>: compute()'s result (a thrown exception becomes an
-// InternalError) is kept and handed to finish(), or InternalError when the COMMIT failed.
+// Runs a store job function; a thrown exception (a sqlite_error) becomes an InternalError.
+template <class T, class F> protocol::result<T> run_guarded(F &&f) {
+    try {
+        return f();
+    } catch (const std::exception &e) {
+        return protocol::result<T>(protocol::s3_error(protocol::s3_errc::internal_error, e.what()));
+    }
+}
+
+// A write job that computes a result<T>: compute()'s result (run_guarded) is kept and handed to
+// finish(), or InternalError when the COMMIT failed.
 template <class T> class result_job : public write_job {
 public:
     bool run(write_txn &t) final {
-        try {
-            slot_ = compute(t);
-        } catch (const std::exception &e) {
-            slot_ = protocol::result<T>(
-                protocol::s3_error(protocol::s3_errc::internal_error, e.what()));
-        }
+        slot_ = run_guarded<T>([&] { return compute(t); });
         return !slot_->has_error();
     }
     void deliver(bool committed) final {
@@ -221,13 +225,6 @@ public:
 
 private:
     using job_ptr = std::unique_ptr<write_job>;
-    template <class T, class F> static result<T> run_guarded(F &&f) {
-        try {
-            return f();
-        } catch (const std::exception &e) {
-            return result<T>(protocol::s3_error(protocol::s3_errc::internal_error, e.what()));
-        }
-    }
     void submit_read(std::function<void(read_txn &)> job);
     void writer_loop();
     void reader_loop(int index);
