@@ -51,7 +51,10 @@ try {
     await page.goto(`${endpoint}/_ifmatch/ui?bucket=${B}&key=${encodeURIComponent(K)}`);
     await page.waitForSelector('#timeline li.refused', { timeout: 10000 });
     const lines = await page.$$eval('#timeline li', (els) => els.map((e) => e.textContent));
-    const refused = lines.find((l) => l.includes('412'));
+    // The refused entry by its class and its "-> 412": a request id (random hex) can hold "412".
+    const refusedLines = await page.$$eval('#timeline li.refused',
+        (els) => els.map((e) => e.textContent));
+    const refused = refusedLines.find((l) => l.includes('-> 412'));
     check('timeline shows the refused If-Match', refused && refused.includes('If-Match'), JSON.stringify(lines));
     check('the refused line names the stale ETag A and the current ETag B',
         refused && refused.includes(etagA) && refused.includes(etagB), refused);
