@@ -24,7 +24,10 @@ result<bool> delete_bucket(write_txn &t, const std::string &name) {
         return rows::no_such_bucket(name);
     }
     {
-        query q(t.db, "SELECT 1 FROM versions WHERE bucket = ? LIMIT 1");
+        // A current version is named by key_state; every other version is in versions_by_key.
+        query q(t.db, "SELECT 1 FROM key_state WHERE bucket = ?1 AND latest_seq != 0 "
+                      "UNION ALL SELECT 1 FROM versions WHERE bucket = ?1 AND is_latest = 0 "
+                      "LIMIT 1");
         q->bind(1, name);
         if (q->step()) {
             return s3_error(s3_errc::bucket_not_empty).with("BucketName", name);

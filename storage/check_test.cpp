@@ -1,5 +1,7 @@
 #include "storage/check.hpp"
 
+#include "storage/history.hpp"
+#include "storage/multipart.hpp"
 #include "storage/operations.hpp"
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
@@ -153,7 +155,7 @@ TEST_CASE("schema: version 1 data migrates to version 2 with each key's current 
         CHECK(page->contents[1].key == "nostate");
     }
     auto r = storage::check_data_dir(d.path);
-    CHECK(r.schema_version == 2);
+    CHECK(r.schema_version == storage::current_schema_version);
     CHECK(r.problems.empty());
     storage::connection c(d.path + "/ifmatch.db", true);
     storage::query q(c, "SELECT key, latest_seq FROM key_state ORDER BY key");
@@ -161,6 +163,75 @@ TEST_CASE("schema: version 1 data migrates to version 2 with each key's current 
     while (q->step()) got.emplace_back(q->column_text(0), q->column_int(1));
     CHECK(got == std::vector<std::pair<std::string, std::int64_t>>{
                      {"a", 2}, {"deleted", 0}, {"gone", 3}, {"nostate", 4}});
+}
+
+namespace {
+
+template <typename T, typename Fn> storage::result<T> read_now(storage::store &s, Fn fn) {
+    std::promise<storage::result<T>> p;
+    auto f = p.get_future();
+    s.read<T>(std::move(fn), [&p](storage::result<T> r) { p.set_value(std::move(r)); });
+    return f.get();
+}
+
+} // namespace
+
+TEST_CASE("schema: version 2 data migrates to version 3 with every version still found") {
+    scratch_dir d;
+    {
+        storage::connection c(d.path + "/ifmatch.db", false);
+        storage::configure(c, storage::durability::normal, true);
+        storage::migrate_to(c, 2);
+        REQUIRE(storage::schema_version(c) == 2);
+        c.exec("INSERT INTO buckets(name, created_ms, region, versioning) "
+               "VALUES('b', 1, 'us-east-1', 'Enabled')");
+        // Key `a`: three versions, v3 current. Key `b`: its row says current but key_state names
+        // none, and `c`'s key_state names a row marked not current (the migration trusts
+        // key_state, as reads have since version 2).
+        c.exec("INSERT INTO versions(seq, bucket, key, version_id, is_latest, delete_marker, "
+               "etag, size, last_modified_ms, rank_ms) VALUES "
+               "(1, 'b', 'a', 'v1', 0, 0, '\"e1\"', 0, 10, 10), "
+               "(2, 'b', 'a', 'v2', 0, 0, '\"e2\"', 0, 20, 20), "
+               "(3, 'b', 'a', 'v3', 1, 0, '\"e3\"', 0, 30, 30), "
+               "(4, 'b', 'b', 'v4', 1, 0, '\"e4\"', 0, 40, 40), "
+               "(5, 'b', 'c', 'v5', 0, 0, '\"e5\"', 0, 50, 50)");
+        c.exec("INSERT INTO key_state(bucket, key, last_mutation_seq, latest_seq) VALUES "
+               "('b', 'a', 3, 3), ('b', 'b', 4, 0), ('b', 'c', 5, 5)");
+        c.exec("UPDATE meta SET v = '5' WHERE k = 'seq'");
+    }
+    storage::store s(options(d.path));
+    storage::list_versions_request lv{"b", "", "", "", "", 1000};
+    auto page = read_now<storage::list_versions_page>(
+        s, [lv](storage::read_txn &t) { return storage::list_versions(t, lv); });
+    REQUIRE(page.has_value());
+    std::vector<std::pair<std::string, bool>> listed;
+    for (auto &v : page->versions) listed.emplace_back(v.version_id, v.is_latest);
+    CHECK(listed == std::vector<std::pair<std::string, bool>>{
+                        {"v3", true}, {"v2", false}, {"v1", false}, {"v4", false}, {"v5", true}});
+    for (std::string vid : {"v1", "v3", "v4"}) {
+        storage::get_request g;
+        g.bucket = "b";
+        g.key = vid == "v4" ? "b" : "a";
+        g.version_id = vid;
+        auto got = read_now<storage::object_read>(
+            s, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+        REQUIRE(got.has_value());
+        CHECK(got->version.version_id == vid);
+    }
+    auto history = read_now<std::vector<storage::object_version>>(
+        s, [](storage::read_txn &t) { return storage::key_versions(t, "b", "a"); });
+    REQUIRE(history.has_value());
+    REQUIRE(history->size() == 3);
+    CHECK((*history)[0].version_id == "v1");
+    CHECK((*history)[2].version_id == "v3");
+    storage::connection c(d.path + "/ifmatch.db", true);
+    storage::query q(c, "SELECT name FROM sqlite_master WHERE name LIKE 'versions_by_%'");
+    REQUIRE(q->step());
+    CHECK(q->column_text(0) == "versions_by_key");
+    CHECK(!q->step());
+    auto r = storage::check_data_dir(d.path);
+    CHECK(r.schema_version == 3);
+    CHECK(r.problems.empty());
 }
 
 TEST_CASE("check: a version marked current that the key's state does not name is reported") {

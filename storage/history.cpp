@@ -56,7 +56,10 @@ std::vector<object_version> key_versions(connection &db, const std::string &buck
                                          const std::string &key) {
     std::vector<object_version> out;
     query q(db, std::string("SELECT ") + rows::version_columns +
-                    " FROM versions WHERE bucket = ? AND key = ? ORDER BY seq");
+                    " FROM versions WHERE bucket = ?1 AND key = ?2 AND is_latest = 0 "
+                    "UNION ALL SELECT " + rows::version_columns +
+                    " FROM versions WHERE seq = (SELECT latest_seq FROM key_state "
+                    "WHERE bucket = ?1 AND key = ?2) ORDER BY seq");
     q->bind(1, bucket).bind(2, key);
     while (q->step()) {
         out.push_back(rows::read_version(q.get()));

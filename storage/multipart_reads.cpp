@@ -173,12 +173,20 @@ result<list_versions_page> list_versions(read_txn &t, const list_versions_reques
     const std::size_t limit = static_cast<std::size_t>(std::max(0, r.max_keys));
     auto full = [&] { return page.versions.size() + page.common_prefixes.size() >= limit; };
     for (;;) {
-        query q(t.db, std::string("SELECT ") + rows::version_columns +
-                          " FROM versions WHERE bucket = ? AND key >= ? AND (key > ? OR (key = ? AND "
-                          "(rank_ms < ? OR (rank_ms = ? AND seq < ?)))) AND "
-                          "(? = '' OR key < ?) ORDER BY key, rank_ms DESC, seq DESC LIMIT 1000");
-        q->bind(1, r.bucket).bind(2, c.key).bind(3, c.key).bind(4, c.key).bind(5, c.a);
-        q->bind(6, c.a).bind(7, c.b).bind(8, upper).bind(9, upper);
+        // Schema 3: the rows that are not current come from versions_by_key, each key's current
+        // row through key_state; both arms are read in key order and merged.
+        static const std::string sql =
+            std::string("SELECT * FROM (SELECT ") + rows::version_columns +
+            " FROM versions WHERE bucket = ?1 AND is_latest = 0 AND key >= ?2 AND (key > ?2 OR "
+            "(key = ?2 AND (rank_ms < ?3 OR (rank_ms = ?3 AND seq < ?4)))) AND "
+            "(?5 = '' OR key < ?5) ORDER BY key, rank_ms DESC, seq DESC LIMIT 1000) "
+            "UNION ALL SELECT * FROM (SELECT " + rows::qualified_version_columns("v") +
+            " FROM key_state k JOIN versions v ON v.seq = k.latest_seq WHERE k.bucket = ?1 AND "
+            "k.key >= ?2 AND (k.key > ?2 OR (k.key = ?2 AND (v.rank_ms < ?3 OR "
+            "(v.rank_ms = ?3 AND v.seq < ?4)))) AND (?5 = '' OR k.key < ?5) ORDER BY k.key "
+            "LIMIT 1000) ORDER BY key, rank_ms DESC, seq DESC LIMIT 1000";
+        query q(t.db, sql);
+        q->bind(1, r.bucket).bind(2, c.key).bind(3, c.a).bind(4, c.b).bind(5, upper);
         bool any = false;
         while (q->step()) {
             any = true;

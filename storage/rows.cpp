@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <string_view>
 
 namespace ifmatch::storage::rows {
 
@@ -17,6 +18,18 @@ const char *const version_columns =
     "seq, bucket, key, version_id, is_latest, delete_marker, etag, size, last_modified_ms, "
     "body_id, meta, parts_count, writer_request_id, writer_access_key, writer_remote, "
     "writer_agent, rank_ms";
+
+std::string qualified_version_columns(const std::string &alias) {
+    std::string out;
+    std::string_view rest = version_columns;
+    while (!rest.empty()) {
+        auto comma = rest.find(", ");
+        auto name = rest.substr(0, comma);
+        out += (out.empty() ? "" : ", ") + alias + "." + std::string(name);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+    return out;
+}
 
 object_version read_version(statement &st) {
     object_version v;
@@ -95,8 +108,12 @@ std::optional<object_version> find_seq(connection &db, std::int64_t seq) {
 
 std::optional<object_version> find_version(connection &db, const std::string &bucket,
                                            const std::string &key, const std::string &vid) {
+    // Schema 3: versions_by_key holds every row but a key's current one, which key_state names.
     query q(db, std::string("SELECT ") + version_columns +
-                    " FROM versions WHERE bucket = ? AND key = ? AND version_id = ?");
+                    " FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3 AND "
+                    "is_latest = 0 UNION ALL SELECT " + version_columns +
+                    " FROM versions WHERE seq = (SELECT latest_seq FROM key_state WHERE "
+                    "bucket = ?1 AND key = ?2) AND version_id = ?3");
     q->bind(1, bucket).bind(2, key).bind(3, vid);
     if (!q->step()) {
         return std::nullopt;
@@ -219,12 +236,25 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
                 old_body = seen->body_id;
             }
         } else {
-            query q(t.db, "SELECT seq, body_id FROM versions WHERE bucket = ? AND key = ? AND "
-                          "version_id = 'null'");
-            q->bind(1, b.name).bind(2, v.key);
-            if (q->step()) {
-                old_seq = q->column_int(0);
-                old_body = q->column_int(1);
+            // The current row is the one ks names (this job's view); every other row of the key
+            // is in versions_by_key (schema 3).
+            if (old_latest) {
+                query q(t.db, "SELECT seq, body_id FROM versions WHERE seq = ? AND "
+                              "version_id = 'null'");
+                q->bind(1, old_latest);
+                if (q->step()) {
+                    old_seq = q->column_int(0);
+                    old_body = q->column_int(1);
+                }
+            }
+            if (!old_seq) {
+                query q(t.db, "SELECT seq, body_id FROM versions WHERE bucket = ? AND key = ? "
+                              "AND version_id = 'null' AND is_latest = 0");
+                q->bind(1, b.name).bind(2, v.key);
+                if (q->step()) {
+                    old_seq = q->column_int(0);
+                    old_body = q->column_int(1);
+                }
             }
         }
         seen.reset();
@@ -272,7 +302,8 @@ void promote_latest(write_txn &t, const std::string &bucket, const std::string &
     auto &ks = key_state_of(t, bucket, key);
     std::int64_t seq = 0;
     {
-        query q(t.db, "SELECT seq FROM versions WHERE bucket = ? AND key = ? "
+        // Called once the current row is gone: every remaining row has is_latest = 0.
+        query q(t.db, "SELECT seq FROM versions WHERE bucket = ? AND key = ? AND is_latest = 0 "
                       "ORDER BY rank_ms DESC, seq DESC LIMIT 1");
         q->bind(1, bucket).bind(2, key);
         if (q->step()) {

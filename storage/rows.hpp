@@ -14,6 +14,8 @@ namespace ifmatch::storage::rows {
 
 // The column list every version query selects, in the order read_version() expects.
 extern const char *const version_columns;
+// The same list with each column qualified by a table alias ("v" gives "v.seq, v.bucket, ...").
+std::string qualified_version_columns(const std::string &alias);
 object_version read_version(statement &st);
 
 std::optional<bucket_info> find_bucket(connection &db, const std::string &name);

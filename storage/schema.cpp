@@ -5,6 +5,13 @@
 // versions_latest, and versions_order is gone: per-key ordering sorts the key's rows found
 // through versions_by_id. Every write then touches two B-tree leaves chosen by the key's name
 // (versions_by_id and key_state) instead of four.
+//
+// Version 3: versions_by_id becomes versions_by_key, the same columns but only the rows with
+// is_latest = 0. A key's current row is found through key_state.latest_seq, every other row
+// through versions_by_key; a query for all of a key's rows reads both. A PUT of a new key, or an
+// overwrite in a bucket that never had versioning, then touches one leaf chosen by the key's
+// name (key_state) instead of two. Before the index is built, is_latest is made to agree with
+// key_state.latest_seq (the row reads have used since version 2), so no row is lost or doubled.
 #include "storage/schema.hpp"
 
 #include <stdexcept>
@@ -108,6 +115,15 @@ DROP INDEX IF EXISTS versions_latest;
 DROP INDEX IF EXISTS versions_order;
 )sql";
 
+constexpr const char *schema_v3 = R"sql(
+UPDATE versions SET is_latest = 1 - is_latest
+  WHERE is_latest != (seq = COALESCE((SELECT k.latest_seq FROM key_state k
+    WHERE k.bucket = versions.bucket AND k.key = versions.key), 0));
+DROP INDEX IF EXISTS versions_by_id;
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, version_id)
+  WHERE is_latest = 0;
+)sql";
+
 } // namespace
 
 int schema_version(connection &db) {
@@ -143,6 +159,13 @@ void migrate_to(connection &db, int target) {
         db.exec("BEGIN IMMEDIATE");
         db.exec(schema_v2);
         db.exec("PRAGMA user_version = 2");
+        db.exec("COMMIT");
+        v = 2;
+    }
+    if (v < 3 && target >= 3) {
+        db.exec("BEGIN IMMEDIATE");
+        db.exec(schema_v3);
+        db.exec("PRAGMA user_version = 3");
         db.exec("COMMIT");
     }
 }

@@ -11,7 +11,7 @@ namespace ifmatch::storage {
 enum class durability { normal, full, none };
 
 // The newest schema this build knows (PRAGMA user_version after migrate()).
-constexpr int current_schema_version = 2;
+constexpr int current_schema_version = 3;
 
 // The database's PRAGMA user_version.
 int schema_version(connection &db);
