@@ -210,7 +210,9 @@ stop_container() {
 t_run=$(now)
 start_container
 log "healthy on 127.0.0.1:$port in $(elapsed "$t_run")"
-"$engine" logs "$name" 2>&1 | head -3 | sed 's/^/verify:   log: /'
+# sed reads the whole log (no `head`): with pipefail, a log longer than three lines made
+# `logs` die of SIGPIPE and failed the check.
+"$engine" logs "$name" 2>&1 | sed -n '1,3s/^/verify:   log: /p'
 
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
