@@ -321,13 +321,18 @@ def targets(table, extras):
               (i / s >= 10) if i and s else None)
     cas = table.get(("cas64", "ifmatch"))
     if cas:
-        st = cas["rounds"][-1]
-        decided = sum(st["status"].get(k, 0) for k in ("200", "412", "409")) / st["seconds"]
+        # The median over the rounds, like every other number here (a single round swings with
+        # the machine).
+        decided = statistics.median(
+            sum(st["status"].get(k, 0) for k in ("200", "412", "409")) / st["seconds"]
+            for st in cas["rounds"])
         correct = all(r.get("cas_correct") and r["errors"] == 0 and
                       sum(v for k, v in r["status"].items() if k not in ("200", "412", "409")) == 0
                       for r in cas["rounds"])
+        rounds = len(cas["rounds"])
         check("hot-key CAS ≥ 10,000 decided/s, exactly correct",
-              f"{decided:.0f}/s (last round), correct: {'yes' if correct else 'NO'}",
+              f"{decided:.0f}/s (median of {rounds} round{'s' if rounds != 1 else ''}), "
+              f"correct: {'yes' if correct else 'NO'}",
               decided >= 10000 and correct)
     full = rps("put64", "ifmatch-full")
     fs = extras.get("fsync")

@@ -12,6 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <map>
+#include <string_view>
 #include <set>
 
 namespace ifmatch::server {
@@ -39,7 +41,163 @@ nlohmann::json writer_json(const storage::writer_identity &w, std::int64_t ms) {
             {"time", ms ? iso_date_ms(ms) : ""}};
 }
 
+// Well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates, nothing above
+// U+10FFFF), the same rule as nlohmann's serializer.
+bool valid_utf8(std::string_view s) {
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned c = byte(i);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t n = 0;
+        unsigned lo = 0x80, hi = 0xBF; // the range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (i + n >= s.size()) {
+            return false; // the sequence runs past the end
+        }
+        if (byte(i + 1) < lo || byte(i + 1) > hi) {
+            return false;
+        }
+        for (std::size_t k = 2; k <= n; ++k) {
+            if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) {
+                return false;
+            }
+        }
+        i += n + 1;
+    }
+    return true;
+}
+
+// A JSON string as nlohmann's dump() writes it (ensure_ascii off); s is valid UTF-8.
+void put_string(std::string &out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20) {
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            } else {
+                out += ch;
+            }
+        }
+    }
+    out += '"';
+}
+
+// `"name":` preceded by a comma unless it opens its object.
+void put_name(std::string &out, std::string_view name) {
+    if (out.back() != '{') {
+        out += ',';
+    }
+    put_string(out, name);
+    out += ':';
+}
+
+void put(std::string &out, std::string_view name, std::string_view v) {
+    put_name(out, name);
+    put_string(out, v);
+}
+
+template <class Int> void put_int(std::string &out, std::string_view name, Int v) {
+    put_name(out, name);
+    out += std::to_string(v);
+}
+
 } // namespace
+
+std::string event_json(const outcome_event &e) {
+    bool plain = true;
+    for (std::string_view s :
+         {std::string_view(e.request_id), std::string_view(e.access_key),
+          std::string_view(e.operation), std::string_view(e.bucket), std::string_view(e.key),
+          std::string_view(e.code), std::string_view(e.failed_condition),
+          std::string_view(e.current.etag), std::string_view(e.current.version_id),
+          std::string_view(e.current.writer.request_id),
+          std::string_view(e.current.writer.access_key), std::string_view(e.current.writer.remote),
+          std::string_view(e.current.writer.user_agent)}) {
+        plain = plain && valid_utf8(s);
+    }
+    for (auto &[k, v] : e.conditions) {
+        plain = plain && valid_utf8(k) && valid_utf8(v);
+    }
+    if (!plain) { // rare: let nlohmann replace the bytes that are not UTF-8
+        return to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    // The members in the order of to_json(e).dump(): sorted by name (an object is a std::map).
+    std::map<std::string_view, std::string_view> conds; // a later header replaces an earlier one
+    for (auto &[k, v] : e.conditions) {
+        conds[k] = v;
+    }
+    std::string out = "{";
+    out.reserve(768);
+    put(out, "access_key", e.access_key);
+    put(out, "bucket", e.bucket);
+    put(out, "code", e.code);
+    put_name(out, "conditions");
+    out += '{';
+    for (auto &[k, v] : conds) {
+        put_name(out, k);
+        put_string(out, v);
+    }
+    out += '}';
+    put_name(out, "current");
+    out += '{';
+    const auto &c = e.current;
+    if (c.exists) {
+        put(out, "etag", c.etag);
+        put(out, "last_modified", http_date_ms(c.last_modified_ms));
+        put_int(out, "last_modified_ms", c.last_modified_ms);
+        put(out, "state", c.delete_marker ? "delete marker" : "object");
+        put(out, "version_id", c.version_id);
+        put_name(out, "writer");
+        out += '{';
+        put(out, "access_key", c.writer.access_key);
+        put(out, "remote", c.writer.remote);
+        put(out, "request_id", c.writer.request_id);
+        put(out, "time", c.last_modified_ms ? iso_date_ms(c.last_modified_ms) : "");
+        put_int(out, "time_ms", c.last_modified_ms);
+        put(out, "user_agent", c.writer.user_agent);
+        out += '}';
+    } else {
+        put(out, "state", "absent");
+    }
+    out += '}';
+    put(out, "failed_condition", e.failed_condition);
+    put_int(out, "id", e.id);
+    put(out, "key", e.key);
+    put(out, "operation", e.operation);
+    put(out, "request_id", e.request_id);
+    put_int(out, "status", e.status);
+    put(out, "time", iso_date_ms(e.time_ms));
+    put_int(out, "time_ms", e.time_ms);
+    out += '}';
+    return out;
+}
 
 std::string describe_current(const storage::current_state &c) {
     if (!c.exists) return "absent";
@@ -132,7 +290,7 @@ void event_hub::flush(storage::store &db) {
             std::vector<storage::event_row> rows;
             rows.reserve(events->size());
             for (const auto &e : *events) {
-                rows.push_back({e.time_ms, e.bucket, e.key, to_json(e).dump()});
+                rows.push_back({e.time_ms, e.bucket, e.key, event_json(e)});
             }
             return storage::append_events(t, rows, ring_capacity);
         },

@@ -185,6 +185,27 @@ r.check("explain --data shows the 409 of the injected delete",
         "409 ConditionalRequestConflict" in out.stdout, out.stdout + out.stderr)
 print(out.stdout)
 
+# --- D9: a refusal whose current version was written with a User-Agent that is not UTF-8 is
+# still persisted (its bytes become U+FFFD; the batch of events is not lost) -------------------
+def raw(method, key, headers, data=None):
+    req = urllib.request.Request(f"{ENDPOINT}/{BUCKET}/{key}", data=data, method=method,
+                                 headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+r.eq("PUT with a Latin-1 User-Agent -> 200", 200,
+     raw("PUT", "ua", {"User-Agent": "caf\xe9-client/1 \xff"}, b"ua body"))
+r.eq("If-Match on it with a stale ETag -> 412", 412, raw("PUT", "ua", {"If-Match": '"0123"'}, b"x"))
+time.sleep(0.5)  # events are persisted by the next group commit
+out = subprocess.run([binary, "explain", "--data", lib.data_dir(), BUCKET, "ua"],
+                     capture_output=True, text=True, errors="replace", timeout=30)
+r.check("explain --data shows the persisted 412 of that key",
+        "412 PreconditionFailed" in out.stdout, out.stdout + out.stderr)
+
 # --- CompleteMultipartUpload: an injected write before its commit -> the evaluator's 412, and
 # the refusal is recorded with the state it was decided against (D9, D10, R-M4) ----------------
 mk = "mpu-k"
