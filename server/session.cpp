@@ -232,9 +232,8 @@ template <class Msg> void common_headers(Msg &m, const response &r, const std::s
 // same status line and fields common_headers + Beast's serializer produce (a later field of
 // the same name replaces an earlier one, as with set()), at a fraction of the cost. Small
 // responses (every PUT, error and XML answer) are then one buffer and one write.
-std::string small_response(const response &r, const std::string &rid, bool keep_alive) {
-    std::string out;
-    out.reserve(256 + r.body.size());
+// The status line and every field but Content-Length and Connection (see small_response).
+void append_head(std::string &out, const response &r, const std::string &rid) {
     auto status = static_cast<http::status>(r.status);
     out += "HTTP/1.1 ";
     out += std::to_string(r.status);
@@ -262,6 +261,12 @@ std::string small_response(const response &r, const std::string &rid, bool keep_
             append_field(out, k, v);
         }
     }
+}
+
+std::string small_response(const response &r, const std::string &rid, bool keep_alive) {
+    std::string out;
+    out.reserve(256 + r.body.size());
+    append_head(out, r, rid);
     if (r.head) {
         append_field(out, "Content-Length", std::to_string(r.length));
     } else if (r.status != 304 && r.status != 204) {
@@ -321,11 +326,53 @@ private:
     std::size_t max_;
 };
 
+constexpr std::uint64_t small_object_limit = 64 * 1024;
+
+// An object response whose bytes are all in memory (inline bodies, the read cache) and at most
+// small_object_limit, as one buffer: small_response's head, then the bytes. Empty when a piece
+// lives in a blob file or the object is larger; write_object streams those.
+std::string small_object_response(const response &r, const std::string &rid, bool keep_alive) {
+    if (r.length > small_object_limit) {
+        return {};
+    }
+    for (const auto &seg : r.segments) {
+        if (seg.fd) {
+            return {};
+        }
+    }
+    std::string out;
+    out.reserve(256 + r.length);
+    append_head(out, r, rid);
+    append_field(out, "Content-Length", std::to_string(r.length));
+    if (!keep_alive) {
+        out += "Connection: close\r\n";
+    }
+    out += "\r\n";
+    piece_cursor cursor(r.segments, r.offset, r.length, small_object_limit);
+    std::uint64_t copied = 0;
+    while (auto p = cursor.next()) {
+        const auto &data = p->seg->inline_data;
+        if (p->pos + p->size > data.size()) {
+            return {}; // a segment shorter than its size: write_object's path reports it
+        }
+        out.append(data, static_cast<std::size_t>(p->pos), p->size);
+        copied += p->size;
+    }
+    if (copied != r.length) {
+        return {};
+    }
+    return out;
+}
+
 // Streams `length` bytes starting at `offset` of the object's segments. Pieces of blob files
 // are read on the body thread (body_pool.hpp), the next one while the current one is written.
 template <class Stream>
 net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
                                                const std::string &rid, bool keep_alive) {
+    if (std::string out = small_object_response(r, rid, keep_alive); !out.empty()) {
+        auto [ec, n] = co_await net::async_write(s, net::buffer(out), tuple_awaitable);
+        co_return ec;
+    }
     http::response<http::buffer_body> m{static_cast<http::status>(r.status), 11};
     common_headers(m, r, rid);
     m.keep_alive(keep_alive);

@@ -293,6 +293,40 @@ def main():
         r.check("connection stays usable after a HEAD error",
                 second.status == 200 and second.body == b"hello raw world", repr(second))
 
+    print("# object bodies: sent as one buffer up to 64 KiB in memory, streamed above", flush=True)
+    with lib.connect() as s:
+        for size in (1, 1024, 65536, 65537, 300000):
+            data = bytes((i * 7 + size) % 251 for i in range(size))
+            key = f"sized-{size}"
+            s.sendall(f"PUT /{bucket}/{key} HTTP/1.1\r\nHost: {host}\r\n"
+                      f"Content-Length: {size}\r\n\r\n".encode() + data)
+            put, rest = lib.read_response(s)
+            r.eq(f"PUT {size} B -> 200", 200, put.status)
+            s.sendall(f"HEAD /{bucket}/{key} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head, rest = lib.read_response(s, rest, head_request=True)
+            for _ in range(2):  # the second GET proves the connection stayed in step
+                s.sendall(f"GET /{bucket}/{key} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                got, rest = lib.read_response(s, rest)
+                r.check(f"GET {size} B: status 200 and the exact bytes",
+                        got.status == 200 and got.body == data, (got.status, len(got.body)))
+            skip = {"date", "x-amz-request-id", "x-amz-id-2"}
+            r.eq(f"GET {size} B: the header fields of HEAD, in order",
+                 [h for h in head.headers if h[0] not in skip],
+                 [h for h in got.headers if h[0] not in skip])
+            s.sendall(f"GET /{bucket}/{key} HTTP/1.1\r\nHost: {host}\r\n"
+                      f"Range: bytes={size // 3}-{size - 1}\r\n\r\n".encode())
+            part, rest = lib.read_response(s, rest)
+            r.check(f"GET {size} B with a Range: 206, Content-Range and the bytes",
+                    part.status == 206 and part.body == data[size // 3:] and
+                    part.header("content-range") == f"bytes {size // 3}-{size - 1}/{size}",
+                    (part.status, len(part.body), part.header("content-range")))
+        s.sendall(f"GET /{bucket}/sized-1024 HTTP/1.1\r\nHost: {host}\r\n"
+                  "Connection: close\r\n\r\n".encode())
+        last, rest = lib.read_response(s, rest)
+        r.check("GET with Connection: close answers Connection: close and closes",
+                last.status == 200 and (last.header("connection") or "").lower() == "close" and
+                s.recv(1) == b"", last.headers)
+
 r.run("raw-socket block", main)
 with open(counts_file, "w") as f:
     f.write(f"{r.passed} {r.failed}\n")
