@@ -14,6 +14,7 @@
 // key_state.latest_seq (the row reads have used since version 2), so no row is lost or doubled.
 #include "storage/schema.hpp"
 
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -103,6 +104,7 @@ CREATE TABLE IF NOT EXISTS bucket_settings(
   name TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY(bucket, name)) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(k, v) VALUES('seq', '0');
 )sql";
 
 constexpr const char *schema_v2 = R"sql(
@@ -146,26 +148,13 @@ void migrate(connection &db) { migrate_to(db, current_schema_version); }
 
 void migrate_to(connection &db, int target) {
     require_known_schema(db, "the database");
-    int v = schema_version(db);
-    if (v < 1 && target >= 1) {
+    // Step i takes a database from version i to version i + 1, in one transaction.
+    static constexpr const char *steps[] = {schema_v1, schema_v2, schema_v3};
+    static_assert(std::size(steps) == current_schema_version);
+    for (int v = schema_version(db); v < target && v < current_schema_version; ++v) {
         db.exec("BEGIN IMMEDIATE");
-        db.exec(schema_v1);
-        db.exec("INSERT OR IGNORE INTO meta(k, v) VALUES('seq', '0')");
-        db.exec("PRAGMA user_version = 1");
-        db.exec("COMMIT");
-        v = 1;
-    }
-    if (v < 2 && target >= 2) {
-        db.exec("BEGIN IMMEDIATE");
-        db.exec(schema_v2);
-        db.exec("PRAGMA user_version = 2");
-        db.exec("COMMIT");
-        v = 2;
-    }
-    if (v < 3 && target >= 3) {
-        db.exec("BEGIN IMMEDIATE");
-        db.exec(schema_v3);
-        db.exec("PRAGMA user_version = 3");
+        db.exec(steps[v]);
+        db.exec("PRAGMA user_version = " + std::to_string(v + 1));
         db.exec("COMMIT");
     }
 }
