@@ -263,19 +263,28 @@ void append_head(std::string &out, const response &r, const std::string &rid) {
     }
 }
 
-std::string small_response(const response &r, const std::string &rid, bool keep_alive) {
-    std::string out;
-    out.reserve(256 + r.body.size());
-    append_head(out, r, rid);
-    if (r.head) {
-        append_field(out, "Content-Length", std::to_string(r.length));
-    } else if (r.status != 304 && r.status != 204) {
-        append_field(out, "Content-Length", std::to_string(r.body.size()));
+// Content-Length (when the response has one), Connection: close, and the end of the head.
+void end_head(std::string &out, std::optional<std::uint64_t> length, bool keep_alive) {
+    if (length) {
+        append_field(out, "Content-Length", std::to_string(*length));
     }
     if (!keep_alive) {
         out += "Connection: close\r\n";
     }
     out += "\r\n";
+}
+
+std::string small_response(const response &r, const std::string &rid, bool keep_alive) {
+    std::string out;
+    out.reserve(256 + r.body.size());
+    append_head(out, r, rid);
+    std::optional<std::uint64_t> length;
+    if (r.head) {
+        length = r.length;
+    } else if (r.status != 304 && r.status != 204) {
+        length = r.body.size();
+    }
+    end_head(out, length, keep_alive);
     if (!r.head && r.status != 304 && r.status != 204) {
         out += r.body;
     }
@@ -343,11 +352,7 @@ std::string small_object_response(const response &r, const std::string &rid, boo
     std::string out;
     out.reserve(256 + r.length);
     append_head(out, r, rid);
-    append_field(out, "Content-Length", std::to_string(r.length));
-    if (!keep_alive) {
-        out += "Connection: close\r\n";
-    }
-    out += "\r\n";
+    end_head(out, r.length, keep_alive);
     piece_cursor cursor(r.segments, r.offset, r.length, small_object_limit);
     std::uint64_t copied = 0;
     while (auto p = cursor.next()) {

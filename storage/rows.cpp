@@ -236,25 +236,16 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
                 old_body = seen->body_id;
             }
         } else {
-            // The current row is the one ks names (this job's view); every other row of the key
-            // is in versions_by_key (schema 3).
-            if (old_latest) {
-                query q(t.db, "SELECT seq, body_id FROM versions WHERE seq = ? AND "
-                              "version_id = 'null'");
-                q->bind(1, old_latest);
-                if (q->step()) {
-                    old_seq = q->column_int(0);
-                    old_body = q->column_int(1);
-                }
-            }
-            if (!old_seq) {
-                query q(t.db, "SELECT seq, body_id FROM versions WHERE bucket = ? AND key = ? "
-                              "AND version_id = 'null' AND is_latest = 0");
-                q->bind(1, b.name).bind(2, v.key);
-                if (q->step()) {
-                    old_seq = q->column_int(0);
-                    old_body = q->column_int(1);
-                }
+            // The current row is the one ks names (this job's view, which may be ahead of the
+            // key_state row); every other row of the key is in versions_by_key (schema 3).
+            query q(t.db, "SELECT seq, body_id FROM versions WHERE seq = ?1 AND "
+                          "version_id = 'null' UNION ALL SELECT seq, body_id FROM versions "
+                          "WHERE bucket = ?2 AND key = ?3 AND version_id = 'null' AND "
+                          "is_latest = 0 LIMIT 1");
+            q->bind(1, old_latest).bind_ref(2, b.name).bind_ref(3, v.key);
+            if (q->step()) {
+                old_seq = q->column_int(0);
+                old_body = q->column_int(1);
             }
         }
         seen.reset();
