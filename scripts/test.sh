@@ -36,6 +36,7 @@ if [[ "${IFMATCH_SKIP_SANITIZE:-0}" != "1" ]]; then
   cmake --build build-asan -j2
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   export IFMATCH_STRICT_EXIT=1
+  export IFMATCH_WALK_STRIDE=2 # the fault walk tests every second fault point here
   (cd build-asan && ctest --output-on-failure -L sanitize --timeout 900) || status=$?
 fi
 if [[ "${IFMATCH_SKIP_TSAN:-0}" != "1" ]]; then
@@ -44,6 +45,7 @@ if [[ "${IFMATCH_SKIP_TSAN:-0}" != "1" ]]; then
   cmake --build build-tsan -j2 --target ifmatch unit_tests
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   export IFMATCH_STRICT_EXIT=1
+  export IFMATCH_WALK_STRIDE=2
   (cd build-tsan && ctest --output-on-failure -L tsan --timeout 900) || status=$?
 fi
 if [[ "${IFMATCH_SKIP_DOCKER:-0}" != "1" ]]; then

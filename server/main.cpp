@@ -22,6 +22,7 @@ int serve(const ifmatch::server::config &cfg) {
     o.data_dir = cfg.data;
     o.dur = cfg.durability == "full" ? storage::durability::full : storage::durability::normal;
     o.reader_threads = std::max(2, cfg.threads);
+    o.on_error = [&cfg](const std::string &what) { server::log_message(cfg, "warn", what); };
     std::unique_ptr<storage::store> db;
     std::unique_ptr<server::http_server> srv;
     std::string addr;

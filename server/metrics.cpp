@@ -191,6 +191,13 @@ std::string render_metrics(const store_gauges &g) {
     scalar(out, "ifmatch_store_group_reruns_total", "counter",
            "Groups run again with a savepoint per write because one write failed after writing.",
            g.group_reruns);
+    scalar(out, "ifmatch_store_failed_commits_total", "counter",
+           "Groups of writes whose COMMIT failed (full disk, I/O error): all answered 500.",
+           g.failed_commits);
+    scalar(out, "ifmatch_store_lost_transactions_total", "counter",
+           "Transactions SQLite rolled back by itself during a write (full disk, I/O error); the "
+           "write was answered 500 and the rest of its group ran again.",
+           g.lost_transactions);
     if (g.objects >= 0) {
         scalar(out, "ifmatch_objects_stored", "gauge",
                "Current object versions (not delete markers) in every bucket.",

@@ -1,6 +1,8 @@
 // Blob files: creation, durable sync, reclaim.
 #include "storage/blob_store.hpp"
 
+#include "storage/io_faults.hpp"
+
 #include <openssl/rand.h>
 
 #include <cerrno>
@@ -55,6 +57,11 @@ bool blob_writer::append(std::string_view data) {
     while (!data.empty()) {
         if (budget >= 0 && static_cast<std::int64_t>(data.size()) > budget) {
             error_ = "No space left on device (injected)";
+            return false;
+        }
+        if (io_faults::hit(io_faults::blob_write)) {
+            error_ = io_faults::disk_full() ? "No space left on device (injected)"
+                                            : "Input/output error (injected)";
             return false;
         }
         ssize_t n = ::write(fd_, data.data(), data.size());
@@ -136,6 +143,9 @@ std::shared_ptr<int> blob_store::open(std::string_view file) const {
 }
 
 bool blob_store::sync(std::string_view file) const {
+    if (io_faults::hit(io_faults::blob_sync)) {
+        return false;
+    }
     std::string p = path_of(file);
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -152,7 +162,28 @@ bool blob_store::sync(std::string_view file) const {
     return ok;
 }
 
-void blob_store::remove(std::string_view file) const { ::unlink(path_of(file).c_str()); }
+bool blob_store::remove(std::string_view file) const {
+    if (!io_faults::hit(io_faults::blob_unlink) &&
+        (::unlink(path_of(file).c_str()) == 0 || errno == ENOENT)) {
+        return true;
+    }
+    std::lock_guard lk(failed_mu_);
+    failed_removals_.emplace_back(file);
+    return false;
+}
+
+std::size_t blob_store::retry_removals() const {
+    std::vector<std::string> again;
+    {
+        std::lock_guard lk(failed_mu_);
+        again.swap(failed_removals_);
+    }
+    for (auto &f : again) {
+        remove(f); // a file that fails again is queued again
+    }
+    std::lock_guard lk(failed_mu_);
+    return failed_removals_.size();
+}
 
 std::vector<std::string> blob_store::list() const {
     std::vector<std::string> out;

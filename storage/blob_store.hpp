@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,7 +59,12 @@ public:
     std::shared_ptr<int> open(std::string_view file) const;
     // fdatasync of a blob and fsync of its directory (durability full).
     bool sync(std::string_view file) const;
-    void remove(std::string_view file) const;
+    // Unlinks a blob (a missing file counts as removed). A removal that fails is remembered and
+    // tried again by retry_removals, so an unlink error never leaves an orphan for long.
+    bool remove(std::string_view file) const;
+    // Tries the failed removals again (the writer does, once a second); returns how many still
+    // fail.
+    std::size_t retry_removals() const;
     // Every blob file name present on disk (start-up reclaim).
     std::vector<std::string> list() const;
     // Test seam: when set, appends fail after this many more bytes (simulated full disk).
@@ -68,6 +74,8 @@ public:
 private:
     std::string dir_;
     std::int64_t write_budget_ = -1;
+    mutable std::mutex failed_mu_;
+    mutable std::vector<std::string> failed_removals_;
 };
 
 } // namespace ifmatch::storage

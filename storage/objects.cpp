@@ -80,18 +80,16 @@ std::optional<s3_error> decide(write_txn &t, const bucket_info &b, const std::st
 } // namespace
 
 result<write_result> put_object(write_txn &t, const put_request &r) {
+    if (r.body.is_file()) {
+        // First, before any statement can throw: kept on commit, removed otherwise.
+        t.adopt_file(r.body.file);
+    }
     auto b = rows::find_bucket(t, r.bucket);
     if (!b) {
-        if (r.body.is_file()) {
-            t.adopt_file(r.body.file); // removed with the rollback
-        }
         return rows::no_such_bucket(r.bucket);
     }
     if (auto err = decide(t, *b, r.key, r.conditions, r.start_seq, r.server_requires_conditions,
                           r.current_out)) {
-        if (r.body.is_file()) {
-            t.adopt_file(r.body.file);
-        }
         return *err;
     }
     std::int64_t body_id = rows::insert_body(t, r.body);

@@ -125,8 +125,8 @@ std::int64_t insert_body(write_txn &t, const staged_body &b) {
     query q(t.db, "INSERT INTO bodies(size, data, file, refs) VALUES(?, ?, ?, 1)");
     q->bind(1, static_cast<std::int64_t>(b.size));
     if (b.is_file()) {
+        t.adopt_file(b.file); // before the step that may throw
         q->bind_null(2).bind(3, b.file);
-        t.adopt_file(b.file);
     } else {
         q->bind_blob_static(2, b.inline_data).bind_null(3); // outlives the step
     }

@@ -89,6 +89,9 @@ public:
     int changes() const;
     // Rows inserted, updated or deleted on this connection since it opened.
     std::int64_t total_changes() const;
+    // False in autocommit mode: no transaction is open (SQLite may end one by itself when a
+    // statement fails with FULL, IOERR, NOMEM or BUSY).
+    bool in_transaction() const;
     sqlite3 *handle() const { return db_; }
 
 private:

@@ -12,6 +12,7 @@
 // 3. A blob file is written and (durability full) synced before the COMMIT of the row naming it;
 //    files of rolled-back writes are removed; reclaimed files are unlinked after a grace period,
 //    so a reader that picked a row from an older snapshot can still open the file.
+//    A blob unlink that fails is tried again (blob_store::retry_removals), at the latest at close.
 // 4. Readers never write; each owns one connection and runs each job in one read transaction.
 // 5. Checkpoints run on their own thread and connection (PASSIVE: they never block the writer),
 //    woken each time commits have added checkpoint_pages to the write-ahead log. A checkpoint
@@ -20,6 +21,13 @@
 //    stays bounded (128 MiB of 4 KiB pages). And when a background pass ends within
 //    catch_up_pages of the log's end, the writer copies that remainder at its next commit
 //    (a few milliseconds), so the log restarts small and no commit waits for a large one.
+// 6. SQLite may end a transaction by itself when a statement fails with FULL, IOERR, NOMEM or
+//    BUSY. After every job the writer checks that its transaction still exists: if not, nothing
+//    of the pass is left, the job during which it vanished is answered with its error and the
+//    rest of the group runs again in a new transaction (with savepoints). No job ever runs
+//    outside a transaction. A group whose COMMIT fails is answered InternalError as a whole
+//    (a refusal decided inside it is not delivered: it may rest on a write that was undone).
+//    Each failure episode is reported once through store_options::on_error.
 #include "storage/store.hpp"
 
 #include "storage/sqlite.hpp"
@@ -43,8 +51,6 @@ namespace ifmatch::storage {
 
 namespace fs = std::filesystem;
 
-constexpr int checkpoint_pages = 4000;
-constexpr int catch_up_pages = 2000;
 
 std::int64_t write_txn::next_seq() { return ++seq_; }
 
@@ -68,10 +74,15 @@ struct store::impl {
     std::condition_variable ccv;
     bool checkpoint_wanted = false;
     bool checkpoint_stop = false;
-    int next_checkpoint_at = 4000; // writer thread only
+    int next_checkpoint_at = 0; // writer thread only
     std::atomic<int> backfilled{-1}; // frames the last background pass checkpointed
     int last_wal_pages = 0;
     std::thread checkpointer;
+
+    // Write failures (store::report_error): logged once per episode, not once per write.
+    bool failing = false; // writer thread only
+    mutable std::mutex emu;
+    std::string last_error;
 
     int lock_fd = -1;
     bool closed = false;
@@ -124,11 +135,16 @@ store::store(store_options opts) : impl_(std::make_unique<impl>()), opts_(std::m
             throw std::runtime_error("cannot create data directory " + dir_ + ": " + ec.message());
         }
     }
+    opts_.checkpoint_pages = std::max(2, opts_.checkpoint_pages);
+    impl_->next_checkpoint_at = opts_.checkpoint_pages;
     impl_->lock_fd = take_lock(dir_);
     blobs_ = std::make_unique<blob_store>(dir_);
     impl_->writer_db = std::make_unique<connection>(dir_ + "/ifmatch.db", false);
     require_known_schema(*impl_->writer_db, "data directory " + dir_);
     configure(*impl_->writer_db, opts_.dur, true);
+    if (opts_.writer_cache_pages > 0) {
+        impl_->writer_db->exec("PRAGMA cache_size = " + std::to_string(opts_.writer_cache_pages));
+    }
     migrate(*impl_->writer_db);
     {
         query q(*impl_->writer_db, "SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq'");
@@ -137,6 +153,8 @@ store::store(store_options opts) : impl_(std::make_unique<impl>()), opts_(std::m
     committed_seq_ = impl_->seq;
     reclaim_at_start();
     impl_->writer_db->on_wal_commit([this](int pages) {
+        const int checkpoint_pages = opts_.checkpoint_pages;
+        const int catch_up_pages = checkpoint_pages / 2;
         auto &next = impl_->next_checkpoint_at;
         if (pages < impl_->last_wal_pages) {
             next = checkpoint_pages; // the log was restarted after a complete checkpoint
@@ -150,7 +168,12 @@ store::store(store_options opts) : impl_(std::make_unique<impl>()), opts_(std::m
         int done = impl_->backfilled.exchange(-1);
         bool catch_up = done >= 0 && pages >= checkpoint_pages && pages - done <= catch_up_pages;
         if (catch_up || pages >= checkpoint_pages * 8) {
-            impl_->writer_db->checkpoint(false);
+            try {
+                impl_->writer_db->checkpoint(false);
+            } catch (const std::exception &) {
+                // Nothing is lost: the frames stay in the log for the next checkpoint. (This
+                // runs inside SQLite's COMMIT: no exception may cross it.)
+            }
             next = checkpoint_pages;
         } else if (pages >= next) {
             next = pages + checkpoint_pages;
@@ -212,6 +235,7 @@ void store::close() {
     for (auto &[when, file] : impl_->pending_unlinks) {
         blobs_->remove(file);
     }
+    blobs_->retry_removals();
     try {
         impl_->writer_db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch (const sqlite_error &) {
@@ -248,6 +272,7 @@ void store::submit_read(std::function<void(read_txn &)> job) {
 
 void store::writer_loop() {
     std::vector<job_ptr> batch;
+    auto last_retry = std::chrono::steady_clock::now();
     for (;;) {
         {
             std::unique_lock lk(impl_->wmu);
@@ -271,26 +296,65 @@ void store::writer_loop() {
             blobs_->remove(impl_->pending_unlinks.front().second);
             impl_->pending_unlinks.pop_front();
         }
+        if (now - last_retry > std::chrono::seconds(1)) {
+            blobs_->retry_removals(); // unlinks that failed (INVARIANT 3)
+            last_retry = now;
+        }
     }
 }
 
 void store::run_group(std::vector<job_ptr> &jobs) {
-    if (!run_pass(jobs, false)) {
-        ++reruns_;
-        run_pass(jobs, true);
+    std::vector<char> dropped(jobs.size(), 0);
+    std::vector<std::string> dropped_files;
+    bool savepoints = false;
+    for (;;) {
+        std::size_t culprit = 0;
+        switch (run_pass(jobs, dropped, dropped_files, savepoints, culprit)) {
+        case pass_end::delivered:
+            for (auto &f : dropped_files) {
+                blobs_->remove(f);
+            }
+            return;
+        case pass_end::lost:
+            // SQLite ended the transaction by itself during this job (INVARIANT 6): the job is
+            // answered with its error, the others run again in a new transaction.
+            dropped[culprit] = 1;
+            ++lost_transactions_;
+            [[fallthrough]];
+        case pass_end::rerun:
+            ++reruns_;
+            savepoints = true;
+            break;
+        }
     }
 }
 
-bool store::run_pass(std::vector<job_ptr> &jobs, bool savepoints) {
+store::pass_end store::run_pass(std::vector<job_ptr> &jobs, const std::vector<char> &dropped,
+                                std::vector<std::string> &dropped_files, bool savepoints,
+                                std::size_t &culprit) {
     connection &db = *impl_->writer_db;
     std::vector<std::string> files, reclaim, refused_files;
     std::vector<cache_change> changed;
     std::vector<bucket_info> bucket_memo; // write_txn::bucket_memo, for this pass only
     std::int64_t seq_before = impl_->seq;
     bool committed = false;
+    std::string error;
+    // Undoes the pass without delivering anything: its jobs run again.
+    auto abandon = [&] {
+        try {
+            db.exec("ROLLBACK");
+        } catch (const std::exception &) {
+            // SQLite rolled the transaction back already.
+        }
+        impl_->seq = seq_before;
+    };
     try {
         db.run("BEGIN IMMEDIATE");
-        for (auto &job : jobs) {
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            if (dropped[i]) {
+                continue;
+            }
+            auto &job = jobs[i];
             write_txn t(db, *blobs_, opts_.clock(), impl_->seq);
             t.bucket_memo = &bucket_memo;
             t.cache = &cache_;
@@ -298,11 +362,25 @@ bool store::run_pass(std::vector<job_ptr> &jobs, bool savepoints) {
                 db.run("SAVEPOINT w");
             }
             auto changes_before = db.total_changes();
-            if (job->run(t)) {
+            bool stands = job->run(t);
+            if (!db.in_transaction()) {
+                // SQLite rolled the whole transaction back (FULL, IOERR, NOMEM, ...): nothing of
+                // this pass is left, and no later job may run outside a transaction.
+                error = "the store's transaction was rolled back by SQLite";
+                impl_->seq = seq_before;
+                culprit = i;
+                dropped_files.insert(dropped_files.end(), t.job_files_.begin(),
+                                     t.job_files_.end());
+                report_error(error);
+                return pass_end::lost;
+            }
+            // The job's files are accounted for before any statement that may throw.
+            auto &job_files = stands ? files : refused_files;
+            job_files.insert(job_files.end(), t.job_files_.begin(), t.job_files_.end());
+            if (stands) {
                 if (savepoints) {
                     db.run("RELEASE w");
                 }
-                files.insert(files.end(), t.job_files_.begin(), t.job_files_.end());
                 std::move(t.changes_.begin(), t.changes_.end(), std::back_inserter(changed));
                 reclaim.insert(reclaim.end(), t.reclaim_.begin(), t.reclaim_.end());
                 continue;
@@ -314,19 +392,15 @@ bool store::run_pass(std::vector<job_ptr> &jobs, bool savepoints) {
             } else if (db.total_changes() != changes_before) {
                 // A failure that wrote rows can only be undone with a savepoint: undo the whole
                 // pass and run the group again with one per job (INVARIANT 1).
-                try {
-                    db.exec("ROLLBACK");
-                } catch (const std::exception &) {
-                    // SQLite rolled the transaction back already.
-                }
-                impl_->seq = seq_before;
-                return false;
+                abandon();
+                return pass_end::rerun; // nothing removed: every job runs again
             }
-            refused_files.insert(refused_files.end(), t.job_files_.begin(), t.job_files_.end());
         }
         if (opts_.dur == durability::full) {
             for (auto &f : files) {
-                blobs_->sync(f);
+                if (!blobs_->sync(f)) {
+                    throw std::runtime_error("a blob file could not be synced");
+                }
             }
         }
         query q(db, "UPDATE meta SET v = ? WHERE k = 'seq'");
@@ -334,13 +408,11 @@ bool store::run_pass(std::vector<job_ptr> &jobs, bool savepoints) {
         q->step();
         db.run("COMMIT");
         committed = true;
-    } catch (const std::exception &) {
-        try {
-            db.exec("ROLLBACK");
-        } catch (const std::exception &) {
-            // Nothing more to undo: SQLite rolled the transaction back already.
-        }
-        impl_->seq = seq_before;
+    } catch (const std::exception &e) {
+        error = e.what();
+        abandon();
+        ++failed_commits_;
+        report_error(error);
         for (auto &f : files) {
             blobs_->remove(f);
         }
@@ -358,11 +430,39 @@ bool store::run_pass(std::vector<job_ptr> &jobs, bool savepoints) {
         for (auto &f : reclaim) {
             impl_->pending_unlinks.emplace_back(now, std::move(f));
         }
+        report_recovered();
     }
-    for (auto &j : jobs) {
-        j->deliver(committed);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        jobs[i]->deliver(committed && !dropped[i]);
     }
-    return true;
+    return pass_end::delivered;
+}
+
+void store::report_error(const std::string &what) {
+    {
+        std::lock_guard lk(impl_->emu);
+        impl_->last_error = what;
+    }
+    if (!impl_->failing) {
+        impl_->failing = true;
+        if (opts_.on_error) {
+            opts_.on_error("store: a write could not be committed: " + what);
+        }
+    }
+}
+
+void store::report_recovered() {
+    if (impl_->failing) {
+        impl_->failing = false;
+        if (opts_.on_error) {
+            opts_.on_error("store: writes commit again");
+        }
+    }
+}
+
+std::string store::last_error() const {
+    std::lock_guard lk(impl_->emu);
+    return impl_->last_error;
 }
 
 void store::reader_loop(int) {

@@ -10,6 +10,7 @@
 #include "storage/read_cache.hpp"
 #include "storage/schema.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -34,7 +35,13 @@ public:
     std::int64_t next_seq();
     // A staged blob this write will reference: synced before COMMIT (durability full), removed
     // if the write is rolled back.
-    void adopt_file(const std::string &file) { job_files_.push_back(file); }
+    // Adopt it before the first statement that may throw, or a failure would orphan it; adopting
+    // it again is harmless.
+    void adopt_file(const std::string &file) {
+        if (std::find(job_files_.begin(), job_files_.end(), file) == job_files_.end()) {
+            job_files_.push_back(file);
+        }
+    }
     // A blob no row refers to any more: unlinked after COMMIT plus a grace period.
     void reclaim_file(const std::string &file) { reclaim_.push_back(file); }
     // What the read cache must forget after COMMIT: a bucket's row or settings, or a key's
@@ -126,7 +133,11 @@ public:
         return !slot_->has_error();
     }
     void deliver(bool committed) final {
-        if (!slot_ || (!committed && !slot_->has_error())) {
+        // Not committed: only the job's own InternalError (its cause) is worth more than the
+        // generic one; a refusal decided in a group that did not commit may rest on a write of
+        // that group that was undone (store.cpp INVARIANT 6).
+        if (!slot_ || (!committed && (!slot_->has_error() ||
+                                      slot_->error().code != protocol::s3_errc::internal_error))) {
             finish(protocol::result<T>(protocol::s3_error(
                 protocol::s3_errc::internal_error, "The store could not commit the write.")));
             return;
@@ -155,6 +166,15 @@ struct store_options {
     int reader_threads = 2;
     std::size_t inline_limit = 64 * 1024;
     std::function<std::int64_t()> clock; // ms since the epoch; default: system clock
+    // Write-ahead-log pages between background checkpoints (store.cpp INVARIANT 5); tests lower
+    // it so that checkpoints run inside a short workload.
+    int checkpoint_pages = 4000;
+    // The writer's page cache in pages (0: the default 16 MB); tests make it tiny so that pages
+    // spill to the log in the middle of a write, where an I/O error fails a statement.
+    int writer_cache_pages = 0;
+    // Told once when writes start failing (with SQLite's or the file system's error) and once
+    // when they commit again; called on the writer thread.
+    std::function<void(const std::string &)> on_error;
 };
 
 class store {
@@ -178,10 +198,16 @@ public:
     struct commit_stats {
         std::uint64_t commits = 0, jobs = 0, wal_frames = 0;
         std::uint64_t reruns = 0; // groups run again with savepoints (INVARIANT 1 of store.cpp)
+        std::uint64_t failed_commits = 0;    // groups whose COMMIT (or blob sync) failed
+        std::uint64_t lost_transactions = 0; // transactions SQLite ended by itself (INVARIANT 6)
     };
     commit_stats stats() const {
-        return {commits_.load(), jobs_.load(), wal_frames_.load(), reruns_.load()};
+        return {commits_.load(),         jobs_.load(),
+                wal_frames_.load(),      reruns_.load(),
+                failed_commits_.load(), lost_transactions_.load()};
     }
+    // The last write failure's message ("" when none has happened).
+    std::string last_error() const;
     blob_store &blobs() { return *blobs_; }
     std::size_t inline_limit() const { return opts_.inline_limit; }
     std::int64_t now_ms() const;
@@ -230,7 +256,14 @@ private:
     void reader_loop(int index);
     void checkpoint_loop();
     void run_group(std::vector<job_ptr> &jobs);
-    bool run_pass(std::vector<job_ptr> &jobs, bool savepoints);
+    // delivered: every job has its outcome; rerun: run the group again with savepoints; lost:
+    // SQLite ended the transaction during jobs[culprit].
+    enum class pass_end { delivered, rerun, lost };
+    pass_end run_pass(std::vector<job_ptr> &jobs, const std::vector<char> &dropped,
+                      std::vector<std::string> &dropped_files, bool savepoints,
+                      std::size_t &culprit);
+    void report_error(const std::string &what);
+    void report_recovered();
     void reclaim_at_start();
 
     struct impl;
@@ -241,6 +274,7 @@ private:
     read_cache cache_;
     std::atomic<std::int64_t> committed_seq_{0};
     std::atomic<std::uint64_t> commits_{0}, jobs_{0}, wal_frames_{0}, reruns_{0};
+    std::atomic<std::uint64_t> failed_commits_{0}, lost_transactions_{0};
 };
 
 } // namespace ifmatch::storage

@@ -2,6 +2,8 @@
 // way to change how it does I/O, and no packaged shim gathers WAL writes.
 #include "storage/wal_vfs.hpp"
 
+#include "storage/io_faults.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -23,6 +25,11 @@ constexpr std::size_t flush_above = 1u << 20; // a long transaction is written i
 constexpr std::size_t write_piece = 31 * 4096;
 
 sqlite3_vfs *platform = nullptr;
+
+// Injected faults (io_faults.hpp): the error SQLite would get from the platform VFS.
+int write_fault() { return io_faults::disk_full() ? SQLITE_FULL : SQLITE_IOERR_WRITE; }
+constexpr int sync_fault = SQLITE_IOERR_FSYNC;
+constexpr int truncate_fault = SQLITE_IOERR_TRUNCATE;
 
 struct wal_state {
     sqlite3_file *real = nullptr;
@@ -99,12 +106,23 @@ int db_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off) {
     return real(f)->pMethods->xRead(real(f), p, n, off);
 }
 int db_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off) {
+    if (io_faults::hit(io_faults::db_write)) {
+        return write_fault();
+    }
     return real(f)->pMethods->xWrite(real(f), p, n, off);
 }
 int db_truncate(sqlite3_file *f, sqlite3_int64 size) {
+    if (io_faults::hit(io_faults::truncate)) {
+        return truncate_fault;
+    }
     return real(f)->pMethods->xTruncate(real(f), size);
 }
-int db_sync(sqlite3_file *f, int flags) { return real(f)->pMethods->xSync(real(f), flags); }
+int db_sync(sqlite3_file *f, int flags) {
+    if (io_faults::hit(io_faults::db_sync)) {
+        return sync_fault;
+    }
+    return real(f)->pMethods->xSync(real(f), flags);
+}
 int db_size(sqlite3_file *f, sqlite3_int64 *out) {
     return real(f)->pMethods->xFileSize(real(f), out);
 }
@@ -179,6 +197,9 @@ std::uint32_t big_endian_u32(const unsigned char *p) {
 }
 
 int wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off) {
+    if (io_faults::hit(io_faults::wal_write)) {
+        return write_fault();
+    }
     auto &w = wal(f);
     std::lock_guard<std::mutex> g(w.mu);
     if (!w.buf.empty() && off != w.at + static_cast<sqlite3_int64>(w.buf.size())) {
@@ -205,10 +226,16 @@ int wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off) {
 }
 
 int wal_truncate(sqlite3_file *f, sqlite3_int64 size) {
+    if (io_faults::hit(io_faults::truncate)) {
+        return truncate_fault;
+    }
     return after_flush(f, [&](sqlite3_file *r) { return r->pMethods->xTruncate(r, size); });
 }
 
 int wal_sync(sqlite3_file *f, int flags) {
+    if (io_faults::hit(io_faults::wal_sync)) {
+        return sync_fault;
+    }
     return after_flush(f, [&](sqlite3_file *r) { return r->pMethods->xSync(r, flags); });
 }
 

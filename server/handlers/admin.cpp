@@ -77,6 +77,8 @@ net::awaitable<response> metrics(context &ctx) {
     g.write_jobs = st.jobs;
     g.wal_frames = st.wal_frames;
     g.group_reruns = st.reruns;
+    g.failed_commits = st.failed_commits;
+    g.lost_transactions = st.lost_transactions;
     if (totals.has_value()) {
         g.objects = totals->objects;
         g.bytes = totals->bytes;

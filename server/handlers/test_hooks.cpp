@@ -3,12 +3,17 @@
 //   PUT /_ifmatch/test/blob-budget?bytes=N     blob files may grow by N more bytes (-1: no limit)
 //   PUT /_ifmatch/test/sqlite-max-pages?pages=N  PRAGMA max_page_count on the writer connection
 //                                               (0: freeze at the current size; -1: no limit)
+//   PUT /_ifmatch/test/io-fault?nth=N[&persistent=1][&kinds=wal_write,blob_write,...]
+//       [&error=full|io]                         the N-th storage I/O operation of those kinds
+//                                               fails from now on (storage/io_faults.hpp);
+//                                               nth=0 disarms. The answer counts what was seen.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
+#include "storage/io_faults.hpp"
 #include "storage/sqlite.hpp"
 
 #include <nlohmann/json.hpp>
@@ -70,6 +75,26 @@ net::awaitable<response> handle_test_hook(context &ctx, std::string hook) {
         if (r.has_error())
             co_return error_response(r.error(), ctx);
         co_return json_ok({{"max_page_count", *r}});
+    }
+    if (hook == "io-fault") {
+        namespace faults = storage::io_faults;
+        auto nth = int_param(ctx, "nth");
+        if (!nth || *nth < 0)
+            co_return error_response(s3_error(s3_errc::invalid_argument, "nth=N"), ctx);
+        nlohmann::json before = {{"counted", faults::counted()}, {"fired", faults::fired()}};
+        if (*nth == 0) {
+            faults::disarm();
+            co_return json_ok({{"armed", false}, {"before", before}});
+        }
+        faults::plan p;
+        p.nth = *nth;
+        p.persistent = ctx.target.query.get("persistent").value_or("0") == "1";
+        p.disk_full = ctx.target.query.get("error").value_or("full") != "io";
+        p.kinds = faults::parse_kinds(std::string(ctx.target.query.get("kinds").value_or("all")));
+        if (p.kinds == 0)
+            co_return error_response(s3_error(s3_errc::invalid_argument, "kinds"), ctx);
+        faults::arm(p);
+        co_return json_ok({{"armed", true}, {"before", before}});
     }
     co_return error_response(s3_error(s3_errc::no_such_key).with("Key", "_ifmatch/test/" + hook),
                              ctx);
