@@ -1,5 +1,5 @@
 // Conditional requests: parsing the If-* / x-amz-copy-source-if-* headers and evaluating them
-// against an object's validators (spec/conditional-requests.md). Pure; safe from any thread.
+// against an object's validators (docs/conditional-requests.md). Pure; safe from any thread.
 //
 // INVARIANTS / RULES
 //

@@ -1,6 +1,6 @@
 // Conditional requests: parse the If-* and x-amz-copy-source-if-* headers once, then evaluate them
 // against an object's validators. This is the ONLY place where precondition rules live
-// (spec/conditional-requests.md). Pure: no I/O, no clock reads (callers pass `now`).
+// (docs/conditional-requests.md). Pure: no I/O, no clock reads (callers pass `now`).
 #pragma once
 
 #include "protocol/errors.hpp"
