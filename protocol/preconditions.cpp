@@ -1,5 +1,5 @@
 // Conditional requests: parsing the If-* / x-amz-copy-source-if-* headers and evaluating them
-// against an object's validators (spec/conditional-requests.md). Pure; safe from any thread.
+// against an object's validators (docs/conditional-requests.md). Pure; safe from any thread.
 //
 // INVARIANTS / RULES
 //
@@ -32,8 +32,13 @@
 //     marker -> 404 (R-D4), mismatch -> 412 (R-D2).
 // 10. 428 PreconditionRequired is never produced unless the caller sets
 //     `write_context::conditions_required` (D5, R-B4).
+// 11. If-Range (R-G15) is decided here too: a weak tag never holds, an unquoted value that
+//     parses as an HTTP-date must equal Last-Modified to the second, and any other value is an
+//     entity tag with optional quotes (R-T1) compared exactly with the current ETag.
 
 #include "protocol/preconditions.hpp"
+
+#include "protocol/auth_text.hpp"
 
 #include <cassert>
 
@@ -200,15 +205,25 @@ result<write_conditions> parse_write_conditions(const header_lookup &h) {
 }
 
 bool if_range_holds(std::string_view value, const validators &v) {
-    if (value.rfind("W/", 0) == 0) {
+    // Step 0: optional white space around the value is not part of it (RFC 9110 §5.5).
+    value = auth_text::trim(value);
+    if (value.empty()) {
         return false;
     }
-    if (value.empty() || value.front() != '"') {
+    // Step 1: a weak entity tag never validates a range (RFC 9110 §13.1.5).
+    if (value.starts_with("W/")) {
+        return false;
+    }
+    // Step 2: a value that is not quoted and parses as an HTTP-date (any of the three forms,
+    // D2) must equal Last-Modified truncated to the second (R-T7).
+    if (value.front() != '"') {
         if (auto date = parse_http_date(value)) {
-            return *date == std::chrono::floor<std::chrono::seconds>(v.last_modified);
+            return *date == chr::floor<chr::seconds>(v.last_modified);
         }
     }
-    return !value.empty() && strip_quotes(value) == strip_quotes(v.etag);
+    // Step 3: anything else is an entity tag, compared exactly once its optional quotes are
+    // stripped (R-T1, R-T2): an unquoted current ETag validates the range as a quoted one does.
+    return strip_quotes(value) == strip_quotes(v.etag);
 }
 
 write_outcome evaluate_write(const write_conditions &c, const write_context &ctx) {

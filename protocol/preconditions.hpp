@@ -1,6 +1,6 @@
 // Conditional requests: parse the If-* and x-amz-copy-source-if-* headers once, then evaluate them
 // against an object's validators. This is the ONLY place where precondition rules live
-// (spec/conditional-requests.md). Pure: no I/O, no clock reads (callers pass `now`).
+// (docs/conditional-requests.md). Pure: no I/O, no clock reads (callers pass `now`).
 #pragma once
 
 #include "protocol/errors.hpp"
@@ -56,10 +56,11 @@ struct read_outcome {
 // If-Modified-Since (304). `now` is the server clock, for R-T6 (future IMS ignored).
 read_outcome evaluate_read(const read_conditions &c, const validators &v, sys_seconds now);
 
-// If-Range (R-G15, RFC 9110 §13.1.5): true when the Range may be served, i.e. the value is an
-// entity tag strongly equal to the current one (quotes optional, R-T1; a W/ tag never matches)
-// or an HTTP-date exactly equal to Last-Modified (whole seconds). Otherwise the Range is ignored
-// and the whole object is sent (200).
+// If-Range (R-G15, RFC 9110 §13.1.5), the one evaluator of that header: true when the Range
+// may be served, i.e. the value (surrounding blanks ignored) is an entity tag strongly equal to
+// the current ETag, quoted or not (R-T1; a W/ tag never matches), or an HTTP-date exactly equal
+// to Last-Modified truncated to whole seconds. Otherwise (another tag, another date, an empty
+// value) the caller ignores Range and sends the whole object with 200.
 bool if_range_holds(std::string_view value, const validators &v);
 
 // Copy source (§7.1, R-C1..R-C6): same order, but every failure is a 412 whose condition is named

@@ -858,6 +858,7 @@ TEST_CASE("R-C2: parse_copy_source_conditions reads the lower-case x-amz-copy-so
     CHECK(parse_read_conditions(headers({{"x-amz-copy-source-if-match", etag}}), now).empty());
 }
 
+// If-Range has one evaluator, if_range_holds; these cases are all of its unit tests.
 TEST_CASE("If-Range (R-G15): strong ETag or exact Last-Modified") {
     const auto lm = sys_millis(std::chrono::milliseconds(946684800500)); // 2000-01-01T00:00:00.5Z
     const validators v{"\"098f6bcd4621d373cade4e832627b4f6\"", lm};
@@ -868,4 +869,45 @@ TEST_CASE("If-Range (R-G15): strong ETag or exact Last-Modified") {
     CHECK(if_range_holds("Sat, 01 Jan 2000 00:00:00 GMT", v));
     CHECK_FALSE(if_range_holds("Sat, 01 Jan 2000 00:00:01 GMT", v));
     CHECK_FALSE(if_range_holds("", v));
+}
+
+TEST_CASE("If-Range (R-G15): blanks, other tags, the date's second, unparseable values") {
+    const std::string etag = "\"0cc175b9c0f1b6a831c399e269772661\"";
+    // Sun, 06 Nov 1994 08:49:37.250 GMT
+    const validators v{etag, sys_millis(std::chrono::milliseconds(784111777250))};
+    CHECK(if_range_holds(etag, v));
+    CHECK(if_range_holds(" " + etag + " ", v));
+    CHECK(if_range_holds("\t" + etag, v));
+    CHECK_FALSE(if_range_holds("\"other\"", v));
+    CHECK_FALSE(if_range_holds("other", v));
+    CHECK_FALSE(if_range_holds("W/" + etag, v));
+    CHECK_FALSE(if_range_holds(" W/" + etag, v));
+    CHECK(if_range_holds("Sun, 06 Nov 1994 08:49:37 GMT", v));
+    CHECK(if_range_holds("Sunday, 06-Nov-94 08:49:37 GMT", v)); // RFC 850 form (D2)
+    CHECK(if_range_holds("Sun Nov  6 08:49:37 1994", v));       // asctime form (D2)
+    CHECK_FALSE(if_range_holds("Sun, 06 Nov 1994 08:49:38 GMT", v));
+    CHECK_FALSE(if_range_holds("Sun, 06 Nov 1994 08:49:36 GMT", v));
+    CHECK_FALSE(if_range_holds("\"Sun, 06 Nov 1994 08:49:37 GMT\"", v)); // a quoted date is a tag
+    CHECK_FALSE(if_range_holds("not a date", v));
+    CHECK_FALSE(if_range_holds("", v));
+    CHECK_FALSE(if_range_holds("   ", v));
+    CHECK_FALSE(if_range_holds("\"\"", v));
+}
+
+TEST_CASE("If-Range (R-G15, R-T1): an unquoted or half-quoted current ETag validates the range") {
+    // RFC 9110 §13.1.5 defines If-Range over a quoted entity-tag and says nothing of a bare
+    // value; S3 accepts ETag conditions with or without quotes (R-T1), If-Range included, so
+    // ifmatch compares the value once its quotes are stripped, as it does for If-Match.
+    const validators v{"\"0cc175b9c0f1b6a831c399e269772661\"",
+                       sys_millis(std::chrono::milliseconds(784111777250))};
+    CHECK(if_range_holds("0cc175b9c0f1b6a831c399e269772661", v));
+    CHECK(if_range_holds("\"0cc175b9c0f1b6a831c399e269772661", v));
+    CHECK(if_range_holds("0cc175b9c0f1b6a831c399e269772661\"", v));
+    CHECK(if_range_holds(" 0cc175b9c0f1b6a831c399e269772661 ", v));
+    CHECK_FALSE(if_range_holds("0CC175B9C0F1B6A831C399E269772661", v)); // exact compare (R-T2)
+    CHECK_FALSE(if_range_holds("0cc175b9c0f1b6a831c399e26977266", v));
+    // A stored ETag kept without quotes compares the same way.
+    const validators bare{"0cc175b9c0f1b6a831c399e269772661", v.last_modified};
+    CHECK(if_range_holds("\"0cc175b9c0f1b6a831c399e269772661\"", bare));
+    CHECK(if_range_holds("0cc175b9c0f1b6a831c399e269772661", bare));
 }

@@ -81,7 +81,7 @@ protocol::condition_values write_condition_values(const context &ctx, bool creat
 // The hook every object write calls before proceeding (PutObject, CopyObject, DeleteObject;
 // CompleteMultipartUpload with action s3:PutObject): 403 AccessDenied when a Deny statement of the
 // bucket's policy matches `action` on ctx's object with `values`, else nullopt. Pass named locals
-// (GCC 12 coroutine temporaries, see PREAMBLE).
+// (GCC 12 coroutine temporaries, docs/architecture.md §4).
 net::awaitable<std::optional<protocol::s3_error>> check_policy(context &ctx, std::string action,
                                                                protocol::condition_values values);
 // check_policy as one step of an object write: nullopt to proceed, else the 403 response (noted

@@ -53,7 +53,7 @@ private:
 
 // co_await db_write<T>(store, fn): runs fn(write_txn &) -> result<T> in the writer's next group
 // commit. Not a coroutine itself: the job is moved into the initiation at once (no temporaries
-// live across the await).
+// live across the await; docs/architecture.md §4).
 template <class T, class Fn> auto db_write(storage::store &s, Fn fn) {
     namespace net = boost::asio;
     return net::async_initiate<const net::use_awaitable_t<> &, void(storage::result<T>)>(

@@ -295,7 +295,7 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
         } catch (...) {
             thrown = std::current_exception();
         }
-        auto last = finish_body_job(job); // no co_await inside a handler (RULE 1)
+        auto last = finish_body_job(job); // no co_await inside a handler (body_pool.hpp RULE 1)
         co_await std::move(last);
         if (thrown) {
             std::rethrow_exception(thrown);

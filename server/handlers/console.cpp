@@ -247,7 +247,7 @@ response asset(const std::string &name) {
 
 net::awaitable<std::optional<response>> handle_console(context &ctx, const std::string &path) {
     // Each branch awaits into a named response first: converting the awaited temporary into
-    // the optional inside the co_await expression trips GCC 12 (see the preamble).
+    // the optional inside the co_await expression trips GCC 12 (docs/architecture.md §4).
     std::optional<response> out;
     if (path == "events") {
         response r = co_await events_list(ctx);

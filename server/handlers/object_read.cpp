@@ -5,7 +5,6 @@
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 
-#include "protocol/if_range.hpp"
 #include "protocol/range.hpp"
 #include "storage/multipart.hpp"
 #include "storage/operations.hpp"
@@ -94,10 +93,12 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
                                      response &res) {
     const auto &v = obj.version;
     auto range_h = ctx.req.header("range");
-    if (auto ir = ctx.lookup()("if-range"); ir && range_h &&
-        !protocol::if_range_holds(*ir, v.etag, protocol::sys_millis(std::chrono::milliseconds(
-                                                   v.last_modified_ms)))) {
-        range_h.reset(); // R-G15: a stale If-Range turns the request into a plain GET
+    if (auto ir = ctx.lookup()("if-range"); ir && range_h) {
+        const protocol::validators val{
+            v.etag, protocol::sys_millis(std::chrono::milliseconds(v.last_modified_ms))};
+        if (!protocol::if_range_holds(*ir, val)) {
+            range_h.reset(); // R-G15: a stale If-Range turns the request into a plain GET
+        }
     }
     auto part = ctx.target.query.get("partNumber");
     res.offset = 0;
@@ -138,13 +139,6 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
     }
     if (!range_h) {
         return std::nullopt;
-    }
-    if (auto if_range = ctx.req.header("if-range")) {
-        protocol::validators val{v.etag, protocol::sys_millis(std::chrono::milliseconds(
-                                             v.last_modified_ms))};
-        if (!protocol::if_range_holds(*if_range, val)) {
-            return std::nullopt; // R-G15: the Range is ignored, the whole object is sent
-        }
     }
     auto rr = protocol::resolve_range(*range_h, v.size);
     if (rr.kind == protocol::range_kind::unsatisfiable) {

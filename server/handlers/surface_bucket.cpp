@@ -22,7 +22,7 @@ using render_fn = std::string (*)(const std::string &stored);
 using parse_fn = protocol::result<std::string> (*)(std::string_view body);
 
 // GCC 12: every awaited call below takes only trivially destructible arguments (string_view,
-// enums, function pointers, references to named locals).
+// enums, function pointers, references to named locals; docs/architecture.md §4).
 net::awaitable<protocol::result<std::string>> read_setting(context &ctx, std::string_view name) {
     auto bucket = ctx.target.bucket;
     auto r_call = db_read<storage::string_pairs>(

@@ -56,6 +56,12 @@ etag = put["ETag"]
 lm = s3.head_object(Bucket=B, Key="range")["ResponseMetadata"]["HTTPHeaders"]["last-modified"]
 st, h, data = raw("GET", f"/{B}/range", {"Range": "bytes=0-1", "If-Range": etag})
 r.check("R-G15 If-Range strong ETag match -> 206", st == 206 and data == b"01", f"{st} {data!r}")
+st, h, data = raw("GET", f"/{B}/range", {"Range": "bytes=0-1", "If-Range": etag.strip('"')})
+r.check("R-G15, R-T1 If-Range unquoted ETag match -> 206", st == 206 and data == b"01",
+        f"{st} {data!r}")
+st, h, data = raw("GET", f"/{B}/range", {"Range": "bytes=0-1", "If-Range": "other"})
+r.check("R-G15 If-Range other unquoted value -> 200 whole", st == 200 and data == body,
+        f"{st} {data!r}")
 st, h, data = raw("GET", f"/{B}/range", {"Range": "bytes=0-1", "If-Range": '"other"'})
 r.check("R-G15 If-Range other ETag -> 200 whole", st == 200 and data == body, f"{st} {data!r}")
 st, h, data = raw("GET", f"/{B}/range", {"Range": "bytes=0-1", "If-Range": "W/" + etag})
