@@ -187,7 +187,7 @@ void append_element(std::string &out, std::string_view name, std::string_view te
     out += '<';
     out += name;
     out += '>';
-    out += xml_escape(text);
+    out += xml_text(text);
     out += "</";
     out += name;
     out += '>';

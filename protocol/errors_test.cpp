@@ -31,6 +31,21 @@ TEST_CASE("errors: fields keep their order and every text is escaped") {
           "<RequestId>r&amp;</RequestId><HostId>h&lt;</HostId></Error>");
 }
 
+TEST_CASE("errors: echoed request bytes never make the body ill-formed XML 1.0") {
+    // The bytes of `PUT /%FF%FE`, `GET /ab%00cd/key` and a control character in a header value.
+    const auto err = s3_error(s3_errc::invalid_argument, std::string("m\0", 2))
+                         .with("BucketName", "\xFF\xFE")
+                         .with("Key", std::string("ab\0cd", 5))
+                         .with("ArgumentValue", "v\x01\xC3");
+    const std::string fffd = "\xEF\xBF\xBD";
+    CHECK(render_error_xml(err, "R", "H") ==
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<Error><Code>InvalidArgument</Code><Message>m" + fffd + "</Message>"
+          "<BucketName>" + fffd + fffd + "</BucketName><Key>ab" + fffd + "cd</Key>"
+          "<ArgumentValue>v" + fffd + fffd + "</ArgumentValue>"
+          "<RequestId>R</RequestId><HostId>H</HostId></Error>");
+}
+
 TEST_CASE("errors: catalogue rows that clients depend on") {
     struct expect {
         s3_errc e;

@@ -6,6 +6,8 @@
 
 #include "protocol/xml.hpp"
 
+#include "protocol/utf8.hpp"
+
 #include <charconv>
 #include <cstring>
 #include <pugixml.hpp>
@@ -173,6 +175,35 @@ std::string xml_escape(std::string_view s) {
             out += ch;
         }
     }
+    return out;
+}
+
+std::string xml_text(std::string_view bytes) {
+    static constexpr std::string_view replacement = "\xEF\xBF\xBD"; // U+FFFD
+    std::string out;
+    out.reserve(bytes.size());
+    std::size_t plain = 0; // start of the run of bytes not yet copied
+    auto flush = [&](std::size_t end, std::string_view with) {
+        out += xml_escape(bytes.substr(plain, end - plain));
+        out += with;
+    };
+    for (std::size_t i = 0; i < bytes.size();) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        const auto n = utf8_sequence(bytes, i);
+        const bool excluded_control = c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+        // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+        const bool noncharacter = n == 3 && c == 0xEF &&
+                                  static_cast<unsigned char>(bytes[i + 1]) == 0xBF &&
+                                  static_cast<unsigned char>(bytes[i + 2]) >= 0xBE;
+        if (n == 0 || excluded_control || noncharacter) {
+            flush(i, replacement);
+            i += n == 0 ? 1 : n;
+            plain = i;
+            continue;
+        }
+        i += n;
+    }
+    flush(bytes.size(), {});
     return out;
 }
 

@@ -12,7 +12,16 @@
 
 namespace ifmatch::protocol {
 
+// Escapes & < > " ' and CR for element text or an attribute value. The bytes are otherwise kept
+// as they are: for text the server produced or stored (keys in listings are S3's business, see
+// spec wire.md §4.4).
 std::string xml_escape(std::string_view s);
+
+// Escapes like xml_escape and also makes any bytes XML 1.0 character data: each byte that does
+// not start a well-formed UTF-8 sequence, and each character XML 1.0 excludes (the C0 controls
+// other than TAB, LF and CR, U+FFFE and U+FFFF), becomes U+FFFD. For text that echoes request
+// bytes (error elements such as Key, BucketName, ArgumentValue, Condition).
+std::string xml_text(std::string_view bytes);
 
 // Builds `<?xml version="1.0" encoding="UTF-8"?>` + elements. The first open() may carry the S3
 // namespace. Usage: w.open("ListBucketResult", true); w.element("Name", b); w.close(); w.str().

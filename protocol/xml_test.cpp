@@ -30,6 +30,25 @@ TEST_CASE("xml: escape the five XML specials and CR") {
     CHECK(xml_escape("caf\xC3\xA9") == "caf\xC3\xA9");
 }
 
+TEST_CASE("xml: xml_text makes any bytes XML 1.0 character data") {
+    const std::string fffd = "\xEF\xBF\xBD";
+    CHECK(xml_text("a&b<c>\r\n\t") == "a&amp;b&lt;c&gt;&#13;\n\t");
+    CHECK(xml_text("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+          "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+    CHECK(xml_text("") == "");
+    // Bytes that start no well-formed sequence: one U+FFFD each.
+    CHECK(xml_text("\xFF\xFE") == fffd + fffd);
+    CHECK(xml_text("a\xC3") == "a" + fffd);               // truncated
+    CHECK(xml_text("\xC0\xAF") == fffd + fffd);          // overlong '/'
+    CHECK(xml_text("\xED\xA0\x80") == fffd + fffd + fffd); // surrogate U+D800
+    CHECK(xml_text("<\x80>") == "&lt;" + fffd + "&gt;");
+    // Characters XML 1.0 excludes.
+    CHECK(xml_text(std::string("ab\0cd", 5)) == "ab" + fffd + "cd");
+    CHECK(xml_text("\x01\x08\x0B\x0C\x1F") == fffd + fffd + fffd + fffd + fffd);
+    CHECK(xml_text("\xEF\xBF\xBE\xEF\xBF\xBF") == fffd + fffd);   // U+FFFE, U+FFFF
+    CHECK(xml_text("\xEF\xBF\xBD\x7F\xC2\x85") == "\xEF\xBF\xBD\x7F\xC2\x85"); // allowed
+}
+
 TEST_CASE("xml: writer output") {
     xml_writer w;
     w.open("ListBucketResult", true)
