@@ -663,6 +663,12 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
 
 } // namespace
 
+std::string slow_down_response(session_shared &shared) {
+    std::string rid = new_request_id(shared.next_id++);
+    response r = early_error(s3_errc::slow_down, rid);
+    return small_response(r, rid, false);
+}
+
 net::awaitable<void> run_session(tcp::socket sock, session_shared &shared,
                                  net::ssl::context *tls) {
     std::string remote;

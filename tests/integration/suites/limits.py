@@ -5,6 +5,7 @@ metadata. Each must answer the S3 error (or drop the connection) without crash, 
 Runs in open mode with a 2 s idle time-out and at most 6 connections."""
 import socket
 import time
+import xml.etree.ElementTree as ET
 
 import lib
 
@@ -114,6 +115,20 @@ try:
         resp, _ = lib.read_response(s)
         r.eq("connection over the cap -> 503 SlowDown", (503, "SlowDown"),
              (resp.status, code(resp)))
+        # Like every other error: request id and host id in the XML and in the headers.
+        rid = resp.header("x-amz-request-id")
+        r.check("SlowDown has x-amz-request-id and x-amz-id-2 headers",
+                rid and resp.header("x-amz-id-2") and resp.header("date"), resp.headers)
+        try:
+            doc = ET.fromstring(resp.body)
+        except ET.ParseError as e:
+            doc = None
+            r.fail("SlowDown body is well-formed XML", f"{e}: {resp.body!r}")
+        if doc is not None:
+            r.eq("SlowDown XML: RequestId equals x-amz-request-id, HostId present",
+                 (rid, True), (doc.findtext("RequestId"), bool(doc.findtext("HostId"))))
+            r.check("SlowDown XML has a Message", doc.findtext("Message"), resp.body)
+        r.eq("SlowDown closes the connection", "close", resp.header("connection"))
 finally:
     for s in held:
         s.close()
