@@ -71,6 +71,7 @@ enum class s3_errc {
     incorrect_number_of_files,
     acl_not_supported,
     invalid_uri,
+    invalid_storage_class,
 };
 
 // The error_category of s3_errc (name "s3"; message() is the catalogue's message), so storage can

@@ -94,11 +94,13 @@ TEST_CASE("errors: statuses and codes") {
     CHECK(info(s3_errc::internal_error).status == 500);
     CHECK(info(s3_errc::signature_does_not_match).status == 403);
     CHECK(info(s3_errc::invalid_uri).code == "InvalidURI");
+    CHECK(info(s3_errc::invalid_storage_class).code == "InvalidStorageClass");
+    CHECK(info(s3_errc::invalid_storage_class).status == 400);
 }
 
 TEST_CASE("errors: every enumerator has a distinct code, a status and a message") {
     std::set<std::string_view> codes;
-    const auto last = static_cast<int>(s3_errc::invalid_uri);
+    const auto last = static_cast<int>(s3_errc::invalid_storage_class);
     for (int i = 0; i <= last; ++i) {
         const auto &row = info(static_cast<s3_errc>(i));
         CAPTURE(i);

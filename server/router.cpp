@@ -7,6 +7,7 @@
 #include "server/surface.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/header_values.hpp"
 #include "server/events.hpp"
 
 #include "protocol/http_date.hpp"
@@ -252,6 +253,10 @@ net::awaitable<response> dispatch(context &ctx) {
                 co_return error_response(auth.error(), ctx);
             }
             ctx.chunk_signer = std::move(auth->chunk_signer);
+        }
+        if (auto v = protocol::check_header_values(ctx.target.operation, ctx.lookup());
+            v.has_error()) {
+            co_return error_response(v.error(), ctx);
         }
         response res = co_await run_observed(ctx, route);
         co_await add_cors_headers(ctx, res);
