@@ -362,6 +362,13 @@ result<classified_request> classify(const request_head &h, std::string_view doma
     if (!query) {
         return s3_error(s3_errc::invalid_uri);
     }
+    // Parameters are echoed in responses (Prefix, Marker, ...): like the path, they must decode
+    // to UTF-8.
+    for (const auto &[name, value] : query->items()) {
+        if (!is_utf8(name) || !is_utf8(value)) {
+            return s3_error(s3_errc::invalid_uri);
+        }
+    }
     out.query = std::move(*query);
     out.bucket = virtual_host_bucket(h.host, domain);
     out.virtual_host = !out.bucket.empty();

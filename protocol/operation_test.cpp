@@ -240,6 +240,12 @@ TEST_CASE("operation: a path that is not UTF-8 is InvalidURI, whatever the metho
         CHECK(error_of(method, "/b/%ED%A0%80", "localhost") == s3_errc::invalid_uri); // surrogate
         CHECK(error_of(method, "/b/\xFF", "localhost") == s3_errc::invalid_uri); // raw byte
     }
+    // Query parameters are echoed in listings: they must be UTF-8 too.
+    CHECK(error_of("GET", "/b?list-type=2&prefix=%FF", "localhost") == s3_errc::invalid_uri);
+    CHECK(error_of("GET", "/b?delimiter=%C3", "localhost") == s3_errc::invalid_uri);
+    CHECK(error_of("GET", "/b?%FF=1", "localhost") == s3_errc::invalid_uri);
+    CHECK(classify({"GET", "/b?prefix=caf%C3%A9%0A", "localhost", false}, "localhost")
+              .has_value());
     // Virtual-hosted style: the whole path is the key.
     CHECK(error_of("GET", "/%FF", "localhost") == s3_errc::invalid_uri);
     CHECK(classify({"GET", "/%FF", "b.localhost", false}, "localhost").error().code ==
