@@ -158,6 +158,8 @@ constexpr std::array catalogue{
     row{s3_errc::acl_not_supported,
         {"AccessControlListNotSupported", 400, "The bucket does not allow ACLs"}},
     row{s3_errc::invalid_uri, {"InvalidURI", 400, "Couldn't parse the specified URI."}},
+    row{s3_errc::invalid_storage_class,
+        {"InvalidStorageClass", 400, "The storage class you specified is not valid"}},
 };
 
 constexpr bool catalogue_is_in_enum_order() {
@@ -169,7 +171,7 @@ constexpr bool catalogue_is_in_enum_order() {
     return true;
 }
 static_assert(catalogue_is_in_enum_order(), "catalogue rows must follow the s3_errc order");
-static_assert(catalogue.size() == static_cast<std::size_t>(s3_errc::invalid_uri) + 1,
+static_assert(catalogue.size() == static_cast<std::size_t>(s3_errc::invalid_storage_class) + 1,
               "every s3_errc needs a catalogue row");
 
 class s3_error_category final : public boost::system::error_category {
@@ -187,7 +189,7 @@ void append_element(std::string &out, std::string_view name, std::string_view te
     out += '<';
     out += name;
     out += '>';
-    out += xml_escape(text);
+    out += xml_text(text);
     out += "</";
     out += name;
     out += '>';

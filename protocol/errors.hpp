@@ -71,6 +71,7 @@ enum class s3_errc {
     incorrect_number_of_files,
     acl_not_supported,
     invalid_uri,
+    invalid_storage_class,
 };
 
 // The error_category of s3_errc (name "s3"; message() is the catalogue's message), so storage can
@@ -115,7 +116,9 @@ struct s3_error {
 };
 
 // Renders `<?xml ...?>\n<Error><Code/><Message/>fields...<RequestId/><HostId/></Error>`: no
-// namespace, every text XML-escaped, fields in the order they were added (spec wire.md §7.1).
+// namespace, fields in the order they were added (spec wire.md §7.1). Every text goes through
+// xml_text, so the body is well-formed XML 1.0 whatever request bytes a field echoes (bytes that
+// are not UTF-8 and control characters become U+FFFD).
 std::string render_error_xml(const s3_error &err, std::string_view request_id,
                              std::string_view host_id);
 

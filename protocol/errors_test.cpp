@@ -31,6 +31,21 @@ TEST_CASE("errors: fields keep their order and every text is escaped") {
           "<RequestId>r&amp;</RequestId><HostId>h&lt;</HostId></Error>");
 }
 
+TEST_CASE("errors: echoed request bytes never make the body ill-formed XML 1.0") {
+    // The bytes of `PUT /%FF%FE`, `GET /ab%00cd/key` and a control character in a header value.
+    const auto err = s3_error(s3_errc::invalid_argument, std::string("m\0", 2))
+                         .with("BucketName", "\xFF\xFE")
+                         .with("Key", std::string("ab\0cd", 5))
+                         .with("ArgumentValue", "v\x01\xC3");
+    const std::string fffd = "\xEF\xBF\xBD";
+    CHECK(render_error_xml(err, "R", "H") ==
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<Error><Code>InvalidArgument</Code><Message>m" + fffd + "</Message>"
+          "<BucketName>" + fffd + fffd + "</BucketName><Key>ab" + fffd + "cd</Key>"
+          "<ArgumentValue>v" + fffd + fffd + "</ArgumentValue>"
+          "<RequestId>R</RequestId><HostId>H</HostId></Error>");
+}
+
 TEST_CASE("errors: catalogue rows that clients depend on") {
     struct expect {
         s3_errc e;
@@ -79,11 +94,13 @@ TEST_CASE("errors: statuses and codes") {
     CHECK(info(s3_errc::internal_error).status == 500);
     CHECK(info(s3_errc::signature_does_not_match).status == 403);
     CHECK(info(s3_errc::invalid_uri).code == "InvalidURI");
+    CHECK(info(s3_errc::invalid_storage_class).code == "InvalidStorageClass");
+    CHECK(info(s3_errc::invalid_storage_class).status == 400);
 }
 
 TEST_CASE("errors: every enumerator has a distinct code, a status and a message") {
     std::set<std::string_view> codes;
-    const auto last = static_cast<int>(s3_errc::invalid_uri);
+    const auto last = static_cast<int>(s3_errc::invalid_storage_class);
     for (int i = 0; i <= last; ++i) {
         const auto &row = info(static_cast<s3_errc>(i));
         CAPTURE(i);

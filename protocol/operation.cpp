@@ -6,6 +6,8 @@
 
 #include "protocol/operation.hpp"
 
+#include "protocol/utf8.hpp"
+
 #include <iterator>
 
 namespace ifmatch::protocol {
@@ -237,6 +239,8 @@ std::string_view origin_form(std::string_view target) {
 }
 
 // Fills bucket/key (or admin_path) of `out` from the encoded path, for the addressing style.
+// A path whose decoded bytes are not UTF-8 cannot name a bucket or a key: S3 answers such a
+// request (a PUT as well as a GET) 400 InvalidURI before it looks anything up.
 result<void> locate(classified_request &out, std::string_view path) {
     std::string_view rest = path.substr(1);
     if (!out.virtual_host) {
@@ -244,13 +248,13 @@ result<void> locate(classified_request &out, std::string_view path) {
         const auto segment = rest.substr(0, slash);
         rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
         auto bucket = percent_decode(segment);
-        if (!bucket || (bucket->empty() && !rest.empty())) {
+        if (!bucket || (bucket->empty() && !rest.empty()) || !is_utf8(*bucket)) {
             return s3_error(s3_errc::invalid_uri);
         }
         out.bucket = std::move(*bucket);
     }
     auto key = percent_decode(rest);
-    if (!key) {
+    if (!key || !is_utf8(*key)) {
         return s3_error(s3_errc::invalid_uri);
     }
     if (!out.virtual_host && out.bucket == "_ifmatch") {
@@ -279,34 +283,6 @@ result<op> route(const classified_request &r, const request_head &h) {
         return route_bucket(h.method, r.query);
     }
     return route_object(h.method, r.query, h.has_copy_source);
-}
-
-// The length of the UTF-8 sequence starting at s[i] if it is well-formed, else 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const auto c0 = b(i);
-    if (c0 < 0x80) {
-        return 1;
-    }
-    const std::size_t n = c0 >= 0xC2 && c0 <= 0xDF   ? 2
-                          : c0 >= 0xE0 && c0 <= 0xEF ? 3
-                          : c0 >= 0xF0 && c0 <= 0xF4 ? 4
-                                                     : 0;
-    if (n == 0 || i + n > s.size()) {
-        return 0;
-    }
-    for (std::size_t k = 1; k < n; ++k) {
-        if ((b(i + k) & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    const auto c1 = b(i + 1);
-    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
-    if ((c0 == 0xE0 && c1 < 0xA0) || (c0 == 0xED && c1 > 0x9F) || (c0 == 0xF0 && c1 < 0x90) ||
-        (c0 == 0xF4 && c1 > 0x8F)) {
-        return 0;
-    }
-    return n;
 }
 
 // S3 operation names, one per op enumerator in declaration order.
@@ -385,6 +361,13 @@ result<classified_request> classify(const request_head &h, std::string_view doma
     auto query = query_params::parse(out.raw_query);
     if (!query) {
         return s3_error(s3_errc::invalid_uri);
+    }
+    // Parameters are echoed in responses (Prefix, Marker, ...): like the path, they must decode
+    // to UTF-8.
+    for (const auto &[name, value] : query->items()) {
+        if (!is_utf8(name) || !is_utf8(value)) {
+            return s3_error(s3_errc::invalid_uri);
+        }
     }
     out.query = std::move(*query);
     out.bucket = virtual_host_bucket(h.host, domain);

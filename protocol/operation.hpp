@@ -98,9 +98,9 @@ struct classified_request {
 // plus; `//`, `.`/`..` segments and a trailing `/` are kept). Query parameters S3 does not route
 // on (`x-id`, ...) are ignored; sub-resources we do not implement (`acl`, `tagging`, ...) give
 // op::unsupported, which the router answers 501 NotImplemented. Neither the bucket name nor the key
-// is validated here (see is_valid_bucket_name, check_object_key). Errors: 400 InvalidURI for a
-// malformed escape or a target that is not a path; 405 MethodNotAllowed for a method S3 does not
-// route on that resource.
+// is validated here beyond being UTF-8 (see is_valid_bucket_name, check_object_key). Errors: 400
+// InvalidURI for a malformed escape, a path segment or query parameter whose decoded bytes are
+// not UTF-8, or a target that is not a path; 405 MethodNotAllowed for a method S3 does not route on that resource.
 result<classified_request> classify(const request_head &h, std::string_view domain);
 
 // True if `name` follows S3's bucket naming rules (spec wire.md §4.2): 3-63 characters of

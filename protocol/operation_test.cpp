@@ -230,6 +230,35 @@ TEST_CASE("operation: errors") {
     CHECK(error_of("get", "/b/k", "localhost") == s3_errc::method_not_allowed);
 }
 
+TEST_CASE("operation: a path that is not UTF-8 is InvalidURI, whatever the method") {
+    for (const char *method : {"GET", "HEAD", "PUT", "DELETE", "POST"}) {
+        CAPTURE(method);
+        CHECK(error_of(method, "/%FF%FE", "localhost") == s3_errc::invalid_uri);
+        CHECK(error_of(method, "/bad/%FF%FE", "localhost") == s3_errc::invalid_uri);
+        CHECK(error_of(method, "/b/caf%C3", "localhost") == s3_errc::invalid_uri);
+        CHECK(error_of(method, "/b/%C0%AF", "localhost") == s3_errc::invalid_uri); // overlong '/'
+        CHECK(error_of(method, "/b/%ED%A0%80", "localhost") == s3_errc::invalid_uri); // surrogate
+        CHECK(error_of(method, "/b/\xFF", "localhost") == s3_errc::invalid_uri); // raw byte
+    }
+    // Query parameters are echoed in listings: they must be UTF-8 too.
+    CHECK(error_of("GET", "/b?list-type=2&prefix=%FF", "localhost") == s3_errc::invalid_uri);
+    CHECK(error_of("GET", "/b?delimiter=%C3", "localhost") == s3_errc::invalid_uri);
+    CHECK(error_of("GET", "/b?%FF=1", "localhost") == s3_errc::invalid_uri);
+    CHECK(classify({"GET", "/b?prefix=caf%C3%A9%0A", "localhost", false}, "localhost")
+              .has_value());
+    // Virtual-hosted style: the whole path is the key.
+    CHECK(error_of("GET", "/%FF", "localhost") == s3_errc::invalid_uri);
+    CHECK(classify({"GET", "/%FF", "b.localhost", false}, "localhost").error().code ==
+          s3_errc::invalid_uri);
+    // Well-formed UTF-8 and control characters are keys like any other.
+    const auto ok = classify({"GET", "/b/caf%C3%A9%01%00x", "localhost", false}, "localhost");
+    REQUIRE(ok.has_value());
+    CHECK(ok->key == std::string("caf\xC3\xA9\x01\0x", 8));
+    const auto nul_bucket = classify({"GET", "/ab%00cd/key", "localhost", false}, "localhost");
+    REQUIRE(nul_bucket.has_value());
+    CHECK(nul_bucket->bucket == std::string("ab\0cd", 5));
+}
+
 TEST_CASE("operation: op_name") {
     CHECK(op_name(op::put_object) == "PutObject");
     CHECK(op_name(op::list_objects_v2) == "ListObjectsV2");

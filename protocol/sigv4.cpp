@@ -128,6 +128,14 @@ auth_scheme detect_auth_scheme(std::string_view authorization, std::string_view 
     return v2 ? auth_scheme::sigv2_query : auth_scheme::none;
 }
 
+bool is_presigned(std::string_view authorization, std::string_view raw_query) {
+    if (!authorization.empty() || raw_query.empty()) {
+        return false;
+    }
+    const auto scheme = detect_auth_scheme(authorization, raw_query);
+    return scheme == auth_scheme::sigv4_query || scheme == auth_scheme::sigv2_query;
+}
+
 std::string credential_scope::scope() const {
     return date + "/" + region + "/" + service + "/aws4_request";
 }

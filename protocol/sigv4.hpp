@@ -30,6 +30,12 @@ using header_fields = std::span<const header_field>;
 enum class auth_scheme { none, sigv4_header, sigv4_query, sigv2_header, sigv2_query, unknown };
 auth_scheme detect_auth_scheme(std::string_view authorization, std::string_view raw_query);
 
+// True when the request is presigned (SigV4 or SigV2 query authentication, no Authorization
+// header): the only requests whose query parameters stand for headers, such as If-Match,
+// If-None-Match or x-amz-acl (spec conditional-requests.md R-G16). A query parameter of that
+// name on a header-signed or anonymous request is not a header.
+bool is_presigned(std::string_view authorization, std::string_view raw_query);
+
 // `<access key>/<yyyymmdd>/<region>/<service>/aws4_request`.
 struct credential_scope {
     std::string access_key;

@@ -247,6 +247,18 @@ TEST_CASE("sigv4: auth scheme detection") {
           auth_scheme::sigv2_query);
 }
 
+TEST_CASE("sigv4: only presigned requests carry headers in the query (R-G16)") {
+    const std::string_view v4 = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2F20130524%2F"
+                                "us-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x&If-None-Match=%2A";
+    CHECK(is_presigned("", v4));
+    CHECK(is_presigned("", "AWSAccessKeyId=a&Expires=1&Signature=x&If-Match=%22e%22"));
+    // Header-signed (either version) and anonymous requests: a query If-Match is a parameter.
+    CHECK_FALSE(is_presigned("AWS4-HMAC-SHA256 Credential=x", v4));
+    CHECK_FALSE(is_presigned("AWS AKID:sig", "If-Match=%22e%22"));
+    CHECK_FALSE(is_presigned("", "If-None-Match=%2A"));
+    CHECK_FALSE(is_presigned("", ""));
+}
+
 // wire.md §10: PUT /examplebucket/chunkObject.txt, 66560 x 'a' in chunks of 65536, 1024 and 0.
 TEST_CASE("sigv4: streaming seed signatures and chunk chain") {
     std::vector<header_field> headers = {

@@ -38,6 +38,12 @@ TEST_CASE("x-amz-tagging header: decoding and S3's limits") {
     CHECK(parse_tagging_header("k=1&k=2").error().code == s3_errc::invalid_tag);
     CHECK(parse_tagging_header("aws:x=1").error().code == s3_errc::invalid_tag);
     CHECK(parse_tagging_header("k=%zz").error().code == s3_errc::invalid_argument);
+    // Tags must be UTF-8 and characters a Tagging document can carry.
+    CHECK(parse_tagging_header("k=%FF").error().code == s3_errc::invalid_argument);
+    CHECK(parse_tagging_header("%C3=v").error().code == s3_errc::invalid_argument);
+    CHECK(parse_tagging_header("k%01=v").error().code == s3_errc::invalid_tag);
+    CHECK(parse_tagging_header("k=v%00").error().code == s3_errc::invalid_tag);
+    CHECK(parse_tagging_header("caf%C3%A9=%E2%82%AC").has_value());
 }
 
 TEST_CASE("Tagging document") {
@@ -50,6 +56,17 @@ TEST_CASE("Tagging document") {
     CHECK(parse_tagging_xml("<Tagging><TagSet/></Tagging>", 10).value().empty());
     CHECK(render_tagging_xml(*t).find("<Tag><Key>a</Key><Value>1</Value></Tag>") !=
           std::string::npos);
+    // A tag the response could not carry as XML 1.0 is refused on the way in.
+    CHECK(parse_tagging_xml("<Tagging><TagSet><Tag><Key>\xFF</Key><Value>v</Value></Tag>"
+                            "</TagSet></Tagging>",
+                            10)
+              .error()
+              .code == s3_errc::malformed_xml);
+    CHECK(parse_tagging_xml("<Tagging><TagSet><Tag><Key>k</Key><Value>&#1;</Value></Tag>"
+                            "</TagSet></Tagging>",
+                            10)
+              .error()
+              .code == s3_errc::malformed_xml);
 }
 
 TEST_CASE("SSE headers and R-E2 KMS ETag") {

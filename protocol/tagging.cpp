@@ -2,6 +2,7 @@
 #include "protocol/tagging.hpp"
 
 #include "protocol/uri.hpp"
+#include "protocol/utf8.hpp"
 #include "protocol/xml.hpp"
 #include "protocol/xml_nodes.hpp"
 
@@ -33,10 +34,11 @@ result<void> validate_tags(const tag_set &tags, std::size_t max_tags) {
     }
     std::set<std::string> seen;
     for (const auto &[k, v] : tags) {
-        if (k.empty() || chars(k) > 128) {
+        // A tag S3 could not return in a Tagging document is refused.
+        if (k.empty() || chars(k) > 128 || !is_xml_text(k)) {
             return invalid_tag("The TagKey you have provided is invalid");
         }
-        if (chars(v) > 256) {
+        if (chars(v) > 256 || !is_xml_text(v)) {
             return invalid_tag("The TagValue you have provided is invalid");
         }
         if (k.starts_with("aws:")) {
@@ -62,7 +64,7 @@ result<tag_set> parse_tagging_header(std::string_view header) {
         auto k = query_decode(pair.substr(0, eq));
         auto v =
             query_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-        if (!k || !v) {
+        if (!k || !v || !is_utf8(*k) || !is_utf8(*v)) {
             return s3_error(s3_errc::invalid_argument, "The header 'x-amz-tagging' shall be "
                                                        "encoded as UTF-8 then URLEncoded URL "
                                                        "query parameters without tag name "

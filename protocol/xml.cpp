@@ -6,8 +6,12 @@
 
 #include "protocol/xml.hpp"
 
+#include "protocol/utf8.hpp"
+
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <pugixml.hpp>
 
 namespace ifmatch::protocol {
@@ -54,6 +58,9 @@ std::string_view trim(std::string_view s) {
 // Parses `body` and returns its root element if its local name is `root`; MalformedXML otherwise.
 result<pugi::xml_node> load_root(pugi::xml_document &doc, std::string_view body,
                                  std::string_view root) {
+    if (!is_xml_chars(body)) {
+        return s3_error(s3_errc::malformed_xml);
+    }
     const auto parsed = doc.load_buffer(
         body.data(), body.size(), pugi::parse_default | pugi::parse_doctype | pugi::parse_fragment,
         pugi::encoding_utf8);
@@ -173,6 +180,111 @@ std::string xml_escape(std::string_view s) {
             out += ch;
         }
     }
+    return out;
+}
+
+namespace {
+
+// XML 1.0 production [2] Char.
+bool xml_char(std::uint32_t c) {
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+           (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+// The code point of the well-formed UTF-8 sequence of `n` bytes at s[i].
+std::uint32_t code_point(std::string_view s, std::size_t i, std::size_t n) {
+    const auto b = [&](std::size_t k) {
+        return static_cast<std::uint32_t>(static_cast<unsigned char>(s[i + k]));
+    };
+    switch (n) {
+    case 1:
+        return b(0);
+    case 2:
+        return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+    case 3:
+        return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+    default:
+        return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+    }
+}
+
+// The value of the character reference `&#...;` starting at s[i] (s[i] == '&', s[i+1] == '#'),
+// or nullopt when it is not a complete one (pugixml then judges the text). Values past U+10FFFF
+// come back as 0x110000.
+std::optional<std::uint32_t> char_ref(std::string_view s, std::size_t i) {
+    std::size_t k = i + 2;
+    const bool hex = k < s.size() && s[k] == 'x';
+    if (hex) {
+        ++k;
+    }
+    std::uint32_t v = 0;
+    const std::size_t first = k;
+    for (; k < s.size() && s[k] != ';'; ++k) {
+        const char c = s[k];
+        int d = c >= '0' && c <= '9'          ? c - '0'
+                : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                              : -1;
+        if (d < 0) {
+            return std::nullopt;
+        }
+        v = std::min<std::uint32_t>(v * (hex ? 16 : 10) + static_cast<std::uint32_t>(d), 0x110000);
+    }
+    if (k == first || k == s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+} // namespace
+
+bool is_xml_chars(std::string_view body) {
+    for (std::size_t i = 0; i < body.size();) {
+        const auto n = utf8_sequence(body, i);
+        if (n == 0 || !xml_char(code_point(body, i, n))) {
+            return false;
+        }
+        if (body[i] == '&' && i + 1 < body.size() && body[i + 1] == '#') {
+            if (auto v = char_ref(body, i); v && !xml_char(*v)) {
+                return false;
+            }
+        }
+        i += n;
+    }
+    return true;
+}
+
+bool is_xml_text(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto n = utf8_sequence(text, i);
+        if (n == 0 || !xml_char(code_point(text, i, n))) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+std::string xml_text(std::string_view bytes) {
+    static constexpr std::string_view replacement = "\xEF\xBF\xBD"; // U+FFFD
+    std::string out;
+    out.reserve(bytes.size());
+    std::size_t plain = 0; // start of the run of bytes not yet copied
+    auto flush = [&](std::size_t end, std::string_view with) {
+        out += xml_escape(bytes.substr(plain, end - plain));
+        out += with;
+    };
+    for (std::size_t i = 0; i < bytes.size();) {
+        const auto n = utf8_sequence(bytes, i);
+        if (n == 0 || !xml_char(code_point(bytes, i, n))) {
+            flush(i, replacement);
+            i += n == 0 ? 1 : n;
+            plain = i;
+            continue;
+        }
+        i += n;
+    }
+    flush(bytes.size(), {});
     return out;
 }
 

@@ -12,7 +12,27 @@
 
 namespace ifmatch::protocol {
 
+// Escapes & < > " ' and CR for element text or an attribute value. The bytes are otherwise kept
+// as they are: for text the server produced or stored (keys in listings are S3's business, see
+// spec wire.md §4.4).
 std::string xml_escape(std::string_view s);
+
+// Escapes like xml_escape and also makes any bytes XML 1.0 character data: each byte that does
+// not start a well-formed UTF-8 sequence, and each character XML 1.0 excludes (the C0 controls
+// other than TAB, LF and CR, U+FFFE and U+FFFF), becomes U+FFFD. For text that echoes request
+// bytes (error elements such as Key, BucketName, ArgumentValue, Condition).
+std::string xml_text(std::string_view bytes);
+
+// True when `body` holds only characters XML 1.0 allows, as S3's parser demands of a request
+// document: well-formed UTF-8, no C0 control other than TAB, LF and CR, no U+FFFE or U+FFFF, and
+// no numeric character reference (`&#1;`, `&#x0;`, `&#xD800;`) to anything else. The request
+// parsers answer MalformedXML otherwise (pugixml alone keeps such bytes, and cuts text at
+// `&#0;`).
+bool is_xml_chars(std::string_view body);
+
+// True when `text` (decoded text, where `&#1;` is just characters) is well-formed UTF-8 made of
+// characters XML 1.0 allows, so that a response can carry it.
+bool is_xml_text(std::string_view text);
 
 // Builds `<?xml version="1.0" encoding="UTF-8"?>` + elements. The first open() may carry the S3
 // namespace. Usage: w.open("ListBucketResult", true); w.element("Name", b); w.close(); w.str().

@@ -1,10 +1,15 @@
 // Namespace-agnostic pugixml helpers (see xml_nodes.hpp).
 #include "protocol/xml_nodes.hpp"
 
+#include "protocol/xml.hpp"
+
 namespace ifmatch::protocol::xmln {
 
 result<pugi::xml_node> load_root(pugi::xml_document &doc, std::string_view body,
                                  std::string_view root) {
+    if (!is_xml_chars(body)) {
+        return s3_error(s3_errc::malformed_xml);
+    }
     const auto parsed = doc.load_buffer(
         body.data(), body.size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8);
     if (!parsed) {

@@ -12,7 +12,8 @@
 namespace ifmatch::protocol::xmln {
 
 // Loads `body` and returns its single root element if its local name is `root`; MalformedXML
-// otherwise (bad XML, a DOCTYPE, several roots, another root).
+// otherwise (bad XML, characters XML 1.0 excludes (is_xml_chars), a DOCTYPE, several roots,
+// another root).
 result<pugi::xml_node> load_root(pugi::xml_document &doc, std::string_view body,
                                  std::string_view root);
 // The element's name without a namespace prefix.

@@ -30,6 +30,74 @@ TEST_CASE("xml: escape the five XML specials and CR") {
     CHECK(xml_escape("caf\xC3\xA9") == "caf\xC3\xA9");
 }
 
+TEST_CASE("xml: xml_text makes any bytes XML 1.0 character data") {
+    const std::string fffd = "\xEF\xBF\xBD";
+    CHECK(xml_text("a&b<c>\r\n\t") == "a&amp;b&lt;c&gt;&#13;\n\t");
+    CHECK(xml_text("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+          "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+    CHECK(xml_text("") == "");
+    // Bytes that start no well-formed sequence: one U+FFFD each.
+    CHECK(xml_text("\xFF\xFE") == fffd + fffd);
+    CHECK(xml_text("a\xC3") == "a" + fffd);                // truncated
+    CHECK(xml_text("\xC0\xAF") == fffd + fffd);            // overlong '/'
+    CHECK(xml_text("\xED\xA0\x80") == fffd + fffd + fffd); // surrogate U+D800
+    CHECK(xml_text("<\x80>") == "&lt;" + fffd + "&gt;");
+    // Characters XML 1.0 excludes.
+    CHECK(xml_text(std::string("ab\0cd", 5)) == "ab" + fffd + "cd");
+    CHECK(xml_text("\x01\x08\x0B\x0C\x1F") == fffd + fffd + fffd + fffd + fffd);
+    CHECK(xml_text("\xEF\xBF\xBE\xEF\xBF\xBF") == fffd + fffd);                // U+FFFE, U+FFFF
+    CHECK(xml_text("\xEF\xBF\xBD\x7F\xC2\x85") == "\xEF\xBF\xBD\x7F\xC2\x85"); // allowed
+}
+
+TEST_CASE("xml: is_xml_chars accepts what XML 1.0 allows, nothing else") {
+    CHECK(is_xml_chars(""));
+    CHECK(is_xml_chars("<K>caf\xC3\xA9 \xF0\x9F\x98\x80\t\r\n</K>"));
+    CHECK(is_xml_chars("<K>a&#13;&#xD;&#10;&#x9;&#x10FFFF;&#65533;&amp;</K>"));
+    CHECK(is_xml_chars("<K>&#;&#x;&#12</K>")); // not references: pugixml's business
+    for (const std::string_view bad :
+         {std::string_view("<K>a\0b</K>", 9), std::string_view("<K>\x01</K>"),
+          std::string_view("<K>\x1F</K>"), std::string_view("<K>\xFF\xFE</K>"),
+          std::string_view("<K>\xC3</K>"), std::string_view("<K>\xEF\xBF\xBE</K>"),
+          std::string_view("<K>&#0;</K>"), std::string_view("<K>&#1;</K>"),
+          std::string_view("<K>&#x0;</K>"), std::string_view("<K>&#x1F;</K>"),
+          std::string_view("<K>&#xD800;</K>"), std::string_view("<K>&#xFFFE;</K>"),
+          std::string_view("<K>&#x110000;</K>"), std::string_view("<K>&#99999999999999;</K>")}) {
+        CAPTURE(bad);
+        CHECK_FALSE(is_xml_chars(bad));
+    }
+}
+
+TEST_CASE("xml: is_xml_text judges decoded text") {
+    CHECK(is_xml_text("a&#1;b caf\xC3\xA9\t\r\n"));
+    CHECK_FALSE(is_xml_text("a\x01"));
+    CHECK_FALSE(is_xml_text(std::string_view("a\0", 2)));
+    CHECK_FALSE(is_xml_text("\xFF"));
+    CHECK_FALSE(is_xml_text("\xEF\xBF\xBF"));
+}
+
+TEST_CASE("xml: request documents with characters XML 1.0 excludes are MalformedXML") {
+    for (const std::string &key :
+         {std::string("\xFF\xFE"), std::string("a&#1;b"), std::string("a&#0;b"),
+          std::string("a\x01"
+                      "b")}) {
+        CAPTURE(key);
+        CHECK(is_malformed(
+            parse_delete_objects("<Delete><Object><Key>" + key + "</Key></Object></Delete>")
+                .error()));
+        CHECK(is_malformed(parse_complete_multipart(
+                               "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" +
+                               key + "</ETag></Part></CompleteMultipartUpload>")
+                               .error()));
+        CHECK(is_malformed(parse_versioning("<VersioningConfiguration><Status>" + key +
+                                            "</Status></VersioningConfiguration>")
+                               .error()));
+    }
+    // A carriage return in a key arrives as &#13; (S3's XML-related object key constraints).
+    auto cr = parse_delete_objects("<Delete><Object><Key>a&#13;b</Key></Object></Delete>");
+    REQUIRE(cr.has_value());
+    CHECK(cr->objects.at(0).key == "a\rb");
+}
+
 TEST_CASE("xml: writer output") {
     xml_writer w;
     w.open("ListBucketResult", true)

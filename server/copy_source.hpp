@@ -15,7 +15,8 @@ struct copy_source {
     std::optional<std::string> version_id;
 };
 
-// Errors: InvalidArgument (no bucket or no key, or a malformed escape).
+// Errors: InvalidArgument ("Invalid copy source encoding." for a malformed escape or bytes that
+// are not UTF-8; no bucket or no key).
 protocol::result<copy_source> parse_copy_source(std::string_view raw);
 
 } // namespace ifmatch::server

@@ -40,7 +40,8 @@ struct context {
     std::optional<protocol::chunk_signer> chunk_signer;
     std::shared_ptr<request_note> note; // outcome observations (D9) and the matched fault (D10)
 
-    // Header lookup that also sees x-amz-* and If-* parameters of a presigned URL (R-G16).
+    // Header lookup that also sees x-amz-* and If-* parameters of a presigned URL (R-G16), and
+    // only of a presigned one (SigV4 or SigV2 query authentication).
     protocol::header_lookup lookup() const;
     std::string access_key() const;
     storage::writer_identity writer() const;

@@ -7,6 +7,8 @@
 #include "server/surface.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/header_values.hpp"
+#include "protocol/sigv4.hpp"
 #include "server/events.hpp"
 
 #include "protocol/http_date.hpp"
@@ -42,11 +44,18 @@ std::optional<std::string_view> request::header(std::string_view name) const {
 }
 
 protocol::header_lookup context::lookup() const {
-    return [this](std::string_view name) -> std::optional<std::string_view> {
+    // Presigned URLs may carry headers as signed query parameters (R-G16); on any other request
+    // a parameter called If-Match (or x-amz-acl, ...) is no header.
+    const bool query_headers =
+        !target.raw_query.empty() &&
+        protocol::is_presigned(req.header("authorization").value_or(""), target.raw_query);
+    return [this, query_headers](std::string_view name) -> std::optional<std::string_view> {
         if (auto h = req.header(name)) {
             return h;
         }
-        // Presigned URLs may carry headers as signed query parameters (R-G16).
+        if (!query_headers) {
+            return std::nullopt;
+        }
         for (auto &[k, v] : target.query.items()) {
             if (iequals(k, name)) {
                 return std::string_view(v);
@@ -252,6 +261,10 @@ net::awaitable<response> dispatch(context &ctx) {
                 co_return error_response(auth.error(), ctx);
             }
             ctx.chunk_signer = std::move(auth->chunk_signer);
+        }
+        if (auto v = protocol::check_header_values(ctx.target.operation, ctx.lookup());
+            v.has_error()) {
+            co_return error_response(v.error(), ctx);
         }
         response res = co_await run_observed(ctx, route);
         co_await add_cors_headers(ctx, res);

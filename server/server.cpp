@@ -114,13 +114,7 @@ net::awaitable<void> http_server::impl::accept_loop(tcp::acceptor &acc, net::ssl
             continue;
         }
         if (shared.active.load() >= cfg.max_connections) {
-            static const std::string busy_body =
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
-                "<Message>Please reduce your request rate.</Message></Error>";
-            static const std::string busy =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
-                "Connection: close\r\nContent-Length: " + std::to_string(busy_body.size()) +
-                "\r\n\r\n" + busy_body;
+            const std::string busy = slow_down_response(shared);
             boost::system::error_code ignored;
             net::write(sock, net::buffer(busy), ignored);
             sock.close(ignored);

@@ -42,8 +42,10 @@ namespace {
 
 constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t drain_limit = 1 << 20;
-// Request line plus header fields (wire.md §5.4: 16-64 KiB for long presigned targets).
-constexpr std::uint32_t header_limit = 64 * 1024;
+// The request head: request line, header fields and the empty line that ends them, counted
+// from its first byte to its last (wire.md §5.4: 16-64 KiB for long presigned targets). A
+// larger head is answered 400 RequestHeaderSectionTooLarge however its bytes arrive.
+constexpr std::uint32_t head_limit = 64 * 1024;
 
 using parser_t = http::request_parser<http::buffer_body>;
 
@@ -164,6 +166,71 @@ private:
     bool failed_ = false;
     std::uint64_t received_ = 0;
 };
+
+// Reads one request head into `p` and returns its error, if any: end_of_stream when the client
+// closed before sending a byte, header_limit when the head exceeds head_limit. Beast's own
+// header_limit counts only the bytes it has not yet parsed, and once a head arrived in part it
+// waits for the head's end before parsing more fields, so the size it lets through depends on
+// how the bytes were split (64 to about 128 KiB); here the head is counted as a whole. The
+// parser keeps head_limit as its own limit, which it can reach only for a longer head.
+template <class Stream>
+net::awaitable<beast::error_code> read_head(Stream &s, beast::flat_buffer &buf, parser_t &p) {
+    std::size_t parsed = 0; // bytes of the head the parser consumed
+    for (;;) {
+        if (buf.size() > 0) {
+            beast::error_code ec;
+            const auto used = p.put(buf.data(), ec);
+            buf.consume(used);
+            parsed += used;
+            if (!ec && p.is_header_done()) {
+                co_return parsed > head_limit ? beast::error_code(http::error::header_limit)
+                                              : beast::error_code{};
+            }
+            if (ec && ec != http::error::need_more) {
+                co_return ec;
+            }
+        }
+        // Everything buffered belongs to the unfinished head.
+        if (parsed + buf.size() > head_limit) {
+            co_return http::error::header_limit;
+        }
+        auto space = buf.prepare(beast::read_size(buf, 65536));
+        auto [ec, n] = co_await s.async_read_some(space, tuple_awaitable);
+        buf.commit(n);
+        if (ec == net::error::eof && p.got_some()) {
+            beast::error_code eof;
+            p.put_eof(eof); // a head cut short: partial_message
+            co_return eof ? eof : beast::error_code(http::error::partial_message);
+        }
+        if (ec == net::error::eof) {
+            co_return http::error::end_of_stream;
+        }
+        if (ec) {
+            co_return ec;
+        }
+    }
+}
+
+// After an answer to a request that will not be read (a head too large or malformed), reads and
+// discards what the client is still sending, for at most a second of silence, two seconds in all
+// or 1 MiB, so that a client that sends its whole request before it reads sees the answer
+// instead of a reset.
+template <class Stream> net::awaitable<void> linger(Stream &s, beast::flat_buffer &buf) {
+    auto &lowest = beast::get_lowest_layer(s);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::size_t discarded = 0;
+    buf.consume(buf.size());
+    while (discarded < (1u << 20) && std::chrono::steady_clock::now() < until) {
+        lowest.expires_after(std::chrono::seconds(1));
+        auto space = buf.prepare(64 * 1024);
+        auto [ec, n] = co_await s.async_read_some(space, tuple_awaitable);
+        if (ec) {
+            break;
+        }
+        discarded += n;
+    }
+    buf.consume(buf.size());
+}
 
 request make_request(const parser_t &p, const std::string &remote, std::string id) {
     request r;
@@ -597,14 +664,14 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
     buffer.reserve(128 * 1024);
     for (;;) {
         parser_t parser;
-        parser.header_limit(header_limit);
+        parser.header_limit(head_limit);
         parser.body_limit(boost::none);
         lowest.expires_after(std::chrono::seconds(cfg.idle_timeout));
         if (shared.stopping) {
             break;
         }
         idle->idle = true;
-        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+        auto ec = co_await read_head(stream, buffer, parser);
         idle->idle = false;
         std::string rid = new_request_id(shared.next_id++);
         if (ec == http::error::end_of_stream || ec == net::error::eof ||
@@ -616,7 +683,10 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
         if (ec) {
             auto code = ec == http::error::header_limit ? s3_errc::request_header_section_too_large
                                                         : s3_errc::invalid_request;
-            co_await write_small(stream, early_error(code, rid), rid, false);
+            auto wec = co_await write_small(stream, early_error(code, rid), rid, false);
+            if (!wec) {
+                co_await linger(stream, buffer);
+            }
             break;
         }
         auto started = std::chrono::steady_clock::now();
@@ -662,6 +732,12 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
 }
 
 } // namespace
+
+std::string slow_down_response(session_shared &shared) {
+    std::string rid = new_request_id(shared.next_id++);
+    response r = early_error(s3_errc::slow_down, rid);
+    return small_response(r, rid, false);
+}
 
 net::awaitable<void> run_session(tcp::socket sock, session_shared &shared,
                                  net::ssl::context *tls) {

@@ -30,6 +30,11 @@ struct session_shared {
     std::function<void(std::uint64_t)> unregister_idle{};
 };
 
+// The bytes of the 503 SlowDown answer to a connection the server will not serve (over
+// --max-connections): an S3 error like every other, with RequestId and HostId in the XML, the
+// x-amz-request-id, x-amz-id-2 and Date headers, and Connection: close. Safe from any thread.
+std::string slow_down_response(session_shared &shared);
+
 // Serves one accepted connection; with `tls` set, performs the TLS handshake first (under the idle
 // time-out) and speaks HTTPS.
 net::awaitable<void> run_session(net::ip::tcp::socket sock, session_shared &shared,

@@ -67,11 +67,7 @@ protocol::result<std::pair<std::string, std::string>> create_checksum(const cont
         algo = std::string(protocol::checksum_name(*parsed));
     }
     if (auto t = ctx.req.header("x-amz-checksum-type")) {
-        type = std::string(*t);
-        if (type != "COMPOSITE" && type != "FULL_OBJECT") {
-            return s3_error(s3_errc::invalid_request, "Value for x-amz-checksum-type header is "
-                                                      "invalid.");
-        }
+        type = std::string(*t); // COMPOSITE or FULL_OBJECT (protocol::check_header_values)
         if (algo.empty()) {
             return s3_error(s3_errc::invalid_request, "The x-amz-checksum-type header can only "
                                                       "be used with the x-amz-checksum-algorithm "

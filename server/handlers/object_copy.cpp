@@ -10,6 +10,7 @@
 
 #include "protocol/crypto.hpp"
 #include "protocol/uri.hpp"
+#include "protocol/utf8.hpp"
 #include "protocol/xml.hpp"
 #include "storage/operations.hpp"
 
@@ -34,8 +35,13 @@ protocol::result<copy_source> parse_copy_source(std::string_view raw) {
     }
     if (!path.empty() && path.front() == '/') path.remove_prefix(1);
     auto decoded = protocol::percent_decode(path);
-    auto slash = decoded ? decoded->find('/') : std::string::npos;
-    if (!decoded || slash == std::string::npos || slash == 0 || slash + 1 == decoded->size()) {
+    if (!decoded || !protocol::is_utf8(*decoded)) {
+        return s3_error(s3_errc::invalid_argument, "Invalid copy source encoding.")
+            .with("ArgumentName", "x-amz-copy-source")
+            .with("ArgumentValue", std::string(raw));
+    }
+    auto slash = decoded->find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == decoded->size()) {
         return s3_error(s3_errc::invalid_argument, "Copy Source must mention the source bucket "
                                                    "and key: sourcebucket/sourcekey")
             .with("ArgumentName", "x-amz-copy-source")

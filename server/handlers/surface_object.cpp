@@ -5,6 +5,7 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 #include "protocol/cors.hpp"
+#include "protocol/header_values.hpp"
 #include "protocol/tagging.hpp"
 #include "protocol/xml.hpp"
 #include "server/store_calls.hpp"
@@ -161,22 +162,13 @@ void parts_xml(protocol::xml_writer &w, const storage::object_version &v, const 
     w.close();
 }
 
-std::string attributes_xml(const storage::object_version &v, std::string_view wanted,
-                           const parts_view &parts) {
-    auto want = [&](std::string_view a) {
-        for (std::size_t p = 0; (p = wanted.find(a, p)) != std::string_view::npos; p += a.size()) {
-            const bool start = p == 0 || wanted[p - 1] == ',' || wanted[p - 1] == ' ';
-            const auto e = p + a.size();
-            if (start && (e == wanted.size() || wanted[e] == ',' || wanted[e] == ' '))
-                return true;
-        }
-        return false;
-    };
+std::string attributes_xml(const storage::object_version &v,
+                           const protocol::object_attributes &want, const parts_view &parts) {
     protocol::xml_writer w;
     w.open("GetObjectAttributesResponse", true);
-    if (want("ETag"))
+    if (want.etag)
         w.element("ETag", v.etag.size() >= 2 ? v.etag.substr(1, v.etag.size() - 2) : v.etag);
-    if (want("Checksum") && !v.meta.checksums.empty()) {
+    if (want.checksum && !v.meta.checksums.empty()) {
         w.open("Checksum");
         for (const auto &[name, value] : v.meta.checksums)
             w.element("Checksum" + name, value);
@@ -184,26 +176,22 @@ std::string attributes_xml(const storage::object_version &v, std::string_view wa
                   v.meta.checksum_type.empty() ? "FULL_OBJECT" : v.meta.checksum_type);
         w.close();
     }
-    if (want("ObjectParts") && v.parts_count > 0) {
+    if (want.object_parts && v.parts_count > 0) {
         parts_xml(w, v, parts);
     }
-    if (want("StorageClass")) {
+    if (want.storage_class) {
         std::string sc = extra(v, "x-amz-storage-class");
         w.element("StorageClass", sc.empty() ? "STANDARD" : sc);
     }
-    if (want("ObjectSize"))
+    if (want.object_size)
         w.element("ObjectSize", static_cast<std::int64_t>(v.size));
     return w.str();
 }
 
 net::awaitable<response> get_attributes(context &ctx) {
-    auto wanted = ctx.req.header("x-amz-object-attributes");
-    if (!wanted || wanted->empty()) {
-        co_return error_response(
-            s3_error(s3_errc::invalid_argument, "Invalid attribute name specified.")
-                .with("ArgumentName", "x-amz-object-attributes")
-                .with("ArgumentValue", ""),
-            ctx);
+    auto wanted = protocol::parse_object_attributes(ctx.req.header("x-amz-object-attributes"));
+    if (wanted.has_error()) {
+        co_return error_response(wanted.error(), ctx);
     }
     auto v = co_await lookup_version(ctx);
     if (v.has_error())

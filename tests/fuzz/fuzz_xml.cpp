@@ -15,5 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     default: (void)protocol::parse_versioning(body); break;
     }
     (void)protocol::xml_escape(body);
+    (void)protocol::xml_text(body);
+    (void)protocol::is_xml_chars(body);
+    (void)protocol::is_xml_text(body);
     return 0;
 }

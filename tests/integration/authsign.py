@@ -57,6 +57,32 @@ def sign(method, path, host, access_key, secret, headers=None, query="", payload
     return h, sig, amz_date, scope, key
 
 
+def presign(method, path, host, access_key, secret, params=(), expires=300, when=None,
+            region="us-east-1"):
+    """The query string of a SigV4 presigned URL for `path` (signed header `host`, payload
+    UNSIGNED-PAYLOAD) that also carries `params`, a list of (name, value), as signed parameters:
+    how a presigner sends headers such as If-None-Match in the URL."""
+    when = when or datetime.datetime.now(datetime.timezone.utc)
+    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
+    scope = f"{amz_date[:8]}/{region}/s3/aws4_request"
+    pairs = list(params) + [
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+        ("X-Amz-Credential", f"{access_key}/{scope}"),
+        ("X-Amz-Date", amz_date),
+        ("X-Amz-Expires", str(expires)),
+        ("X-Amz-SignedHeaders", "host"),
+    ]
+    encoded = sorted((_uri_encode(k, False), _uri_encode(v, False)) for k, v in pairs)
+    query = "&".join(f"{k}={v}" for k, v in encoded)
+    canonical = "\n".join([method, _uri_encode(urllib.parse.unquote(path), True), query,
+                           f"host:{host}\n", "host", "UNSIGNED-PAYLOAD"])
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                     hashlib.sha256(canonical.encode()).hexdigest()])
+    sig = hmac.new(signing_key(secret, amz_date[:8], region), sts.encode(),
+                   hashlib.sha256).hexdigest()
+    return query + "&X-Amz-Signature=" + sig
+
+
 def chunked_body(data, chunk_size, key, amz_date, scope, seed, tamper_chunk=None):
     """The STREAMING-AWS4-HMAC-SHA256-PAYLOAD encoding of `data`; chunk number `tamper_chunk`
     (0-based) gets a wrong signature."""

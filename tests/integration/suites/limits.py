@@ -5,6 +5,7 @@ metadata. Each must answer the S3 error (or drop the connection) without crash, 
 Runs in open mode with a 2 s idle time-out and at most 6 connections."""
 import socket
 import time
+import xml.etree.ElementTree as ET
 
 import lib
 
@@ -45,6 +46,53 @@ r.eq("40 KiB header section is accepted", 200, resp.status)
 resp = lib.raw_exchange(req("GET", f"/{B}?list-type=2", [("x-pad", "a" * 80000)]))
 r.eq("80 KiB header section -> 400 RequestHeaderSectionTooLarge",
      (400, "RequestHeaderSectionTooLarge"), (resp.status, code(resp)))
+
+# The head limit (README, Limits) is the same however the bytes arrive: 65,536 bytes from the
+# request line to the empty line pass, one more byte is refused, sent in one piece, in 1 KiB
+# pieces or as 40 KiB then the rest; the client that sends everything before reading sees the
+# answer. Also the issue's case: a 116 KiB head passed when its first piece was large.
+def head_of(size, fields=False):
+    head = f"GET /{B}?list-type=2 HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n".encode()
+    if fields:  # many short fields, so that Beast parses some of them before the rest arrives
+        i = 0
+        while len(head) + 60 < size:
+            head += b"x-f%05d: %s\r\n" % (i, b"b" * 16)
+            i += 1
+    head += b"x-pad: " + b"a" * (size - len(head) - 7 - 4) + b"\r\n\r\n"
+    assert len(head) == size, (len(head), size)
+    return head
+
+
+def send_in_pieces(data, piece):
+    with lib.connect(timeout=5) as s:
+        for i in range(0, len(data), piece):
+            s.sendall(data[i:i + piece])
+            if piece < len(data):
+                time.sleep(0.001)
+        resp, _ = lib.read_response(s)
+        return resp.status, code(resp)
+
+
+for fields in (False, True):
+    shape = "many fields" if fields else "one long field"
+    for size, want in ((65536, (200, None)), (65537, (400, "RequestHeaderSectionTooLarge"))):
+        data = head_of(size, fields)
+        got = {}
+        for piece in (size, 1024, 40 * 1024):
+            try:
+                got[piece] = send_in_pieces(data, piece)
+            except OSError as e:
+                got[piece] = repr(e)
+        r.eq(f"{size}-byte head ({shape}) -> {want[0]} in one piece, 1 KiB pieces and 40 KiB + rest",
+             {p: want for p in got}, got)
+big = head_of(116 * 1024, True)
+for piece in (len(big), 65536, 1024):
+    try:
+        got = send_in_pieces(big, piece)
+    except OSError as e:
+        got = repr(e)
+    r.eq(f"116 KiB head in pieces of {piece} -> 400 RequestHeaderSectionTooLarge",
+         (400, "RequestHeaderSectionTooLarge"), got)
 
 # 6 GiB declared, nothing sent: answered at once, connection closed, nothing read.
 with lib.connect() as s:
@@ -114,6 +162,20 @@ try:
         resp, _ = lib.read_response(s)
         r.eq("connection over the cap -> 503 SlowDown", (503, "SlowDown"),
              (resp.status, code(resp)))
+        # Like every other error: request id and host id in the XML and in the headers.
+        rid = resp.header("x-amz-request-id")
+        r.check("SlowDown has x-amz-request-id and x-amz-id-2 headers",
+                rid and resp.header("x-amz-id-2") and resp.header("date"), resp.headers)
+        try:
+            doc = ET.fromstring(resp.body)
+        except ET.ParseError as e:
+            doc = None
+            r.fail("SlowDown body is well-formed XML", f"{e}: {resp.body!r}")
+        if doc is not None:
+            r.eq("SlowDown XML: RequestId equals x-amz-request-id, HostId present",
+                 (rid, True), (doc.findtext("RequestId"), bool(doc.findtext("HostId"))))
+            r.check("SlowDown XML has a Message", doc.findtext("Message"), resp.body)
+        r.eq("SlowDown closes the connection", "close", resp.header("connection"))
 finally:
     for s in held:
         s.close()
