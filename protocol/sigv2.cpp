@@ -7,6 +7,8 @@
 // 3. x-amz-* headers are lower-cased, values trimmed, repeats joined with ',', sorted by name.
 // 4. The resource is the raw (un-decoded) path plus the sub-resources S3 signs, sorted by name,
 //    with decoded values, `name` alone when the query had no '='.
+// 5. A bucket-level resource may be signed with or without its trailing slash (`/bucket/` and
+//    `/bucket` name the same resource); any other path must be signed exactly as sent.
 
 #include "protocol/sigv2.hpp"
 
@@ -108,6 +110,19 @@ std::string canonical_resource(std::string_view raw_path, std::string_view raw_q
     return out;
 }
 
+// The other spelling of a bucket-level path (rule 5): `/bucket` <-> `/bucket/`; empty when the
+// request is not bucket-level.
+std::string other_bucket_form(const sigv2_request &req) {
+    std::string_view path = req.raw_path;
+    if (!req.bucket_level || path.size() < 2) {
+        return {};
+    }
+    if (path.ends_with('/')) {
+        return std::string(path.substr(0, path.size() - 1));
+    }
+    return std::string(path) + "/";
+}
+
 } // namespace
 
 result<sigv2_auth> parse_sigv2_authorization(std::string_view header) {
@@ -194,7 +209,14 @@ std::string sigv2_sign(std::string_view secret, std::string_view string_to_sign)
 result<void> sigv2_verify(const sigv2_request &req, const sigv2_auth &auth,
                           std::string_view secret) {
     std::string string_to_sign = sigv2_string_to_sign(req, auth);
-    if (constant_time_equal(sigv2_sign(secret, string_to_sign), auth.signature)) {
+    bool match = constant_time_equal(sigv2_sign(secret, string_to_sign), auth.signature);
+    if (std::string other = other_bucket_form(req); !match && !other.empty()) {
+        sigv2_request alt = req;
+        alt.raw_path = other;
+        match = constant_time_equal(sigv2_sign(secret, sigv2_string_to_sign(alt, auth)),
+                                    auth.signature);
+    }
+    if (match) {
         return {};
     }
     return s3_error(s3_errc::signature_does_not_match)

@@ -33,13 +33,18 @@ struct sigv2_request {
     std::string_view raw_path;
     std::string_view raw_query;
     header_fields headers;
+    // A request on a bucket itself (bucket named, no key). Its resource is `/bucket/` in S3's
+    // examples, and botocore signs that form also when it sends the path `/bucket`, while
+    // clients following the algorithm to the letter sign `/bucket`: both are accepted.
+    bool bucket_level = false;
 };
 // VERB, Content-MD5, Content-Type, Date (empty when x-amz-date is sent; Expires when presigned),
 // sorted x-amz-* lines, then the canonicalized resource with its sub-resources.
 std::string sigv2_string_to_sign(const sigv2_request &req, const sigv2_auth &auth);
 // base64 HMAC-SHA1 of `string_to_sign` under `secret`.
 std::string sigv2_sign(std::string_view secret, std::string_view string_to_sign);
-// Errors: signature_does_not_match (with AWSAccessKeyId, StringToSign, SignatureProvided).
+// Errors: signature_does_not_match (with AWSAccessKeyId, StringToSign, SignatureProvided); the
+// StringToSign reported is the one built from `raw_path` as given.
 result<void> sigv2_verify(const sigv2_request &req, const sigv2_auth &auth,
                           std::string_view secret);
 

@@ -171,7 +171,8 @@ protocol::result<auth_result> sigv2(const config &cfg, const request &req,
     std::string path = target.virtual_host ? "/" + target.bucket + target.raw_path
                                            : target.raw_path;
     fields_t fields = fields_of(req);
-    protocol::sigv2_request sr{req.method, path, target.raw_query, fields};
+    bool bucket_level = !target.bucket.empty() && target.key.empty();
+    protocol::sigv2_request sr{req.method, path, target.raw_query, fields, bucket_level};
     if (auto r = protocol::sigv2_verify(sr, *auth, *secret); r.has_error()) {
         return r.error();
     }

@@ -1,7 +1,8 @@
-// Acceptor, I/O threads, connection limit and graceful stop.
+// Acceptor, I/O threads, connection limit, running out of descriptors, and graceful stop.
 #include "server/server.hpp"
 #include "server/body_pool.hpp"
 
+#include "server/fd_limit.hpp"
 #include "server/log.hpp"
 #include "server/session.hpp"
 #include "server/tls.hpp"
@@ -18,10 +19,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <pthread.h>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -48,6 +52,16 @@ struct http_server::impl {
     std::shared_ptr<net::ssl::context> tls;
     std::string tls_address;
     std::atomic<int> stop_calls{0};
+    // cfg.max_connections lowered to what the descriptor limit allows (set by bind()).
+    int max_connections;
+    // Touched by the accept loops only, which both run on `ioc`: no lock.
+    fd_reserve reserve;
+    struct {
+        bool active = false;        // accepts are failing for want of descriptors
+        std::uint64_t refused = 0;  // connections answered 503 through the reserve
+        std::uint64_t deferred = 0; // accept attempts given up for a back-off wait
+        std::chrono::steady_clock::time_point reported{};
+    } fd_shortage;
 
     static std::vector<std::unique_ptr<net::io_context>> make_iocs(int n) {
         std::vector<std::unique_ptr<net::io_context>> v;
@@ -58,8 +72,8 @@ struct http_server::impl {
     }
 
     impl(const config &c, storage::store &db)
-        : cfg(c), shared{c, db, {}, {}, {}, {}, {}}, iocs(make_iocs(c.threads)),
-          ioc(*iocs.front()) {
+        : cfg(c), shared{c, db, {}, {}, {}, {}, {}}, iocs(make_iocs(c.threads)), ioc(*iocs.front()),
+          max_connections(c.max_connections) {
         configure_body_pool(iocs.size());
         shared.register_idle = [this](std::function<void()> cancel) {
             std::lock_guard lk(idle_mu);
@@ -74,6 +88,9 @@ struct http_server::impl {
     }
 
     net::awaitable<void> accept_loop(tcp::acceptor &acc, net::ssl::context *ctx);
+    enum class shortage_step { answered, idle, stuck };
+    shortage_step refuse_with_reserve(tcp::acceptor &acc);
+    void report_fd_shortage(const boost::system::error_code &ec, bool recovered);
     void finish_stop();
     void stop_all() {
         for (auto &c : iocs) c->stop();
@@ -102,22 +119,133 @@ void spawn_session(http_server::impl &s, tcp::socket sock, net::ssl::context *tl
                   });
 }
 
+// Writes the 503 SlowDown answer (an S3 error with its request id) to a connection the server
+// will not serve.
+void write_busy(tcp::socket &sock, session_shared &shared) {
+    const std::string busy = slow_down_response(shared);
+    boost::system::error_code ignored;
+    net::write(sock, net::buffer(busy), ignored);
+}
+
+// Answers `sock` 503 SlowDown and closes it. What the client already sent is read and dropped
+// first, so that the close is a FIN after the answer rather than a reset that may discard it.
+void refuse_connection(tcp::socket &sock, session_shared &shared) {
+    write_busy(sock, shared);
+    boost::system::error_code ec;
+    sock.shutdown(tcp::socket::shutdown_send, ec);
+    sock.non_blocking(true, ec);
+    std::array<char, 4096> sink;
+    for (int i = 0; i < 16 && !ec; ++i) {
+        sock.read_some(net::buffer(sink), ec);
+    }
+    sock.close(ec);
+}
+
+// Accept failures that a retry cannot cure until something is released: out of descriptors
+// (EMFILE, ENFILE) or of kernel memory (ENOBUFS, ENOMEM). Other failures concern one connection
+// (ECONNABORTED, EPERM from a firewall, ...) and the next accept may succeed at once.
+bool out_of_descriptors(const boost::system::error_code &ec) {
+    return ec == net::error::no_descriptors ||
+           ec == boost::system::errc::too_many_files_open_in_system;
+}
+bool out_of_memory(const boost::system::error_code &ec) {
+    return ec == net::error::no_buffer_space || ec == net::error::no_memory;
+}
+
+constexpr auto min_accept_backoff = std::chrono::milliseconds(50);
+constexpr auto max_accept_backoff = std::chrono::milliseconds(1000);
+constexpr auto fd_report_interval = std::chrono::seconds(10);
+
 } // namespace
 
+// Out of descriptors: gives up the reserve descriptor, accepts one pending connection into the
+// freed slot, answers it 503 SlowDown, closes it and takes the reserve back. Linux fails accept
+// with EMFILE before it looks at the listen queue, so the caller cannot tell from that error
+// whether a connection is waiting: `answered` means one was (try the next at once), `idle` that
+// none is (wait until the listen socket is readable), `stuck` that the reserve did not help (no
+// reserve to give up, or still out of descriptors: wait a while).
+http_server::impl::shortage_step http_server::impl::refuse_with_reserve(tcp::acceptor &acc) {
+    if (!reserve.held() && !reserve.acquire()) {
+        return shortage_step::stuck;
+    }
+    reserve.release();
+    boost::system::error_code ec;
+    acc.non_blocking(true, ec); // an empty queue gives would_block, never a blocked thread
+    tcp::socket sock(ioc);
+    acc.accept(sock, ec);
+    if (!ec) {
+        refuse_connection(sock, shared);
+        ++fd_shortage.refused;
+    }
+    reserve.acquire();
+    if (ec == net::error::would_block || ec == net::error::try_again) {
+        return shortage_step::idle;
+    }
+    return out_of_descriptors(ec) || out_of_memory(ec) ? shortage_step::stuck
+                                                       : shortage_step::answered;
+}
+
+// Logs an out-of-descriptor episode when it starts, at most every fd_report_interval while it
+// lasts, and once when accepts succeed again, with what it refused and deferred so far.
+void http_server::impl::report_fd_shortage(const boost::system::error_code &ec, bool recovered) {
+    auto now = std::chrono::steady_clock::now();
+    std::string counts = std::to_string(fd_shortage.refused) +
+                         " connection(s) answered 503 SlowDown, " +
+                         std::to_string(fd_shortage.deferred) + " accept(s) deferred";
+    if (recovered) {
+        log_message(cfg, "info",
+                    "accepting connections again after running out of descriptors (" + counts +
+                        ")");
+        fd_shortage = {};
+        return;
+    }
+    if (fd_shortage.active && now - fd_shortage.reported < fd_report_interval) {
+        return;
+    }
+    rlimit rl{};
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    log_message(cfg, "warn",
+                "accept failed: " + ec.message() + " (descriptor limit " +
+                    std::to_string(rl.rlim_cur) + ", " + std::to_string(shared.active.load()) +
+                    " connections" + (fd_shortage.active ? "; so far " + counts : "") +
+                    "): refusing new connections with 503 SlowDown until descriptors are free");
+    fd_shortage.active = true;
+    fd_shortage.reported = now;
+}
+
 net::awaitable<void> http_server::impl::accept_loop(tcp::acceptor &acc, net::ssl::context *ctx) {
+    net::steady_timer pause(ioc);
+    auto backoff = min_accept_backoff;
     for (;;) {
         auto [ec, sock] = co_await acc.async_accept(net::as_tuple(net::use_awaitable));
         if (ec == net::error::operation_aborted || !acc.is_open()) {
             co_return;
         }
+        if (out_of_descriptors(ec) || out_of_memory(ec)) {
+            report_fd_shortage(ec, false);
+            auto step = out_of_descriptors(ec) ? refuse_with_reserve(acc) : shortage_step::stuck;
+            if (step == shortage_step::idle) {
+                // Waiting for readiness makes no accept call, so it cannot fail: no spinning.
+                co_await acc.async_wait(tcp::acceptor::wait_read,
+                                        net::as_tuple(net::use_awaitable));
+            } else if (step == shortage_step::stuck) {
+                ++fd_shortage.deferred;
+                pause.expires_after(backoff);
+                co_await pause.async_wait(net::as_tuple(net::use_awaitable));
+                backoff = std::min(backoff * 2, max_accept_backoff);
+            }
+            continue;
+        }
         if (ec) {
             continue;
         }
-        if (shared.active.load() >= cfg.max_connections) {
-            const std::string busy = slow_down_response(shared);
-            boost::system::error_code ignored;
-            net::write(sock, net::buffer(busy), ignored);
-            sock.close(ignored);
+        backoff = min_accept_backoff;
+        if (fd_shortage.active) {
+            report_fd_shortage(ec, true);
+        }
+        reserve.acquire();
+        if (shared.active.load() >= max_connections) {
+            refuse_connection(sock, shared);
             continue;
         }
         boost::system::error_code nd;
@@ -161,10 +289,35 @@ std::string listen_on(net::io_context &ioc, tcp::acceptor &a, const std::string 
     return host + ":" + std::to_string(local.port());
 }
 
+// Raises the soft descriptor limit to the hard one and lowers --max-connections to what the limit
+// allows beside the descriptors already open (the store's) and its headroom; says so in the log.
+int fit_connections_to_fd_limit(const config &cfg) {
+    fd_limits limits = raise_fd_limit();
+    if (limits.raise_failed) {
+        log_message(cfg, "warn",
+                    "could not raise the descriptor limit from " +
+                        std::to_string(limits.soft_before) + " to the hard limit " +
+                        std::to_string(limits.hard));
+    }
+    int in_use = open_fd_count();
+    int cap = connection_cap(cfg.max_connections, limits.soft, in_use);
+    if (cap < cfg.max_connections) {
+        log_message(cfg, "warn",
+                    "max-connections " + std::to_string(cfg.max_connections) + " capped to " +
+                        std::to_string(cap) + ": the descriptor limit is " +
+                        std::to_string(limits.soft) + " (hard " + std::to_string(limits.hard) +
+                        "), " + std::to_string(in_use) + " are open, " +
+                        std::to_string(store_fd_headroom) + " are kept for the store and each "
+                        "connection may need " + std::to_string(fds_per_connection));
+    }
+    return cap;
+}
+
 } // namespace
 
 std::string http_server::bind() {
     auto &s = *impl_;
+    s.max_connections = fit_connections_to_fd_limit(s.cfg);
     if (s.cfg.tls_enabled()) {
         s.tls = make_tls_context(s.cfg);
     }

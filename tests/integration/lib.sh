@@ -19,15 +19,18 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 
 # Runs the server in the background, writes its PID to $IFMATCH_PIDFILE, waits for it and writes
 # its exit status to $IFMATCH_EXITFILE. Blocks until the server exits. Output goes to $IFMATCH_LOG.
+# $IFMATCH_LAUNCH_PREFIX, when set, is a command that execs the server with its arguments, so the
+# PID stays the server's (e.g. `prlimit --nofile=128:256 --`).
 ifm_launch_foreground() {
     : "${IFMATCH_BIN:?}" "${IFMATCH_PORT:?}" "${IFMATCH_DATA:?}" "${IFMATCH_LOG:?}"
     : "${IFMATCH_PIDFILE:?}" "${IFMATCH_EXITFILE:?}"
-    local -a extra=()
+    local -a extra=() prefix=()
     read -r -a extra <<<"${IFMATCH_EXTRA_FLAGS:-}"
-    echo "=== $(date -u +%FT%TZ) starting $IFMATCH_BIN --listen 127.0.0.1:$IFMATCH_PORT" \
-         "--data $IFMATCH_DATA ${extra[*]}" >>"$IFMATCH_LOG"
-    "$IFMATCH_BIN" --listen "127.0.0.1:$IFMATCH_PORT" --data "$IFMATCH_DATA" "${extra[@]}" \
-        </dev/null >>"$IFMATCH_LOG" 2>&1 &
+    read -r -a prefix <<<"${IFMATCH_LAUNCH_PREFIX:-}"
+    echo "=== $(date -u +%FT%TZ) starting ${prefix[*]} $IFMATCH_BIN" \
+         "--listen 127.0.0.1:$IFMATCH_PORT --data $IFMATCH_DATA ${extra[*]}" >>"$IFMATCH_LOG"
+    "${prefix[@]}" "$IFMATCH_BIN" --listen "127.0.0.1:$IFMATCH_PORT" --data "$IFMATCH_DATA" \
+        "${extra[@]}" </dev/null >>"$IFMATCH_LOG" 2>&1 &
     local pid=$!
     echo "$pid" >"$IFMATCH_PIDFILE.tmp" && mv "$IFMATCH_PIDFILE.tmp" "$IFMATCH_PIDFILE"
     local rc=0
