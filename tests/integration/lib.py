@@ -10,6 +10,7 @@ Reporter is the assertion helper: every check prints one line, finish() prints
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -324,3 +325,20 @@ class Reporter:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
         sys.exit(0 if self.failed == 0 and self.passed > 0 else 1)
+
+
+def error_code(fn):
+    """The S3 error code a boto3 call raises (None when it succeeds)."""
+    try:
+        fn()
+        return None
+    except Exception as e:  # botocore's ClientError; lib.py does not import botocore
+        if not hasattr(e, "response"):
+            raise
+        return e.response.get("Error", {}).get("Code")
+
+
+def xml_code(body):
+    """The <Code> of an S3 error document (bytes), or None."""
+    m = re.search(rb"<Code>([^<]*)</Code>", body)
+    return m.group(1).decode() if m else None

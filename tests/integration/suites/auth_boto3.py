@@ -36,17 +36,8 @@ def client(secret="test", key="test", endpoint=ENDPOINT, sig=None, **kw):
                         aws_access_key_id=key, aws_secret_access_key=secret, config=cfg, **kw)
 
 
-def error_code(fn):
-    try:
-        fn()
-        return None
-    except ClientError as e:
-        return e.response.get("Error", {}).get("Code")
-
-
-def xml_code(body):
-    m = re.search(rb"<Code>([^<]*)</Code>", body)
-    return m.group(1).decode() if m else None
+error_code = lib.error_code
+xml_code = lib.xml_code
 
 
 def url_status(url, method="GET", data=None):

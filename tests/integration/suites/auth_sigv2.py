@@ -58,17 +58,8 @@ def client(style, secret="test"):
     return c
 
 
-def error_code(fn):
-    try:
-        fn()
-        return None
-    except ClientError as e:
-        return e.response.get("Error", {}).get("Code")
-
-
-def xml_code(body):
-    m = re.search(rb"<Code>([^<]*)</Code>", body)
-    return m.group(1).decode() if m else None
+error_code = lib.error_code
+xml_code = lib.xml_code
 
 
 def url_call(url, method="GET", data=None):
