@@ -88,6 +88,11 @@ const std::vector<flag> &flags() {
              c.enable_test_hooks = to_bool(v);
              return true;
          }},
+        {"controllable-clock", true,
+         [](config &c, const std::string &v) {
+             c.controllable_clock = to_bool(v);
+             return true;
+         }},
     };
     return f;
 }

@@ -46,6 +46,8 @@ struct config {
     bool signed_mode() const { return !credentials.empty(); }
     bool tls_enabled() const { return !tls_cert.empty(); }
     bool enable_test_hooks = false; // /_ifmatch/test/* fault injection (tests only)
+    // POST /_ifmatch/clock may move the store's clock forward (also with enable_test_hooks).
+    bool controllable_clock = false;
 
     std::string listen_host() const;
     unsigned short listen_port() const;

@@ -487,7 +487,7 @@ net::awaitable<void> record(context &ctx, response &res) {
         if (r.has_value()) note.current = *r;
     }
     outcome_event e;
-    e.time_ms = wall_ms();
+    e.time_ms = ctx.db.now_ms(); // the store's clock, like the versions' Last-Modified
     e.request_id = ctx.req.request_id;
     e.access_key = ctx.access_key();
     e.operation = std::string(protocol::op_name(ctx.target.operation));

@@ -48,6 +48,14 @@ struct context {
     bool is_head() const { return req.method == "HEAD"; }
 };
 
+// "Now" on the store's clock (storage::store::now_ms, movable forward by tests): the future-date
+// rule of If-Modified-Since and every other age judged for S3 semantics. Signatures, their
+// expiry and the Date header stay on the machine's clock.
+inline protocol::sys_seconds store_now(const context &ctx) {
+    return std::chrono::floor<std::chrono::seconds>(
+        protocol::sys_millis(std::chrono::milliseconds(ctx.db.now_ms())));
+}
+
 // The S3 error response: XML body (none for HEAD), Content-Type, status.
 response error_response(const protocol::s3_error &err, const context &ctx);
 

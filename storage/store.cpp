@@ -150,6 +150,10 @@ store::store(store_options opts) : impl_(std::make_unique<impl>()), opts_(std::m
         query q(*impl_->writer_db, "SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'seq'");
         impl_->seq = q->step() ? q->column_int(0) : 0;
     }
+    {
+        query q(*impl_->writer_db, "SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'clock_offset_ms'");
+        clock_offset_ = q->step() ? q->column_int(0) : 0;
+    }
     committed_seq_ = impl_->seq;
     reclaim_at_start();
     impl_->writer_db->on_wal_commit([this](int pages) {
@@ -200,7 +204,28 @@ store::store(store_options opts) : impl_(std::make_unique<impl>()), opts_(std::m
 
 store::~store() { close(); }
 
-std::int64_t store::now_ms() const { return opts_.clock(); }
+std::int64_t store::now_ms() const { return opts_.clock() + clock_offset_.load(); }
+
+void store::advance_clock(std::int64_t ms, std::function<void(result<std::int64_t>)> done) {
+    write<std::int64_t>(
+        [this, ms](write_txn &t) -> result<std::int64_t> {
+            if (ms <= 0) {
+                return protocol::s3_error(protocol::s3_errc::invalid_argument,
+                                          "The clock only moves forward.");
+            }
+            std::int64_t offset = clock_offset_.load() + ms;
+            query q(t.db, "INSERT OR REPLACE INTO meta(k, v) VALUES('clock_offset_ms', ?)");
+            q->bind(1, std::to_string(offset));
+            q->step();
+            return offset;
+        },
+        [this, done = std::move(done)](result<std::int64_t> r) {
+            if (r) {
+                clock_offset_.store(*r); // after COMMIT: no write sees it before it is durable
+            }
+            done(std::move(r));
+        });
+}
 
 bool store::healthy() const {
     std::lock_guard lk(impl_->wmu);
@@ -355,7 +380,7 @@ store::pass_end store::run_pass(std::vector<job_ptr> &jobs, const std::vector<ch
                 continue;
             }
             auto &job = jobs[i];
-            write_txn t(db, *blobs_, opts_.clock(), impl_->seq);
+            write_txn t(db, *blobs_, now_ms(), impl_->seq);
             t.bucket_memo = &bucket_memo;
             t.cache = &cache_;
             if (savepoints) {

@@ -210,7 +210,13 @@ public:
     std::string last_error() const;
     blob_store &blobs() { return *blobs_; }
     std::size_t inline_limit() const { return opts_.inline_limit; }
+    // The store's clock: "now" for Last-Modified, the future-date rule of If-Modified-Since and
+    // every age the store judges. The options' clock plus an offset that tests may move forward
+    // (never back), kept in the store so that it survives a restart.
     std::int64_t now_ms() const;
+    std::int64_t clock_offset_ms() const { return clock_offset_.load(); }
+    // Moves the clock forward by `ms` (> 0) in a commit of its own; `done` gets the new offset.
+    void advance_clock(std::int64_t ms, std::function<void(result<std::int64_t>)> done);
     bool healthy() const;
     const std::string &data_dir() const { return dir_; }
 
@@ -273,6 +279,7 @@ private:
     std::unique_ptr<blob_store> blobs_;
     read_cache cache_;
     std::atomic<std::int64_t> committed_seq_{0};
+    std::atomic<std::int64_t> clock_offset_{0};
     std::atomic<std::uint64_t> commits_{0}, jobs_{0}, wal_frames_{0}, reruns_{0};
     std::atomic<std::uint64_t> failed_commits_{0}, lost_transactions_{0};
 };

@@ -93,6 +93,51 @@ net::awaitable<response> metrics(context &ctx) {
     co_return r;
 }
 
+// GET /_ifmatch/clock reports the store's clock; POST {"advance_seconds": N} moves it forward
+// (--controllable-clock or --enable-test-hooks only).
+net::awaitable<response> clock(context &ctx) {
+    const bool movable = ctx.cfg.controllable_clock || ctx.cfg.enable_test_hooks;
+    if (ctx.req.method == "POST") {
+        if (!movable) {
+            co_return error_response(
+                s3_error(s3_errc::access_denied, "The clock can be moved only when the server "
+                                                 "runs with --controllable-clock."),
+                ctx);
+        }
+        auto body = co_await read_small_body(ctx, 4096);
+        if (body.has_error()) {
+            co_return error_response(body.error(), ctx);
+        }
+        auto j = nlohmann::json::parse(*body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("advance_seconds") ||
+            !j["advance_seconds"].is_number_integer() || j["advance_seconds"].get<std::int64_t>() <= 0 ||
+            j["advance_seconds"].get<std::int64_t>() > 100LL * 366 * 86400) {
+            co_return error_response(
+                s3_error(s3_errc::invalid_argument,
+                         "Send {\"advance_seconds\": N} with a whole number of seconds N > 0: "
+                         "the clock only moves forward."),
+                ctx);
+        }
+        const std::int64_t ms = j["advance_seconds"].get<std::int64_t>() * 1000;
+        auto r_call = detail::store_call<std::int64_t>(
+            [&db = ctx.db, ms](std::function<void(storage::result<std::int64_t>)> done) {
+                db.advance_clock(ms, std::move(done));
+            });
+        auto r = co_await std::move(r_call); // a named awaitable: docs/architecture.md §4
+        if (r.has_error()) {
+            co_return error_response(r.error(), ctx);
+        }
+    } else if (ctx.req.method != "GET") {
+        co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
+    }
+    const auto now = ctx.db.now_ms();
+    co_return json_response({{"now", protocol::format_iso8601(protocol::sys_millis(
+                                          std::chrono::milliseconds(now)))},
+                             {"now_ms", now},
+                             {"offset_seconds", ctx.db.clock_offset_ms() / 1000},
+                             {"controllable", movable}});
+}
+
 } // namespace
 
 net::awaitable<response> handle_admin(context &ctx) {
@@ -103,6 +148,9 @@ net::awaitable<response> handle_admin(context &ctx) {
     }
     if (path == "metrics") {
         co_return co_await metrics(ctx);
+    }
+    if (path == "clock") {
+        co_return co_await clock(ctx);
     }
     if (path.rfind("test/", 0) == 0 && ctx.cfg.enable_test_hooks) {
         std::string hook = path.substr(5);

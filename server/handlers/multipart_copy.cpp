@@ -172,9 +172,9 @@ net::awaitable<response> upload_part_copy(context &ctx) {
     const auto &v = found->source.version;
     protocol::validators val{v.etag, protocol::sys_millis(std::chrono::milliseconds(
                                          v.last_modified_ms))};
-    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    auto o = protocol::evaluate_copy_source(protocol::parse_copy_source_conditions(ctx.lookup()),
-                                            val, now);
+    auto now = store_now(ctx);
+    auto o = protocol::evaluate_copy_source(
+        protocol::parse_copy_source_conditions(ctx.lookup(), now), val, now);
     if (o.verdict != protocol::read_verdict::proceed) {
         auto err = s3_error(s3_errc::precondition_failed).with("Condition", std::string(o.condition));
         note_write_failure(ctx, err);

@@ -99,7 +99,7 @@ protocol::result<storage::copy_request> prepare_copy(context &ctx) {
     r.src_bucket = src->bucket;
     r.src_key = src->key;
     r.src_version_id = src->version_id;
-    r.src_conditions = protocol::parse_copy_source_conditions(ctx.lookup());
+    r.src_conditions = protocol::parse_copy_source_conditions(ctx.lookup(), store_now(ctx));
     r.bucket = ctx.target.bucket;
     r.key = ctx.target.key;
     r.fields.meta = std::move(*meta);

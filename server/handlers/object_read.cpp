@@ -42,14 +42,14 @@ response delete_marker_response(context &ctx, const storage::object_version &v, 
 
 // 304 / 412 for failed read conditions; ETag and Last-Modified on both (R-G12, D7).
 std::optional<response> check_conditions(context &ctx, const storage::object_version &v) {
-    auto conds = protocol::parse_read_conditions(ctx.lookup());
+    auto now = store_now(ctx);
+    auto conds = protocol::parse_read_conditions(ctx.lookup(), now);
     if (conds.empty()) {
         return std::nullopt;
     }
     ctx.log.conditions = describe_conditions(ctx);
     protocol::validators val{v.etag, protocol::sys_millis(std::chrono::milliseconds(
                                          v.last_modified_ms))};
-    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     auto o = protocol::evaluate_read(conds, val, now);
     if (o.verdict == protocol::read_verdict::proceed) {
         return std::nullopt;
