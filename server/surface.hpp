@@ -32,7 +32,8 @@ protocol::result<write_surface> parse_write_surface(const context &ctx);
 
 // Reads the destination bucket's settings and completes `w`: the bucket's default encryption when
 // the request named none. Errors: NoSuchBucket, AccessControlListNotSupported (ACL headers on a
-// BucketOwnerEnforced bucket, other than bucket-owner-full-control).
+// BucketOwnerEnforced bucket, other than bucket-owner-full-control), AccessDenied (a public ACL
+// on a bucket whose public access block has BlockPublicAcls, B-S6).
 net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w);
 // The same with the bucket's configuration at hand (no coroutine frame: the hot path when
 // cached_bucket_config hits).
@@ -54,6 +55,11 @@ std::string content_md5(const storage::object_version &v);
 
 // One bucket setting's value from get_bucket_settings output, or empty.
 std::string setting(const storage::string_pairs &all, std::string_view name);
+
+// B-S6 BlockPublicAcls for PutBucketAcl and PutObjectAcl: AccessDenied when `acl` (a named local
+// of the caller) is public and ctx's bucket blocks public ACLs, else nullopt.
+net::awaitable<std::optional<protocol::s3_error>> check_public_acl(
+    context &ctx, const protocol::access_control &acl);
 
 // Bucket settings as the sub-resource handlers use them (server/handlers/surface_bucket.cpp).
 // GCC 12: callers pass named locals or trivially destructible values (docs/architecture.md §4).

@@ -134,6 +134,11 @@ net::awaitable<response> put_acl(context &ctx) {
             co_return error_response(acl.error(), ctx);
         }
     }
+    const protocol::access_control &wanted = *acl;
+    auto check = check_public_acl(ctx, wanted);
+    if (auto refused = co_await std::move(check)) {
+        co_return error_response(*refused, ctx);
+    }
     std::string value = acl->empty() ? std::string("private") : protocol::encode_acl(*acl);
     co_return co_await write_setting(ctx, "acl", value, 200);
 }
