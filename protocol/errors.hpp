@@ -70,6 +70,15 @@ enum class s3_errc {
     malformed_post_request,
     incorrect_number_of_files,
     acl_not_supported,
+    // bucket configurations (docs/bucket-configuration.md)
+    no_such_lifecycle_configuration,
+    replication_configuration_not_found,
+    object_lock_configuration_not_found,
+    no_such_website_configuration,
+    no_such_public_access_block_configuration,
+    no_such_configuration,
+    invalid_target_bucket_for_logging,
+    cross_location_logging_prohibited,
     invalid_uri,
     invalid_storage_class,
 };

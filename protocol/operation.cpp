@@ -14,7 +14,7 @@ namespace ifmatch::protocol {
 namespace {
 
 // Sub-resources S3 serves and ifmatch does not (yet): any of them makes the request
-// op::unsupported.
+// op::unsupported, unless route_surface routed it first (the bucket configurations at a bucket).
 constexpr std::string_view unsupported_subresources[] = {
     "abac",
     "accelerate",
@@ -100,8 +100,12 @@ std::string virtual_host_bucket(std::string_view host_header, std::string_view d
     return host.substr(0, split);
 }
 
-// The surface sub-resources (encryption, acl, ownershipControls, tagging, cors, attributes),
-// OPTIONS and POST Object; nullopt when the request is none of them. `object` selects the object level.
+// The surface sub-resources (encryption, acl, ownershipControls, tagging, cors, attributes), the
+// bucket configurations, OPTIONS and POST Object; nullopt when the request is none of them.
+// `object` selects the object level. A GET of a configuration kept per id (`analytics`, ...)
+// without `id` lists them. Methods a sub-resource has no operation for, and the PUTs that would
+// have to act on a configuration (lifecycle, replication, object-lock, analytics, ...), are
+// op::unsupported (501).
 std::optional<op> route_surface(std::string_view m, const query_params &q, bool object) {
     if (m == "OPTIONS") {
         return op::cors_preflight;
@@ -110,6 +114,7 @@ std::optional<op> route_surface(std::string_view m, const query_params &q, bool 
         std::string_view sub;
         bool object;
         op get, put, del;
+        op list = op::unsupported; // GET without `id`
     };
     constexpr op none = op::unsupported;
     static constexpr row rows[] = {
@@ -125,10 +130,34 @@ std::optional<op> route_surface(std::string_view m, const query_params &q, bool 
         {"tagging", true, op::get_object_tagging, op::put_object_tagging,
          op::delete_object_tagging},
         {"attributes", true, op::get_object_attributes, none, none},
+        {"lifecycle", false, op::get_bucket_lifecycle, none, op::delete_bucket_lifecycle},
+        {"replication", false, op::get_bucket_replication, none, op::delete_bucket_replication},
+        {"object-lock", false, op::get_object_lock_configuration, none, none},
+        {"notification", false, op::get_bucket_notification, op::put_bucket_notification, none},
+        {"logging", false, op::get_bucket_logging, op::put_bucket_logging, none},
+        {"website", false, op::get_bucket_website, op::put_bucket_website,
+         op::delete_bucket_website},
+        {"accelerate", false, op::get_bucket_accelerate, op::put_bucket_accelerate, none},
+        {"requestPayment", false, op::get_bucket_request_payment, op::put_bucket_request_payment,
+         none},
+        {"policyStatus", false, op::get_bucket_policy_status, none, none},
+        {"publicAccessBlock", false, op::get_public_access_block, op::put_public_access_block,
+         op::delete_public_access_block},
+        {"analytics", false, op::get_bucket_analytics, none, op::delete_bucket_analytics,
+         op::list_bucket_analytics},
+        {"intelligent-tiering", false, op::get_bucket_intelligent_tiering, none,
+         op::delete_bucket_intelligent_tiering, op::list_bucket_intelligent_tiering},
+        {"inventory", false, op::get_bucket_inventory, none, op::delete_bucket_inventory,
+         op::list_bucket_inventory},
+        {"metrics", false, op::get_bucket_metrics, none, op::delete_bucket_metrics,
+         op::list_bucket_metrics},
     };
     for (const auto &r : rows) {
         if (r.object != object || !q.has(r.sub)) {
             continue;
+        }
+        if (m == "GET" && r.list != none && !q.has("id")) {
+            return r.list;
         }
         return m == "GET" ? r.get : m == "PUT" ? r.put : m == "DELETE" ? r.del : none;
     }
@@ -139,12 +168,7 @@ std::optional<op> route_surface(std::string_view m, const query_params &q, bool 
 }
 
 bool has_unsupported_subresource(const query_params &q) {
-    for (const auto name : unsupported_subresources) {
-        if (q.has(name)) {
-            return true;
-        }
-    }
-    return false;
+    return unsupported_subresource(q).has_value();
 }
 
 result<op> route_bucket_get(const query_params &q) {
@@ -335,6 +359,38 @@ constexpr std::string_view op_names[] = {
     "GetObjectAttributes",            // get_object_attributes
     "PostObject",                     // post_object
     "PreflightRequest",               // cors_preflight
+    "GetBucketLifecycleConfiguration",            // get_bucket_lifecycle
+    "DeleteBucketLifecycle",                      // delete_bucket_lifecycle
+    "GetBucketReplication",                       // get_bucket_replication
+    "DeleteBucketReplication",                    // delete_bucket_replication
+    "GetObjectLockConfiguration",                 // get_object_lock_configuration
+    "GetBucketNotificationConfiguration",         // get_bucket_notification
+    "PutBucketNotificationConfiguration",         // put_bucket_notification
+    "GetBucketLogging",                           // get_bucket_logging
+    "PutBucketLogging",                           // put_bucket_logging
+    "GetBucketWebsite",                           // get_bucket_website
+    "PutBucketWebsite",                           // put_bucket_website
+    "DeleteBucketWebsite",                        // delete_bucket_website
+    "GetBucketAccelerateConfiguration",           // get_bucket_accelerate
+    "PutBucketAccelerateConfiguration",           // put_bucket_accelerate
+    "GetBucketRequestPayment",                    // get_bucket_request_payment
+    "PutBucketRequestPayment",                    // put_bucket_request_payment
+    "GetBucketPolicyStatus",                      // get_bucket_policy_status
+    "GetPublicAccessBlock",                       // get_public_access_block
+    "PutPublicAccessBlock",                       // put_public_access_block
+    "DeletePublicAccessBlock",                    // delete_public_access_block
+    "ListBucketAnalyticsConfigurations",          // list_bucket_analytics
+    "GetBucketAnalyticsConfiguration",            // get_bucket_analytics
+    "DeleteBucketAnalyticsConfiguration",         // delete_bucket_analytics
+    "ListBucketIntelligentTieringConfigurations", // list_bucket_intelligent_tiering
+    "GetBucketIntelligentTieringConfiguration",   // get_bucket_intelligent_tiering
+    "DeleteBucketIntelligentTieringConfiguration", // delete_bucket_intelligent_tiering
+    "ListBucketInventoryConfigurations",          // list_bucket_inventory
+    "GetBucketInventoryConfiguration",            // get_bucket_inventory
+    "DeleteBucketInventoryConfiguration",         // delete_bucket_inventory
+    "ListBucketMetricsConfigurations",            // list_bucket_metrics
+    "GetBucketMetricsConfiguration",              // get_bucket_metrics
+    "DeleteBucketMetricsConfiguration",           // delete_bucket_metrics
     "Admin",                   // admin
     "Unsupported",             // unsupported
 };
@@ -346,6 +402,15 @@ static_assert(std::size(op_names) == static_cast<std::size_t>(op::unsupported) +
 std::string_view op_name(op o) {
     const auto i = static_cast<std::size_t>(o);
     return i < std::size(op_names) ? op_names[i] : std::string_view("Unknown");
+}
+
+std::optional<std::string_view> unsupported_subresource(const query_params &q) {
+    for (const auto name : unsupported_subresources) {
+        if (q.has(name)) {
+            return name;
+        }
+    }
+    return std::nullopt;
 }
 
 result<classified_request> classify(const request_head &h, std::string_view domain) {

@@ -5,6 +5,7 @@
 #include "protocol/errors.hpp"
 #include "protocol/uri.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,40 @@ enum class op {
     get_object_attributes,
     post_object,
     cors_preflight, // OPTIONS on a bucket or object
+    // bucket configurations: the not-configured answers and the configurations only stored
+    // (docs/bucket-configuration.md); their PUTs that would have to act stay op::unsupported
+    get_bucket_lifecycle,
+    delete_bucket_lifecycle,
+    get_bucket_replication,
+    delete_bucket_replication,
+    get_object_lock_configuration,
+    get_bucket_notification,
+    put_bucket_notification,
+    get_bucket_logging,
+    put_bucket_logging,
+    get_bucket_website,
+    put_bucket_website,
+    delete_bucket_website,
+    get_bucket_accelerate,
+    put_bucket_accelerate,
+    get_bucket_request_payment,
+    put_bucket_request_payment,
+    get_bucket_policy_status,
+    get_public_access_block,
+    put_public_access_block,
+    delete_public_access_block,
+    list_bucket_analytics,
+    get_bucket_analytics,
+    delete_bucket_analytics,
+    list_bucket_intelligent_tiering,
+    get_bucket_intelligent_tiering,
+    delete_bucket_intelligent_tiering,
+    list_bucket_inventory,
+    get_bucket_inventory,
+    delete_bucket_inventory,
+    list_bucket_metrics,
+    get_bucket_metrics,
+    delete_bucket_metrics,
     // ifmatch's own endpoints under /_ifmatch/ (path-style hosts only)
     admin,
     // recognised but not implemented: 501 NotImplemented
@@ -96,12 +131,17 @@ struct classified_request {
 // literal, or any other name means path-style. On a path-style host `/_ifmatch/<rest>` is op::admin
 // with admin_path `<rest>`. The key is the path after the bucket, percent-decoded once (`+` stays a
 // plus; `//`, `.`/`..` segments and a trailing `/` are kept). Query parameters S3 does not route
-// on (`x-id`, ...) are ignored; sub-resources we do not implement (`acl`, `tagging`, ...) give
-// op::unsupported, which the router answers 501 NotImplemented. Neither the bucket name nor the key
-// is validated here beyond being UTF-8 (see is_valid_bucket_name, check_object_key). Errors: 400
-// InvalidURI for a malformed escape, a path segment or query parameter whose decoded bytes are
-// not UTF-8, or a target that is not a path; 405 MethodNotAllowed for a method S3 does not route on that resource.
+// on (`x-id`, ...) are ignored; sub-resources we do not implement (`torrent`, PUT `lifecycle`, ...)
+// give op::unsupported, which the router answers 501 NotImplemented. Neither the bucket name nor
+// the key is validated here beyond being UTF-8 (see is_valid_bucket_name, check_object_key).
+// Errors: 400 InvalidURI for a malformed escape, a path segment or query parameter whose decoded
+// bytes are not UTF-8, or a target that is not a path; 405 MethodNotAllowed for a method S3 does
+// not route on that resource.
 result<classified_request> classify(const request_head &h, std::string_view domain);
+
+// The S3 sub-resource of an op::unsupported request (`lifecycle` for `PUT /b?lifecycle`), so the
+// 501 can name what is not implemented; nullopt when the query names none.
+std::optional<std::string_view> unsupported_subresource(const query_params &q);
 
 // True if `name` follows S3's bucket naming rules (spec wire.md §4.2): 3-63 characters of
 // `[a-z0-9.-]`, starting and ending with a letter or digit, no `..`, not shaped like an IPv4

@@ -108,6 +108,68 @@ TEST_CASE("operation: path-style routing table") {
     }
 }
 
+TEST_CASE("operation: bucket configurations (docs/bucket-configuration.md)") {
+    const std::string_view h = "localhost:9000";
+    const row rows[] = {
+        // B-N1..B-N3: the not-configured GETs and DELETEs; B-U1..B-U3: the PUTs stay 501.
+        {"GET", "/b?lifecycle", h, op::get_bucket_lifecycle, "b", ""},
+        {"DELETE", "/b?lifecycle", h, op::delete_bucket_lifecycle, "b", ""},
+        {"PUT", "/b?lifecycle", h, op::unsupported, "b", ""},
+        {"GET", "/b?replication", h, op::get_bucket_replication, "b", ""},
+        {"DELETE", "/b?replication", h, op::delete_bucket_replication, "b", ""},
+        {"PUT", "/b?replication", h, op::unsupported, "b", ""},
+        {"GET", "/b?object-lock", h, op::get_object_lock_configuration, "b", ""},
+        {"DELETE", "/b?object-lock", h, op::unsupported, "b", ""},
+        // B-S1..B-S7: stored configurations.
+        {"GET", "/b?notification", h, op::get_bucket_notification, "b", ""},
+        {"PUT", "/b?notification", h, op::put_bucket_notification, "b", ""},
+        {"GET", "/b?logging", h, op::get_bucket_logging, "b", ""},
+        {"PUT", "/b?logging", h, op::put_bucket_logging, "b", ""},
+        {"GET", "/b?website", h, op::get_bucket_website, "b", ""},
+        {"PUT", "/b?website", h, op::put_bucket_website, "b", ""},
+        {"DELETE", "/b?website", h, op::delete_bucket_website, "b", ""},
+        {"GET", "/b?accelerate", h, op::get_bucket_accelerate, "b", ""},
+        {"PUT", "/b?accelerate", h, op::put_bucket_accelerate, "b", ""},
+        {"GET", "/b?requestPayment", h, op::get_bucket_request_payment, "b", ""},
+        {"PUT", "/b?requestPayment", h, op::put_bucket_request_payment, "b", ""},
+        {"GET", "/b?policyStatus", h, op::get_bucket_policy_status, "b", ""},
+        {"GET", "/b?policy", h, op::get_bucket_policy, "b", ""},
+        {"GET", "/b?publicAccessBlock", h, op::get_public_access_block, "b", ""},
+        {"PUT", "/b?publicAccessBlock", h, op::put_public_access_block, "b", ""},
+        {"DELETE", "/b?publicAccessBlock", h, op::delete_public_access_block, "b", ""},
+        // B-N9 and B-U4: per-id configurations list empty, have no id, and cannot be PUT.
+        {"GET", "/b?analytics", h, op::list_bucket_analytics, "b", ""},
+        {"GET", "/b?analytics&id=a", h, op::get_bucket_analytics, "b", ""},
+        {"DELETE", "/b?analytics&id=a", h, op::delete_bucket_analytics, "b", ""},
+        {"PUT", "/b?analytics&id=a", h, op::unsupported, "b", ""},
+        {"GET", "/b?intelligent-tiering", h, op::list_bucket_intelligent_tiering, "b", ""},
+        {"GET", "/b?intelligent-tiering&id=a", h, op::get_bucket_intelligent_tiering, "b", ""},
+        {"DELETE", "/b?intelligent-tiering&id=a", h, op::delete_bucket_intelligent_tiering, "b",
+         ""},
+        {"GET", "/b?inventory&x-id=ListBucketInventoryConfigurations", h, op::list_bucket_inventory,
+         "b", ""},
+        {"GET", "/b?inventory&id=a", h, op::get_bucket_inventory, "b", ""},
+        {"DELETE", "/b?inventory&id=a", h, op::delete_bucket_inventory, "b", ""},
+        {"GET", "/b?metrics", h, op::list_bucket_metrics, "b", ""},
+        {"GET", "/b?metrics&id=a", h, op::get_bucket_metrics, "b", ""},
+        {"DELETE", "/b?metrics&id=a", h, op::delete_bucket_metrics, "b", ""},
+        {"PUT", "/b?metrics&id=a", h, op::unsupported, "b", ""},
+        // Virtual-hosted style routes the same way; at an object they stay unsupported.
+        {"GET", "/?lifecycle", "b.localhost:9000", op::get_bucket_lifecycle, "b", ""},
+        {"GET", "/b/k?website", h, op::unsupported, "b", "k"},
+        {"HEAD", "/b?logging", h, op::unsupported, "b", ""},
+    };
+    for (const auto &r : rows) {
+        check_row(r);
+    }
+    auto q = query_params::parse("lifecycle&x-id=PutBucketLifecycleConfiguration");
+    REQUIRE(q.has_value());
+    CHECK(unsupported_subresource(*q) == std::optional<std::string_view>("lifecycle"));
+    auto plain = query_params::parse("prefix=a");
+    REQUIRE(plain.has_value());
+    CHECK_FALSE(unsupported_subresource(*plain).has_value());
+}
+
 TEST_CASE("operation: keys are decoded once and never normalised") {
     const std::string_view h = "localhost:9000";
     const row rows[] = {

@@ -303,6 +303,23 @@ xml_writer &xml_writer::open(std::string_view name, bool s3_namespace) {
     return *this;
 }
 
+xml_writer &
+xml_writer::open(std::string_view name,
+                 std::initializer_list<std::pair<std::string_view, std::string_view>> attrs) {
+    out_ += '<';
+    out_ += name;
+    for (const auto &[k, v] : attrs) {
+        out_ += ' ';
+        out_ += k;
+        out_ += "=\"";
+        out_ += xml_escape(v);
+        out_ += '"';
+    }
+    out_ += '>';
+    stack_.emplace_back(name);
+    return *this;
+}
+
 xml_writer &xml_writer::element(std::string_view name, std::string_view text) {
     out_ += '<';
     out_ += name;

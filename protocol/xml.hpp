@@ -5,6 +5,7 @@
 #include "protocol/errors.hpp"
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ class xml_writer {
 public:
     xml_writer();
     xml_writer &open(std::string_view name, bool s3_namespace = false);
+    // Opens `name` with attributes (values escaped), e.g. a Grantee's xmlns:xsi and xsi:type.
+    xml_writer &open(std::string_view name,
+                     std::initializer_list<std::pair<std::string_view, std::string_view>> attrs);
     xml_writer &element(std::string_view name, std::string_view text);
     xml_writer &element(std::string_view name, std::int64_t value);
     xml_writer &empty_element(std::string_view name);

@@ -177,6 +177,17 @@ net::awaitable<protocol::result<std::string>> read_small_body(context &ctx, std:
 
 namespace {
 
+// The 501 of an op::unsupported request names the sub-resource operation it asked for (README,
+// "Not implemented").
+s3_error not_implemented(const context &ctx) {
+    auto sub = protocol::unsupported_subresource(ctx.target.query);
+    if (!sub) {
+        return s3_error(s3_errc::not_implemented);
+    }
+    return s3_error(s3_errc::not_implemented, ctx.req.method + " ?" + std::string(*sub) +
+                                                  " is not implemented by ifmatch.");
+}
+
 net::awaitable<response> route(context &ctx) {
     switch (ctx.target.operation) {
     case op::list_buckets:
@@ -238,12 +249,45 @@ net::awaitable<response> route(context &ctx) {
     case op::delete_object_tagging:
     case op::get_object_attributes:
         co_return co_await handle_surface_object(ctx);
+    case op::get_bucket_lifecycle:
+    case op::delete_bucket_lifecycle:
+    case op::get_bucket_replication:
+    case op::delete_bucket_replication:
+    case op::get_object_lock_configuration:
+    case op::get_bucket_notification:
+    case op::put_bucket_notification:
+    case op::get_bucket_logging:
+    case op::put_bucket_logging:
+    case op::get_bucket_website:
+    case op::put_bucket_website:
+    case op::delete_bucket_website:
+    case op::get_bucket_accelerate:
+    case op::put_bucket_accelerate:
+    case op::get_bucket_request_payment:
+    case op::put_bucket_request_payment:
+    case op::get_bucket_policy_status:
+    case op::get_public_access_block:
+    case op::put_public_access_block:
+    case op::delete_public_access_block:
+    case op::list_bucket_analytics:
+    case op::get_bucket_analytics:
+    case op::delete_bucket_analytics:
+    case op::list_bucket_intelligent_tiering:
+    case op::get_bucket_intelligent_tiering:
+    case op::delete_bucket_intelligent_tiering:
+    case op::list_bucket_inventory:
+    case op::get_bucket_inventory:
+    case op::delete_bucket_inventory:
+    case op::list_bucket_metrics:
+    case op::get_bucket_metrics:
+    case op::delete_bucket_metrics:
+        co_return co_await handle_bucket_subresource(ctx);
     case op::cors_preflight:
         co_return co_await handle_cors_preflight(ctx);
     case op::post_object:
         co_return co_await handle_post_object(ctx);
     default:
-        co_return error_response(s3_error(s3_errc::not_implemented), ctx);
+        co_return error_response(not_implemented(ctx), ctx);
     }
 }
 

@@ -1,6 +1,7 @@
 // Write-side surface (SSE, ACL, tags), bucket defaults and CORS response headers.
 #include "server/surface.hpp"
 
+#include "protocol/bucket_subresources.hpp"
 #include "protocol/cors.hpp"
 #include "protocol/tagging.hpp"
 #include "server/store_calls.hpp"
@@ -77,7 +78,27 @@ protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, wr
         w.acl.canned != "bucket-owner-full-control" && w.acl.canned != "private") {
         return s3_error(s3_errc::acl_not_supported);
     }
+    if (protocol::acl_is_public(w.acl) &&
+        protocol::decode_public_access_block(setting(r, setting_public_access_block))
+            .block_public_acls) {
+        return s3_error(s3_errc::access_denied);
+    }
     return true;
+}
+
+net::awaitable<std::optional<s3_error>> check_public_acl(context &ctx,
+                                                         const protocol::access_control &acl) {
+    if (!protocol::acl_is_public(acl)) {
+        co_return std::nullopt;
+    }
+    auto load = load_bucket_config(ctx);
+    auto c = co_await std::move(load);
+    if (c.has_error() ||
+        !protocol::decode_public_access_block(setting((*c)->settings, setting_public_access_block))
+             .block_public_acls) {
+        co_return std::nullopt; // NoSuchBucket is the write's to report
+    }
+    co_return s3_error(s3_errc::access_denied);
 }
 
 net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {

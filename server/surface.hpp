@@ -17,6 +17,8 @@ inline constexpr const char *extra_tags = "x-amz-tagging"; // encoded tag set
 inline constexpr const char *extra_acl = "x-ifmatch-acl";  // encoded ACL
 inline constexpr const char *extra_md5 = storage::meta_content_md5;  // content MD5 of an SSE-KMS object
 inline constexpr const char *owner_id = "ifmatch";         // the one account's canonical id
+// bucket_settings name of the public access block (protocol::encode_public_access_block).
+inline constexpr const char *setting_public_access_block = "public_access_block";
 
 // What the request head asks of a new object beyond meta_from_request: SSE, ACL, tags.
 struct write_surface {
@@ -30,7 +32,8 @@ protocol::result<write_surface> parse_write_surface(const context &ctx);
 
 // Reads the destination bucket's settings and completes `w`: the bucket's default encryption when
 // the request named none. Errors: NoSuchBucket, AccessControlListNotSupported (ACL headers on a
-// BucketOwnerEnforced bucket, other than bucket-owner-full-control).
+// BucketOwnerEnforced bucket, other than bucket-owner-full-control), AccessDenied (a public ACL
+// on a bucket whose public access block has BlockPublicAcls, B-S6).
 net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w);
 // The same with the bucket's configuration at hand (no coroutine frame: the hot path when
 // cached_bucket_config hits).
@@ -53,12 +56,37 @@ std::string content_md5(const storage::object_version &v);
 // One bucket setting's value from get_bucket_settings output, or empty.
 std::string setting(const storage::string_pairs &all, std::string_view name);
 
+// B-S6 BlockPublicAcls for PutBucketAcl and PutObjectAcl: AccessDenied when `acl` (a named local
+// of the caller) is public and ctx's bucket blocks public ACLs, else nullopt.
+net::awaitable<std::optional<protocol::s3_error>> check_public_acl(
+    context &ctx, const protocol::access_control &acl);
+
+// Bucket settings as the sub-resource handlers use them (server/handlers/surface_bucket.cpp).
+// GCC 12: callers pass named locals or trivially destructible values (docs/architecture.md §4).
+using render_fn = std::string (*)(const std::string &stored);
+using parse_fn = protocol::result<std::string> (*)(std::string_view body);
+// The value of setting `name` of ctx's bucket, empty when unset. Errors: NoSuchBucket.
+net::awaitable<protocol::result<std::string>> read_setting(context &ctx, std::string_view name);
+// Sets setting `name` to `value` (empty removes it) and answers `status` without a body; an
+// error response (NoSuchBucket) otherwise.
+net::awaitable<response> write_setting(context &ctx, std::string_view name,
+                                       std::string_view value, int status);
+// GET of a setting: 200 with `render` of its value, or the 404 `missing` (with BucketName).
+net::awaitable<response> get_setting(context &ctx, std::string_view name, protocol::s3_errc missing,
+                                     render_fn render);
+// PUT of a setting from an XML body of at most 64 KiB: `parse` yields the value to store.
+net::awaitable<response> put_setting(context &ctx, std::string_view name, parse_fn parse,
+                                     int status);
+
 // Adds Access-Control-* headers to `res` when the request carries Origin and a CORS rule of the
 // bucket matches (actual requests, not preflight).
 net::awaitable<void> add_cors_headers(context &ctx, response &res);
 
 // Handlers.
 net::awaitable<response> handle_surface_bucket(context &ctx);
+// The bucket configurations of docs/bucket-configuration.md
+// (server/handlers/bucket_subresources.cpp).
+net::awaitable<response> handle_bucket_subresource(context &ctx);
 net::awaitable<response> handle_surface_object(context &ctx);
 net::awaitable<response> handle_cors_preflight(context &ctx);
 net::awaitable<response> handle_post_object(context &ctx);

@@ -10,6 +10,8 @@
 #include "protocol/xml.hpp"
 #include "storage/operations.hpp"
 
+#include <cctype>
+
 namespace ifmatch::server {
 
 using protocol::op;
@@ -89,11 +91,40 @@ protocol::result<storage::string_pairs> create_settings(const context &ctx) {
     return out;
 }
 
+// B-U3: Object Lock is not implemented, so a bucket is never created with it enabled (it would
+// claim a protection nothing enforces). `false` asks for nothing and is accepted.
+std::optional<s3_error> refuse_object_lock(const context &ctx) {
+    auto lock = ctx.req.header("x-amz-bucket-object-lock-enabled");
+    if (!lock) {
+        return std::nullopt;
+    }
+    std::string v(*lock);
+    for (auto &c : v) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (v == "false") {
+        return std::nullopt;
+    }
+    if (v != "true") {
+        return s3_error(s3_errc::invalid_argument,
+                        "Invalid x-amz-bucket-object-lock-enabled header")
+            .with("ArgumentName", "x-amz-bucket-object-lock-enabled")
+            .with("ArgumentValue", std::string(*lock));
+    }
+    return s3_error(s3_errc::not_implemented,
+                    "Object Lock is not implemented: a bucket cannot be created with "
+                    "x-amz-bucket-object-lock-enabled: true")
+        .with("Header", "x-amz-bucket-object-lock-enabled");
+}
+
 net::awaitable<response> create(context &ctx) {
     const auto &name = ctx.target.bucket;
     if (!protocol::is_valid_bucket_name(name)) {
         co_return error_response(
             s3_error(s3_errc::invalid_bucket_name).with("BucketName", name), ctx);
+    }
+    if (auto refused = refuse_object_lock(ctx)) {
+        co_return error_response(*refused, ctx);
     }
     auto body = co_await read_small_body(ctx, 64 * 1024);
     if (body.has_error()) {

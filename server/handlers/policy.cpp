@@ -1,8 +1,10 @@
 // Put/Get/DeleteBucketPolicy, and the policy check object writes call before they proceed
 // (R-B1..R-B3): a matching Deny statement answers 403 AccessDenied. Open mode: Allow statements
 // are stored and validated but never required.
+#include "protocol/bucket_subresources.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
 
 #include "storage/operations.hpp"
 
@@ -23,6 +25,15 @@ net::awaitable<response> put_policy(context &ctx) {
     auto doc = protocol::parse_policy(*body, ctx.target.bucket);
     if (doc.has_error()) {
         co_return error_response(doc.error(), ctx);
+    }
+    // B-S6: the bucket's BlockPublicPolicy refuses a public policy (403, nothing stored).
+    auto load = load_bucket_config(ctx);
+    auto config = co_await std::move(load);
+    if (config && protocol::decode_public_access_block(
+                      setting((*config)->settings, setting_public_access_block))
+                      .block_public_policy &&
+        protocol::policy_is_public(*body)) {
+        co_return error_response(s3_error(s3_errc::access_denied), ctx);
     }
     std::string bucket = ctx.target.bucket, text = std::move(*body);
     auto r_call = db_write<bool>(ctx.db, [bucket, text](storage::write_txn &t) {

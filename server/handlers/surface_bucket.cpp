@@ -16,11 +16,6 @@ using protocol::op;
 using protocol::s3_errc;
 using protocol::s3_error;
 
-namespace {
-
-using render_fn = std::string (*)(const std::string &stored);
-using parse_fn = protocol::result<std::string> (*)(std::string_view body);
-
 // GCC 12: every awaited call below takes only trivially destructible arguments (string_view,
 // enums, function pointers, references to named locals; docs/architecture.md §4).
 net::awaitable<protocol::result<std::string>> read_setting(context &ctx, std::string_view name) {
@@ -77,6 +72,8 @@ net::awaitable<response> put_setting(context &ctx, std::string_view name, parse_
     const std::string &value = *v;
     co_return co_await write_setting(ctx, name, value, status);
 }
+
+namespace {
 
 std::string render_tags(const std::string &v) {
     return protocol::render_tagging_xml(protocol::decode_tags(v));
@@ -136,6 +133,11 @@ net::awaitable<response> put_acl(context &ctx) {
         if (acl.has_error()) {
             co_return error_response(acl.error(), ctx);
         }
+    }
+    const protocol::access_control &wanted = *acl;
+    auto check = check_public_acl(ctx, wanted);
+    if (auto refused = co_await std::move(check)) {
+        co_return error_response(*refused, ctx);
     }
     std::string value = acl->empty() ? std::string("private") : protocol::encode_acl(*acl);
     co_return co_await write_setting(ctx, "acl", value, 200);

@@ -126,6 +126,11 @@ net::awaitable<response> put_sub(context &ctx) {
             if (acl.has_error())
                 co_return error_response(acl.error(), ctx);
         }
+        const protocol::access_control &wanted = *acl;
+        auto check = check_public_acl(ctx, wanted);
+        if (auto refused = co_await std::move(check)) {
+            co_return error_response(*refused, ctx);
+        }
         value = protocol::encode_acl(acl->empty() ? protocol::access_control{"private", {}} : *acl);
     }
     co_return co_await change_extra(ctx, name, value, 200);
