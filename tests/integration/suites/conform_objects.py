@@ -1,0 +1,105 @@
+"""Object and listing answers as S3 gives them, through boto3 and raw HTTP (run through
+../run.sh): ListObjects / ListObjectsV2 with max-keys=0 and the elements encoding-type=url encodes
+in V1 and V2.
+"""
+
+import email.header
+import urllib.parse
+import urllib.request
+
+import lib
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+except ImportError as e:
+    lib.skip(f"boto3 not importable ({e}); suite conform_objects did not run")
+
+r = lib.Reporter("conform_objects")
+s3 = boto3.client("s3", endpoint_url=lib.endpoint(), region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test",
+                  config=Config(retries={"total_max_attempts": 1}))
+B = "conform-objects"
+s3.create_bucket(Bucket=B)
+
+
+def raw_get(path):
+    """(status, headers as a dict of lower-case names, body) of an unsigned GET (open mode)."""
+    req = urllib.request.Request(lib.endpoint() + path)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def raw_put(key, headers, body):
+    """PUT /B/key with the given header lines (bytes allowed) on a raw socket."""
+    head = f"PUT /{B}/{urllib.parse.quote(key)} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+    for h in headers:
+        head += (h if isinstance(h, bytes) else h.encode()) + b"\r\n"
+    return lib.raw_exchange(head + b"Connection: close\r\n\r\n" + body)
+
+
+def error_of(fn):
+    try:
+        fn()
+    except ClientError as e:
+        return (e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"],
+                e.response["Error"].get("Header"))
+    return (200, None, None)
+
+
+# --- max-keys=0 ------------------------------------------------------------------------------------
+for k in ["bar", "baz", "foo", "quxx"]:
+    s3.put_object(Bucket=B, Key=k, Body=b"x")
+v1 = s3.list_objects(Bucket=B, MaxKeys=0)
+r.eq("V1 max-keys=0: IsTruncated false", False, v1["IsTruncated"])
+r.eq("V1 max-keys=0: no keys", [], v1.get("Contents", []))
+r.check("V1 max-keys=0: no NextMarker", "NextMarker" not in v1, str(v1.get("NextMarker")))
+v2 = s3.list_objects_v2(Bucket=B, MaxKeys=0)
+r.eq("V2 max-keys=0: IsTruncated false", False, v2["IsTruncated"])
+r.eq("V2 max-keys=0: KeyCount 0, no keys", (0, []), (v2["KeyCount"], v2.get("Contents", [])))
+r.check("V2 max-keys=0: no NextContinuationToken", "NextContinuationToken" not in v2,
+        str(v2.get("NextContinuationToken")))
+r.eq("max-keys=1 still pages (IsTruncated true)", True,
+     s3.list_objects_v2(Bucket=B, MaxKeys=1)["IsTruncated"])
+
+# --- encoding-type=url: which elements each version encodes ------------------------------------------
+prefix = "p\nx+/"
+for k in ["a", "b c", "sub/d"]:
+    s3.put_object(Bucket=B, Key=prefix + k, Body=b"x")
+urls = []
+
+
+def record_url(request, **kwargs):
+    urls.append(request.url)
+
+
+# Without an EncodingType of its own, botocore asks for encoding-type=url and decodes what it
+# expects S3 to encode: Delimiter, Marker, NextMarker, Key and CommonPrefixes in V1 (not the
+# top-level Prefix, so the Prefix it shows is the one on the wire), and in V2 also Prefix.
+s3.meta.events.register("before-send.s3.ListObjects", record_url)
+l1 = s3.list_objects(Bucket=B, Prefix=prefix, Delimiter="/", Marker=prefix + "a")
+s3.meta.events.unregister("before-send.s3.ListObjects", record_url)
+r.check("(precondition) botocore asked for encoding-type=url", "encoding-type=url" in urls[-1],
+        urls[-1])
+r.eq("V1 top-level Prefix is returned as sent", prefix, l1.get("Prefix"))
+r.eq("V1 Marker (encoded on the wire, decoded by botocore)", prefix + "a", l1.get("Marker"))
+r.eq("V1 keys", [prefix + "b c"], [c["Key"] for c in l1.get("Contents", [])])
+r.eq("V1 common prefixes", [prefix + "sub/"], [c["Prefix"] for c in l1.get("CommonPrefixes", [])])
+st, _, body = raw_get(f"/{B}?encoding-type=url&delimiter=%2F&prefix=" +
+                      urllib.parse.quote(prefix, safe=""))
+r.check("V1 wire: <Prefix> as sent, keys encoded",
+        b"<Prefix>p\nx+/</Prefix>" in body and b"<Key>p%0Ax%2B/b%20c</Key>" in body
+        and b"<Prefix>p%0Ax%2B/sub/</Prefix>" in body, body.decode(errors="replace")[:600])
+l2 = s3.list_objects_v2(Bucket=B, Prefix=prefix, Delimiter="/")
+r.eq("V2 top-level Prefix (encoded on the wire, decoded by botocore)", prefix, l2.get("Prefix"))
+r.eq("V2 keys", [prefix + "a", prefix + "b c"], [c["Key"] for c in l2.get("Contents", [])])
+st, _, body = raw_get(f"/{B}?list-type=2&encoding-type=url&delimiter=%2F&prefix=" +
+                      urllib.parse.quote(prefix, safe=""))
+r.check("V2 wire: <Prefix> encoded", b"<Prefix>p%0Ax%2B/</Prefix>" in body,
+        body.decode(errors="replace")[:400])
+
+r.finish()
