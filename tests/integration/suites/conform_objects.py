@@ -1,6 +1,7 @@
 """Object and listing answers as S3 gives them, through boto3 and raw HTTP (run through
-../run.sh): ListObjects / ListObjectsV2 with max-keys=0 and the elements encoding-type=url encodes
-in V1 and V2.
+../run.sh): ListObjects / ListObjectsV2 with max-keys=0, the elements encoding-type=url encodes in
+V1 and V2, non-ASCII user metadata (stored decoded, returned as RFC 2047 encoded-words) and the
+Content-Encoding kept as sent around aws-chunked.
 """
 
 import email.header
@@ -101,5 +102,62 @@ st, _, body = raw_get(f"/{B}?list-type=2&encoding-type=url&delimiter=%2F&prefix=
                       urllib.parse.quote(prefix, safe=""))
 r.check("V2 wire: <Prefix> encoded", b"<Prefix>p%0Ax%2B/</Prefix>" in body,
         body.decode(errors="replace")[:400])
+
+# --- non-ASCII user metadata: stored decoded, returned as RFC 2047 encoded-words ---------------------
+sent = {}
+
+
+def non_ascii_meta(params, **kwargs):
+    # What the external suite does: a header botocore would refuse as a Metadata value.
+    params["headers"]["x-amz-meta-meta1"] = "Hello World\xe9"
+
+
+def record(request, **kwargs):
+    sent["meta1"] = request.headers.get("x-amz-meta-meta1")
+
+
+s3.meta.events.register("before-call.s3.PutObject", non_ascii_meta)
+s3.meta.events.register("before-send.s3.PutObject", record)
+s3.put_object(Bucket=B, Key="meta-utf8", Body=b"bar")
+s3.meta.events.unregister("before-call.s3.PutObject", non_ascii_meta)
+s3.meta.events.unregister("before-send.s3.PutObject", record)
+r.check("(precondition) botocore sent the value as UTF-8 bytes",
+        sent.get("meta1") in ("Hello World\xe9", b"Hello World\xc3\xa9"), repr(sent.get("meta1")))
+got = s3.get_object(Bucket=B, Key="meta-utf8")["Metadata"]["meta1"]
+r.eq("non-ASCII value returned as an RFC 2047 encoded-word", "=?UTF-8?Q?Hello_World=C3=A9?=", got)
+decoded = str(email.header.make_header(email.header.decode_header(got)))
+r.eq("... which decodes to the text that was sent", "Hello World\xe9", decoded)
+resp = raw_put("meta-latin1", [b"x-amz-meta-l1: caf\xe9", "Content-Length: 1"], b"x")
+r.eq("ISO-8859-1 bytes accepted", 200, resp.status)
+r.eq("ISO-8859-1 bytes are the same text", "=?UTF-8?Q?caf=C3=A9?=",
+     s3.head_object(Bucket=B, Key="meta-latin1")["Metadata"]["l1"])
+s3.put_object(Bucket=B, Key="meta-words", Body=b"x",
+              Metadata={"q": "=?UTF-8?Q?actually-ascii?=", "b": "=?UTF-8?B?w4RNw4Ra?=",
+                        "plain": "just ascii, _ and =?"})
+m = s3.head_object(Bucket=B, Key="meta-words")["Metadata"]
+r.eq("an encoded-word of ASCII text comes back decoded", "actually-ascii", m.get("q"))
+r.eq("an encoded-word of non-ASCII text comes back Q-encoded", "=?UTF-8?Q?=C3=84M=C3=84Z?=",
+     m.get("b"))
+r.eq("plain ASCII comes back as sent", "just ascii, _ and =?", m.get("plain"))
+too_big = "\xe9" * 1100  # 1100 bytes sent, 2200 bytes of UTF-8 text
+resp = raw_put("meta-big", [b"x-amz-meta-big: " + too_big.encode("latin-1"), "Content-Length: 1"],
+               b"x")
+r.eq("metadata size counts the UTF-8 bytes of the stored text -> MetadataTooLarge",
+     (400, True), (resp.status, b"MetadataTooLarge" in resp.body))
+
+# --- Content-Encoding around aws-chunked -------------------------------------------------------------
+s3.put_object(Bucket=B, Key="enc-plain", Body=b"x", ContentEncoding="deflate, gzip")
+r.eq("Content-Encoding kept as sent", "deflate, gzip",
+     s3.head_object(Bucket=B, Key="enc-plain").get("ContentEncoding"))
+for key, value, stored in [("enc-1", "gzip, aws-chunked", "gzip"),
+                           ("enc-2", "aws-chunked,deflate, gzip", "deflate, gzip"),
+                           ("enc-3", "aws-chunked", None)]:
+    resp = raw_put(key, ["x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                         f"Content-Encoding: {value}", "x-amz-decoded-content-length: 3",
+                         "Content-Length: 13"], b"3\r\nbar\r\n0\r\n\r\n")
+    r.eq(f"aws-chunked PUT with Content-Encoding: {value} -> 200", 200, resp.status)
+    h = s3.head_object(Bucket=B, Key=key)
+    r.eq(f"... stored Content-Encoding {stored!r}", stored, h.get("ContentEncoding"))
+    r.eq("... decoded bytes", b"bar", s3.get_object(Bucket=B, Key=key)["Body"].read())
 
 r.finish()
