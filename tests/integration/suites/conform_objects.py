@@ -1,7 +1,7 @@
 """Object and listing answers as S3 gives them, through boto3 and raw HTTP (run through
 ../run.sh): ListObjects / ListObjectsV2 with max-keys=0, the elements encoding-type=url encodes in
-V1 and V2, non-ASCII user metadata (stored decoded, returned as RFC 2047 encoded-words) and the
-Content-Encoding kept as sent around aws-chunked.
+V1 and V2, non-ASCII user metadata (stored decoded, returned as RFC 2047 encoded-words), the
+Content-Encoding kept as sent around aws-chunked, and a plain chunked PUT (501, as S3 answers).
 """
 
 import email.header
@@ -159,5 +159,30 @@ for key, value, stored in [("enc-1", "gzip, aws-chunked", "gzip"),
     h = s3.head_object(Bucket=B, Key=key)
     r.eq(f"... stored Content-Encoding {stored!r}", stored, h.get("ContentEncoding"))
     r.eq("... decoded bytes", b"bar", s3.get_object(Bucket=B, Key=key)["Body"].read())
+
+# --- a plain chunked PUT (no aws-chunked, no length): S3 answers 501 NotImplemented -------------------
+te = {}
+
+
+def add_te(request, **kwargs):
+    request.headers.add_header("Transfer-Encoding", "chunked")
+
+
+def record_te(request, **kwargs):
+    te.update({k.lower(): v.decode() if isinstance(v, bytes) else v
+               for k, v in request.headers.items()})
+
+
+s3.meta.events.register_first("before-sign.s3.PutObject", add_te)
+s3.meta.events.register("before-send.s3.PutObject", record_te)
+res = error_of(lambda: s3.put_object(Bucket=B, Key="te-chunked", Body=b"bar"))
+s3.meta.events.unregister("before-sign.s3.PutObject", add_te)
+s3.meta.events.unregister("before-send.s3.PutObject", record_te)
+r.check("(precondition) sent with Transfer-Encoding: chunked and no Content-Length",
+        te.get("transfer-encoding") == "chunked" and "content-length" not in te, str(te))
+r.eq("plain chunked PUT -> 501 NotImplemented naming Transfer-Encoding",
+     (501, "NotImplemented", "Transfer-Encoding"), res)
+r.eq("... nothing stored", (404, "404", None),
+     error_of(lambda: s3.head_object(Bucket=B, Key="te-chunked")))
 
 r.finish()
