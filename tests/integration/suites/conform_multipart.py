@@ -1,0 +1,76 @@
+"""Multipart answers as S3 gives them, through boto3 (run through ../run.sh): a
+CompleteMultipartUpload repeated after it succeeded (R-M12).
+"""
+
+import os
+
+import lib
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+except ImportError as e:
+    lib.skip(f"boto3 not importable ({e}); suite conform_multipart did not run")
+
+r = lib.Reporter("conform_multipart")
+s3 = boto3.client("s3", endpoint_url=lib.endpoint(), region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test",
+                  config=Config(retries={"total_max_attempts": 1}))
+B, V = "conform-mpu", "conform-mpu-versioned"
+s3.create_bucket(Bucket=B)
+s3.create_bucket(Bucket=V)
+s3.put_bucket_versioning(Bucket=V, VersioningConfiguration={"Status": "Enabled"})
+
+
+def error_of(fn):
+    try:
+        fn()
+    except ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
+    return 200, None
+
+
+def upload(bucket, key, body):
+    """An upload with one part; returns (upload id, parts list for Complete)."""
+    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=1, Body=body)["ETag"]
+    return uid, [{"PartNumber": 1, "ETag": etag}]
+
+
+def complete(bucket, key, uid, parts, **kw):
+    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
+                                        MultipartUpload={"Parts": parts}, **kw)
+
+
+# --- R-M12: Complete repeated after it succeeded -----------------------------------------------------
+for bucket in (B, V):
+    uid, parts = upload(bucket, "twice", b"first and only part")
+    first = complete(bucket, "twice", uid, parts)
+    again = complete(bucket, "twice", uid, parts)
+    r.eq(f"repeated Complete -> 200 ({bucket})", 200, again["ResponseMetadata"]["HTTPStatusCode"])
+    r.eq(f"... the same ETag ({bucket})", first["ETag"], again["ETag"])
+    r.eq(f"... the same version id ({bucket})", first.get("VersionId"), again.get("VersionId"))
+    r.eq(f"... the same Location, Bucket, Key ({bucket})",
+         (first["Location"], first["Bucket"], first["Key"]),
+         (again["Location"], again["Bucket"], again["Key"]))
+    r.eq(f"... with If-None-Match: * too: a replay decides nothing again ({bucket})", first["ETag"],
+         complete(bucket, "twice", uid, parts, IfNoneMatch="*")["ETag"])
+    if bucket == V:
+        versions = s3.list_object_versions(Bucket=V, Prefix="twice").get("Versions", [])
+        r.eq("the replays wrote no version", 1, len(versions))
+    r.eq(f"ListParts still answers NoSuchUpload ({bucket})", (404, "NoSuchUpload"),
+         error_of(lambda: s3.list_parts(Bucket=bucket, Key="twice", UploadId=uid)))
+    s3.copy_object(Bucket=bucket, Key="twice", CopySource={"Bucket": bucket, "Key": "twice"},
+                   MetadataDirective="REPLACE", Metadata={"copied": "yes"})
+    r.eq(f"after a copy onto the key: NoSuchUpload ({bucket})", (404, "NoSuchUpload"),
+         error_of(lambda: complete(bucket, "twice", uid, parts)))
+
+uid, parts = upload(B, "overwritten", b"part")
+complete(B, "overwritten", uid, parts)
+s3.put_object(Bucket=B, Key="overwritten", Body=b"newer")
+r.eq("after an overwrite: NoSuchUpload", (404, "NoSuchUpload"),
+     error_of(lambda: complete(B, "overwritten", uid, parts)))
+r.eq("the overwrite stays", b"newer", s3.get_object(Bucket=B, Key="overwritten")["Body"].read())
+
+r.finish()
