@@ -14,6 +14,9 @@
 //    repeated with that id while the version is the key's current one answers the same result
 //    without writing anything (spec R-M12); once another write made a different version current,
 //    the id is unknown again (NoSuchUpload).
+// 5. The parts list may name a part number more than once (a part re-sent while its first upload
+//    was still running): the numbers must not decrease, and the last entry listed for a number is
+//    the one checked against the stored part, which is the upload that committed last.
 #include "storage/multipart.hpp"
 #include "storage/multipart_rows.hpp"
 
@@ -201,18 +204,32 @@ std::optional<std::string> find_pair(const string_pairs &p, const std::string &n
     return std::nullopt;
 }
 
+// The entries of the parts list that decide (RULE 5): numbers must not decrease; of entries
+// naming the same number, the last one. Errors: InvalidPartOrder.
+result<std::vector<complete_request::part>> listed_parts(const complete_request &r) {
+    std::vector<complete_request::part> out;
+    for (auto &lp : r.parts) {
+        if (!out.empty() && lp.number < out.back().number) {
+            return s3_error(s3_errc::invalid_part_order).with("UploadId", r.upload_id);
+        }
+        if (!out.empty() && lp.number == out.back().number) {
+            out.back() = lp;
+        } else {
+            out.push_back(lp);
+        }
+    }
+    return out;
+}
+
 // The listed parts, validated: order, existence and ETag, sizes, listed checksums.
 result<std::vector<part_info>> select_parts(write_txn &t, const complete_request &r) {
     constexpr std::uint64_t min_part = 5ull * 1024 * 1024;
     std::vector<part_info> out;
-    int prev = 0;
-    for (auto &lp : r.parts) {
-        if (lp.number <= prev) {
-            return s3_error(s3_errc::invalid_part_order).with("UploadId", r.upload_id);
-        }
-        prev = lp.number;
+    auto listed = listed_parts(r);
+    if (listed.has_error()) {
+        return listed.error();
     }
-    for (auto &lp : r.parts) {
+    for (auto &lp : *listed) {
         auto found = load_parts(t.db, r.upload_id, lp.number - 1, 1);
         if (found.empty() || found[0].number != lp.number ||
             unquote(found[0].etag) != unquote(lp.etag)) {

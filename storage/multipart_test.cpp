@@ -266,6 +266,30 @@ TEST_CASE("multipart: R-M12 a repeated Complete answers the same result while it
     }
 }
 
+TEST_CASE("multipart: a part number listed twice is checked by its last entry (RULE 5)") {
+    fixture f;
+    f.bucket("b");
+    auto id = f.create("b", "k");
+    f.part("b", "k", id, 1, "stored part one");
+    auto complete = [&](std::vector<std::pair<int, std::string>> listed) {
+        storage::complete_request q;
+        q.bucket = "b";
+        q.key = "k";
+        q.upload_id = id;
+        for (auto &[n, etag] : listed) q.parts.push_back({n, etag, {}});
+        return w<storage::complete_result>(
+            f.s, [q](storage::write_txn &t) { return storage::complete_upload(t, q); });
+    };
+    const std::string stored(32, '1'), other(32, 'f');
+    CHECK(complete({{1, stored}, {1, other}}).error().code == protocol::s3_errc::invalid_part);
+    CHECK(complete({{2, stored}, {1, stored}}).error().code ==
+          protocol::s3_errc::invalid_part_order);
+    auto c = complete({{1, other}, {1, stored}});
+    REQUIRE(c.has_value());
+    CHECK(c->written.size == std::string("stored part one").size());
+    CHECK(f.get("b", "k") == "stored part one");
+}
+
 TEST_CASE("versions: paging with key and version-id markers, delimiter") {
     fixture f;
     f.bucket("v", true);

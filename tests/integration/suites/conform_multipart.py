@@ -1,5 +1,6 @@
-"""Multipart answers as S3 gives them, through boto3 (run through ../run.sh): a
-CompleteMultipartUpload repeated after it succeeded (R-M12).
+"""Multipart answers as S3 gives them, through boto3 and raw HTTP (run through ../run.sh): a
+CompleteMultipartUpload repeated after it succeeded (R-M12) and a part re-sent while its first
+upload was still running ("resend first finishes last").
 """
 
 import os
@@ -72,5 +73,37 @@ s3.put_object(Bucket=B, Key="overwritten", Body=b"newer")
 r.eq("after an overwrite: NoSuchUpload", (404, "NoSuchUpload"),
      error_of(lambda: complete(B, "overwritten", uid, parts)))
 r.eq("the overwrite stays", b"newer", s3.get_object(Bucket=B, Key="overwritten")["Body"].read())
+
+# --- a part re-sent while its first upload is still running ----------------------------------------
+size = 64 * 1024
+uid = s3.create_multipart_upload(Bucket=B, Key="resend")["UploadId"]
+with lib.connect() as sock:
+    head = (f"PUT /{B}/resend?partNumber=1&uploadId={uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Length: {size}\r\n\r\n").encode()
+    sock.sendall(head + b"A" * (size // 2))
+    etag_b = s3.upload_part(Bucket=B, Key="resend", UploadId=uid, PartNumber=1,
+                            Body=b"B" * size)["ETag"]
+    listed = s3.list_parts(Bucket=B, Key="resend", UploadId=uid)["Parts"]
+    r.eq("(precondition) the resend committed while the first upload was still running",
+         [etag_b], [p["ETag"] for p in listed])
+    sock.sendall(b"A" * (size - size // 2))
+    resp, _ = lib.read_response(sock)
+    etag_a = resp.header("etag")
+r.eq("the first upload finished last -> 200", 200, resp.status)
+listed = s3.list_parts(Bucket=B, Key="resend", UploadId=uid)["Parts"]
+r.eq("the part that finished last is the stored part", [etag_a], [p["ETag"] for p in listed])
+# The client recorded each part as its upload returned: the resend first, then the first upload.
+parts = [{"PartNumber": 1, "ETag": etag_b}, {"PartNumber": 1, "ETag": etag_a}]
+res = complete(B, "resend", uid, parts)
+r.eq("Complete listing part 1 twice -> 200", 200, res["ResponseMetadata"]["HTTPStatusCode"])
+r.eq("the object is the part that finished last", b"A" * size,
+     s3.get_object(Bucket=B, Key="resend")["Body"].read())
+uid2, p2 = upload(B, "order", b"x")
+r.eq("decreasing part numbers are still InvalidPartOrder", (400, "InvalidPartOrder"),
+     error_of(lambda: complete(B, "order", uid2, [{"PartNumber": 2, "ETag": p2[0]["ETag"]},
+                                                  {"PartNumber": 1, "ETag": p2[0]["ETag"]}])))
+r.eq("a repeated number whose last entry names another ETag is InvalidPart",
+     (400, "InvalidPart"),
+     error_of(lambda: complete(B, "order", uid2, [p2[0], {"PartNumber": 1, "ETag": '"%s"' % ("0" * 32)}])))
 
 r.finish()
