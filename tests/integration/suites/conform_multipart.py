@@ -1,6 +1,7 @@
 """Multipart answers as S3 gives them, through boto3 and raw HTTP (run through ../run.sh): a
-CompleteMultipartUpload repeated after it succeeded (R-M12) and a part re-sent while its first
-upload was still running ("resend first finishes last").
+CompleteMultipartUpload repeated after it succeeded (R-M12), a part re-sent while its first upload
+was still running ("resend first finishes last"), UploadPartCopy ranges outside the source and
+GET ?partNumber= beyond the parts.
 """
 
 import os
@@ -105,5 +106,40 @@ r.eq("decreasing part numbers are still InvalidPartOrder", (400, "InvalidPartOrd
 r.eq("a repeated number whose last entry names another ETag is InvalidPart",
      (400, "InvalidPart"),
      error_of(lambda: complete(B, "order", uid2, [p2[0], {"PartNumber": 1, "ETag": '"%s"' % ("0" * 32)}])))
+
+# --- UploadPartCopy ranges outside the source (10 bytes) --------------------------------------------
+s3.put_object(Bucket=B, Key="src", Body=b"0123456789")
+uid = s3.create_multipart_upload(Bucket=B, Key="copied")["UploadId"]
+
+
+def copy_range(rng):
+    try:
+        s3.upload_part_copy(Bucket=B, Key="copied", UploadId=uid, PartNumber=1,
+                            CopySource={"Bucket": B, "Key": "src"}, CopySourceRange=rng)
+    except ClientError as e:
+        err = e.response["Error"]
+        return e.response["ResponseMetadata"]["HTTPStatusCode"], err["Code"], err["Message"]
+    return 200, None, None
+
+
+r.eq("a range that starts beyond the source -> 400 InvalidRequest",
+     (400, "InvalidRequest", "The specified copy range is invalid for the source object size"),
+     copy_range("bytes=100-200"))
+r.eq("a range that ends beyond the source -> 400 InvalidArgument",
+     (400, "InvalidArgument", "Range specified is not valid for source object of size: 10"),
+     copy_range("bytes=0-21"))
+r.eq("a range inside the source -> 200", 200, copy_range("bytes=2-5")[0])
+
+# --- GET ?partNumber= beyond the parts: 416 InvalidPartNumber, as S3 answers ------------------------
+s3.put_object(Bucket=B, Key="single", Body=b"body")
+st = lib.raw_exchange(f"GET /{B}/single?partNumber=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\n\r\n".encode())
+r.eq("single-part object, partNumber=2 -> 416", 416, st.status)
+r.check("... InvalidPartNumber with PartNumberRequested 2 and ActualPartCount 1",
+        b"<Code>InvalidPartNumber</Code>" in st.body and
+        b"<PartNumberRequested>2</PartNumberRequested>" in st.body and
+        b"<ActualPartCount>1</ActualPartCount>" in st.body, st.body[:400])
+r.eq("partNumber=1 of a single-part object is all of it", b"body",
+     s3.get_object(Bucket=B, Key="single", PartNumber=1)["Body"].read())
 
 r.finish()
