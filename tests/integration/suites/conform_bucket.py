@@ -1,8 +1,10 @@
-"""Bucket policies as S3 validates them, through boto3 (run through ../run.sh): a policy whose
-Resource wildcards cover the bucket is valid; one whose Resource names only other buckets is
-MalformedPolicy "Policy has invalid resource".
+"""Bucket policies and CORS answers as S3 gives them, through boto3 and raw HTTP (run through
+../run.sh): a policy whose Resource wildcards cover the bucket (valid) or name only other buckets
+(MalformedPolicy "Policy has invalid resource"), and the Access-Control-* headers of preflights
+and of actual requests a CORS rule matches.
 """
 
+import http.client
 import json
 
 import lib
@@ -56,5 +58,83 @@ r.eq("a wildcard Resource applies to this bucket: unconditional PUT -> 403",
 r.eq("... a conditional PUT is allowed", (200, None, None),
      error_of(lambda: s3.put_object(Bucket=B, Key="k", Body=b"x", IfNoneMatch="*")))
 s3.delete_bucket_policy(Bucket=B)
+
+# --- CORS --------------------------------------------------------------------------------------------
+s3.put_object(Bucket=B, Key="obj", Body=b"x")
+s3.put_bucket_cors(Bucket=B, CORSConfiguration={"CORSRules": [
+    {"AllowedMethods": ["GET"], "AllowedOrigins": ["*suffix"]},
+    {"AllowedMethods": ["GET"], "AllowedOrigins": ["start*end"]},
+    {"AllowedMethods": ["PUT"], "AllowedOrigins": ["*.put"]},
+    {"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://app.example"],
+     "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag", "x-amz-request-id"],
+     "MaxAgeSeconds": 3000},
+    {"AllowedMethods": ["HEAD"], "AllowedOrigins": ["*"]}]})
+
+
+def call(method, path, headers):
+    """(status, {lower-case name: value}) of a raw request."""
+    conn = http.client.HTTPConnection("127.0.0.1", lib.port(), timeout=10)
+    body = b"x" if method == "PUT" else None
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}
+
+
+def cors(h):
+    return {k: v for k, v in h.items() if k.startswith("access-control-") or k == "vary"}
+
+
+obj = f"/{B}/obj"
+VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
+
+st, h = call("OPTIONS", obj, {"Origin": "foo.suffix", "Access-Control-Request-Method": "GET"})
+r.eq("preflight matched -> 200", 200, st)
+r.eq("preflight headers: origin, the rule's methods, credentials, Vary",
+     {"access-control-allow-origin": "foo.suffix", "access-control-allow-methods": "GET",
+      "access-control-allow-credentials": "true", "vary": VARY}, cors(h))
+st, h = call("OPTIONS", obj, {"Origin": "https://app.example",
+                              "Access-Control-Request-Method": "PUT",
+                              "Access-Control-Request-Headers": "Content-Type, X-Amz-Date"})
+r.eq("preflight with requested headers, Expose-Headers and Max-Age",
+     {"access-control-allow-origin": "https://app.example",
+      "access-control-allow-methods": "GET, PUT",
+      "access-control-allow-headers": "content-type, x-amz-date",
+      "access-control-expose-headers": "ETag, x-amz-request-id",
+      "access-control-max-age": "3000", "access-control-allow-credentials": "true",
+      "vary": VARY}, cors(h))
+st, h = call("OPTIONS", obj, {"Origin": "start12end", "Access-Control-Request-Method": "GET"})
+r.eq("preflight start*end matches start12end", (200, "GET"),
+     (st, h.get("access-control-allow-methods")))
+st, h = call("OPTIONS", obj, {"Origin": "foo.put", "Access-Control-Request-Method": "GET"})
+r.eq("preflight for a method no rule of the origin allows -> 403", (403, {}), (st, cors(h)))
+st, h = call("OPTIONS", obj, {"Origin": "foo.suffix"})
+r.eq("preflight without Access-Control-Request-Method -> 400", 400, st)
+
+st, h = call("GET", obj, {"Origin": "foo.suffix"})
+r.eq("actual GET from a matched origin: the same headers as its preflight",
+     (200, {"access-control-allow-origin": "foo.suffix", "access-control-allow-methods": "GET",
+            "access-control-allow-credentials": "true", "vary": VARY}), (st, cors(h)))
+st, h = call("GET", obj, {"Origin": "https://app.example"})
+r.eq("actual GET gets Allow-Methods, Expose-Headers and Max-Age",
+     ("GET, PUT", "ETag, x-amz-request-id", "3000"),
+     (h.get("access-control-allow-methods"), h.get("access-control-expose-headers"),
+      h.get("access-control-max-age")))
+st, h = call("GET", obj, {"Origin": "foo.bar"})
+r.eq("actual GET from an unmatched origin: no CORS headers", {}, cors(h))
+st, h = call("GET", obj, {"Origin": "foo.suffix", "Access-Control-Request-Method": "PUT"})
+r.eq("actual GET naming PUT in Access-Control-Request-Method is matched as PUT: none", {},
+     cors(h))
+st, h = call("PUT", f"/{B}/new", {"Origin": "foo.put"})
+r.eq("actual PUT from *.put", (200, "foo.put", "PUT"),
+     (st, h.get("access-control-allow-origin"), h.get("access-control-allow-methods")))
+st, h = call("PUT", f"/{B}/new2", {"Origin": "foo.suffix", "Access-Control-Request-Method": "GET"})
+r.eq("actual PUT naming GET is matched as GET", ("foo.suffix", "GET"),
+     (h.get("access-control-allow-origin"), h.get("access-control-allow-methods")))
+st, h = call("HEAD", obj, {"Origin": "http://anywhere"})
+r.eq("a rule for any origin: Allow-Origin *, no credentials",
+     {"access-control-allow-origin": "*", "access-control-allow-methods": "HEAD", "vary": VARY},
+     cors(h))
 
 r.finish()
