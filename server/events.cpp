@@ -518,7 +518,13 @@ net::awaitable<response> run_observed(context &ctx, net::awaitable<response> (*r
                 std::string cond = ctx.req.header("if-none-match") ? "If-None-Match" : "If-Match";
                 ctx.note->failed_condition = "fault #" + std::to_string(f->id);
                 response res = error_response(fault_error(*f, ctx.target.key, cond), ctx);
-                if (is_recorded(ctx, res)) co_await record(ctx, res);
+                if (f->status == 200) {
+                    // S3's 200 whose body is the error; nothing was written (README, faults).
+                    res.status = 200;
+                }
+                if (is_recorded(ctx, res) || f->error == "PreconditionFailed") {
+                    co_await record(ctx, res);
+                }
                 co_return res;
             }
             ctx.note->fault = f;
