@@ -156,23 +156,24 @@ const cors_rule *match_cors(const std::vector<cors_rule> &rules, std::string_vie
 
 std::vector<std::pair<std::string, std::string>>
 cors_response_headers(const cors_rule &rule, std::string_view origin,
-                      std::string_view request_headers, bool preflight) {
+                      std::string_view request_headers) {
+    // S3 sends the same set on a preflight and on an actual request that a rule matched (the
+    // rule's methods, the requested headers, Expose-Headers, Max-Age), as LocalStack's snapshots
+    // recorded against AWS show.
     std::vector<std::pair<std::string, std::string>> out;
     const bool any = std::find(rule.origins.begin(), rule.origins.end(), "*") != rule.origins.end();
     out.emplace_back("Access-Control-Allow-Origin", any ? "*" : std::string(origin));
-    if (preflight) {
-        out.emplace_back("Access-Control-Allow-Methods", join(rule.methods));
-        if (!request_headers.empty()) {
-            out.emplace_back("Access-Control-Allow-Headers",
-                             lower(join(split_list(request_headers))));
-        }
-    } else if (!rule.expose.empty()) {
+    out.emplace_back("Access-Control-Allow-Methods", join(rule.methods));
+    if (!split_list(request_headers).empty()) {
+        out.emplace_back("Access-Control-Allow-Headers", lower(join(split_list(request_headers))));
+    }
+    if (!rule.expose.empty()) {
         out.emplace_back("Access-Control-Expose-Headers", join(rule.expose));
     }
     if (!any) {
         out.emplace_back("Access-Control-Allow-Credentials", "true");
     }
-    if (rule.max_age && preflight) {
+    if (rule.max_age) {
         out.emplace_back("Access-Control-Max-Age", std::to_string(*rule.max_age));
     }
     out.emplace_back("Vary",

@@ -32,14 +32,18 @@ bool cors_wildcard_match(std::string_view pattern, std::string_view value,
                          bool case_insensitive = false);
 
 // The first rule allowing `origin`, `method` and each of the comma-separated
-// `request_headers` (may be empty), or nullptr.
+// `request_headers` (may be empty), or nullptr. For an actual request S3 matches the method of
+// Access-Control-Request-Method and the names of Access-Control-Request-Headers when the request
+// carries them, as it does for a preflight.
 const cors_rule *match_cors(const std::vector<cors_rule> &rules, std::string_view origin,
                             std::string_view method, std::string_view request_headers);
 
-// The Access-Control-* response headers for a matched rule. `preflight` adds Allow-Methods,
-// Allow-Headers (the requested ones) and Max-Age; actual responses get Expose-Headers.
+// The response headers for a matched rule, the same on a preflight and on an actual request:
+// Access-Control-Allow-Origin (`*` when the rule allows any origin), -Allow-Methods (the rule's),
+// -Allow-Headers (the requested ones, lower-cased, when any), -Expose-Headers, -Allow-Credentials
+// (unless `*`), -Max-Age (when set) and Vary.
 std::vector<std::pair<std::string, std::string>>
 cors_response_headers(const cors_rule &rule, std::string_view origin,
-                      std::string_view request_headers, bool preflight);
+                      std::string_view request_headers);
 
 } // namespace ifmatch::protocol

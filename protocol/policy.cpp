@@ -92,12 +92,40 @@ bool valid_action(const std::string &a) {
     return a == "*" || (a.size() > 3 && lower(a.substr(0, 3)) == "s3:");
 }
 
+// Whether some text that starts with `prefix` matches the `*`/`?` pattern `p`: the pattern can
+// consume all of `prefix` (whatever of it remains can then match the rest of such a text).
+bool glob_matches_some_extension(std::string_view p, std::string_view prefix) {
+    // The set of pattern positions reachable after the characters read so far; a `*` may match
+    // nothing, so a position on a `*` also reaches the next one.
+    std::vector<bool> at(p.size() + 1, false);
+    auto close = [&](std::vector<bool> &s) {
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (s[i] && p[i] == '*') s[i + 1] = true;
+        }
+    };
+    at[0] = true;
+    close(at);
+    for (char c : prefix) {
+        std::vector<bool> next(p.size() + 1, false);
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (!at[i]) continue;
+            if (p[i] == '*') next[i] = true;
+            if (p[i] == '?' || p[i] == c) next[i + 1] = true;
+        }
+        close(next);
+        at = std::move(next);
+    }
+    return std::find(at.begin(), at.end(), true) != at.end();
+}
+
+// A Resource must be able to name this bucket or an object in it: `arn:aws:s3:::bucket`,
+// `arn:aws:s3:::bucket/...`, or a wildcard that covers them (`arn:aws:s3:::*`, `*`). One that can
+// only name other buckets is "Policy has invalid resource".
 bool valid_resource(const std::string &r, std::string_view bucket) {
-    std::string prefix = "arn:aws:s3:::" + std::string(bucket);
+    const std::string bucket_arn = "arn:aws:s3:::" + std::string(bucket);
     if (r == "*") return true;
-    if (r.rfind(prefix, 0) != 0) return false;
-    return r.size() == prefix.size() || r[prefix.size()] == '/' ||
-           r[prefix.size()] == '*';
+    if (r.rfind("arn:aws:s3:::", 0) != 0) return false;
+    return policy_glob(r, bucket_arn, false) || glob_matches_some_extension(r, bucket_arn + "/");
 }
 
 result<policy_statement> parse_statement(const json &s, std::string_view bucket) {

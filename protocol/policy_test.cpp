@@ -160,3 +160,26 @@ TEST_CASE("policy: malformed documents are MalformedPolicy") {
 TEST_CASE("policy: object_arn") {
     CHECK(object_arn("b1", "a/b") == "arn:aws:s3:::b1/a/b");
 }
+
+TEST_CASE("policy: a Resource must be able to name this bucket (Policy has invalid resource)") {
+    auto with_resources = [](const std::string &resources) {
+        return R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:ListBucket",
+            "Resource":)" + resources + "}]}";
+    };
+    // Wildcards that cover this bucket among others are valid, as on S3.
+    for (const std::string ok : {R"(["arn:aws:s3:::*", "arn:aws:s3:::*/*"])", R"("*")",
+                                 R"("arn:aws:s3:::b?")", R"("arn:aws:s3:::b1*")",
+                                 R"("arn:aws:s3:::*1/logs/*")", R"("arn:aws:s3:::b1")",
+                                 R"("arn:aws:s3:::b1/a?c")"}) {
+        CAPTURE(ok);
+        CHECK(parse_policy(with_resources(ok), "b1").has_value());
+    }
+    // A Resource that can only name other buckets is refused.
+    for (const std::string bad :
+         {R"("arn:aws:s3:::other/*")", R"("arn:aws:s3:::b1-other/*")", R"("arn:aws:s3:::b2*")",
+          R"(["arn:aws:s3:::b1/*", "arn:aws:s3:::x"])", R"("arn:aws:s3:::b1x")",
+          R"("arn:aws:sqs:::b1")"}) {
+        CAPTURE(bad);
+        CHECK(malformed_message(with_resources(bad)) == "Policy has invalid resource");
+    }
+}

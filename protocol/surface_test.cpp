@@ -152,9 +152,27 @@ TEST_CASE("CORS rules and matching") {
     CHECK(match_cors(*rules, "https://app.example.com", "PUT", "content-type") == nullptr);
     CHECK(match_cors(*rules, "https://evil.com", "GET", "") == nullptr);
     CHECK(match_cors(*rules, "https://evil.com", "HEAD", "") == &(*rules)[1]);
-    auto h = cors_response_headers((*rules)[0], "https://app.example.com", "x-amz-date", true);
+    auto h = cors_response_headers((*rules)[0], "https://app.example.com", "x-amz-date");
     CHECK(h[0] == std::pair<std::string, std::string>("Access-Control-Allow-Origin",
                                                       "https://app.example.com"));
+    // The same set on a preflight and an actual request (S3): methods, requested headers,
+    // Expose-Headers, credentials, Max-Age, Vary.
+    using header = std::pair<std::string, std::string>;
+    const std::string vary =
+        "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
+    CHECK(h == std::vector<header>{
+                   {"Access-Control-Allow-Origin", "https://app.example.com"},
+                   {"Access-Control-Allow-Methods", "GET, PUT"},
+                   {"Access-Control-Allow-Headers", "x-amz-date"},
+                   {"Access-Control-Expose-Headers", "ETag"},
+                   {"Access-Control-Allow-Credentials", "true"},
+                   {"Access-Control-Max-Age", "300"},
+                   {"Vary", vary}});
+    auto any = cors_response_headers((*rules)[1], "https://evil.com", "");
+    CHECK(any == std::vector<header>{
+                     {"Access-Control-Allow-Origin", "*"},
+                     {"Access-Control-Allow-Methods", "HEAD"},
+                     {"Vary", vary}});
     CHECK(parse_cors_configuration("<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
                                    "<AllowedMethod>PATCH</AllowedMethod></CORSRule>"
                                    "</CORSConfiguration>")

@@ -2,6 +2,8 @@
 // a request's commit (spec D10).
 #include "server/events.hpp"
 
+#include "protocol/utf8.hpp"
+
 #include "protocol/crypto.hpp"
 #include "server/store_calls.hpp"
 #include "storage/operations.hpp"
@@ -39,47 +41,6 @@ nlohmann::json writer_json(const storage::writer_identity &w, std::int64_t ms) {
     return {{"request_id", w.request_id}, {"access_key", w.access_key},
             {"remote", w.remote}, {"user_agent", w.user_agent}, {"time_ms", ms},
             {"time", ms ? iso_date_ms(ms) : ""}};
-}
-
-// Well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates, nothing above
-// U+10FFFF), the same rule as nlohmann's serializer.
-bool valid_utf8(std::string_view s) {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    for (std::size_t i = 0; i < s.size();) {
-        unsigned c = byte(i);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n = 0;
-        unsigned lo = 0x80, hi = 0xBF; // the range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            lo = c == 0xE0 ? 0xA0 : 0x80;
-            hi = c == 0xED ? 0x9F : 0xBF;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            lo = c == 0xF0 ? 0x90 : 0x80;
-            hi = c == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) {
-            return false; // the sequence runs past the end
-        }
-        if (byte(i + 1) < lo || byte(i + 1) > hi) {
-            return false;
-        }
-        for (std::size_t k = 2; k <= n; ++k) {
-            if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) {
-                return false;
-            }
-        }
-        i += n + 1;
-    }
-    return true;
 }
 
 // A JSON string as nlohmann's dump() writes it (ensure_ascii off); s is valid UTF-8.
@@ -140,10 +101,10 @@ std::string event_json(const outcome_event &e) {
           std::string_view(e.current.writer.request_id),
           std::string_view(e.current.writer.access_key), std::string_view(e.current.writer.remote),
           std::string_view(e.current.writer.user_agent)}) {
-        plain = plain && valid_utf8(s);
+        plain = plain && protocol::is_utf8(s);
     }
     for (auto &[k, v] : e.conditions) {
-        plain = plain && valid_utf8(k) && valid_utf8(v);
+        plain = plain && protocol::is_utf8(k) && protocol::is_utf8(v);
     }
     if (!plain) { // rare: let nlohmann replace the bytes that are not UTF-8
         return to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -518,7 +479,13 @@ net::awaitable<response> run_observed(context &ctx, net::awaitable<response> (*r
                 std::string cond = ctx.req.header("if-none-match") ? "If-None-Match" : "If-Match";
                 ctx.note->failed_condition = "fault #" + std::to_string(f->id);
                 response res = error_response(fault_error(*f, ctx.target.key, cond), ctx);
-                if (is_recorded(ctx, res)) co_await record(ctx, res);
+                if (f->status == 200) {
+                    // S3's 200 whose body is the error; nothing was written (README, faults).
+                    res.status = 200;
+                }
+                if (is_recorded(ctx, res) || f->error == "PreconditionFailed") {
+                    co_await record(ctx, res);
+                }
                 co_return res;
             }
             ctx.note->fault = f;

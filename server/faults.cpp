@@ -25,6 +25,21 @@ std::optional<std::string> opt_string(const nlohmann::json &j, const char *name)
     return std::nullopt;
 }
 
+// A status 200 rule: the error its body carries, on an operation S3 may answer that way (a
+// CompleteMultipartUpload or a copy that fails after S3 sent 200; [API-CMU], [API-COPY]).
+std::string parse_error_in_200(const nlohmann::json &j, fault_rule &r) {
+    r.error = opt_string(j, "error").value_or("");
+    if (r.error != "PreconditionFailed" && r.error != "InternalError") {
+        return "status 200 needs \"error\": \"PreconditionFailed\" or \"InternalError\"";
+    }
+    if (r.operation != "CompleteMultipartUpload" && r.operation != "CopyObject" &&
+        r.operation != "UploadPartCopy") {
+        return "status 200 needs \"operation\": CompleteMultipartUpload, CopyObject or "
+               "UploadPartCopy";
+    }
+    return "";
+}
+
 // Fills the action of `r` from the document; returns an error message or "".
 std::string parse_action(const nlohmann::json &j, fault_rule &r) {
     int actions = int(j.contains("status")) + int(j.contains("delay_ms")) +
@@ -32,11 +47,20 @@ std::string parse_action(const nlohmann::json &j, fault_rule &r) {
     if (actions != 1) {
         return "exactly one of status, delay_ms, inject is required";
     }
+    if (j.contains("error") && !j.contains("status")) {
+        return "error goes with status 200 only";
+    }
     if (j.contains("status")) {
         r.kind = fault_kind::status;
         r.status = j["status"].is_number_integer() ? j["status"].get<int>() : 0;
+        if (r.status == 200) {
+            return parse_error_in_200(j, r);
+        }
         if (r.status != 409 && r.status != 412 && r.status != 500 && r.status != 503) {
-            return "status must be 409, 412, 500 or 503";
+            return "status must be 200, 409, 412, 500 or 503";
+        }
+        if (j.contains("error")) {
+            return "error goes with status 200 only";
         }
     } else if (j.contains("delay_ms")) {
         r.kind = fault_kind::delay;
@@ -90,7 +114,10 @@ nlohmann::json to_json(const fault_rule &r) {
     if (r.prefix) j["prefix"] = *r.prefix;
     if (!r.operation.empty()) j["operation"] = r.operation;
     switch (r.kind) {
-    case fault_kind::status: j["status"] = r.status; break;
+    case fault_kind::status:
+        j["status"] = r.status;
+        if (!r.error.empty()) j["error"] = r.error;
+        break;
     case fault_kind::delay: j["delay_ms"] = r.delay_ms; break;
     case fault_kind::inject_write: j["inject"] = "write"; break;
     case fault_kind::inject_delete: j["inject"] = "delete"; break;
@@ -116,6 +143,13 @@ bool fault_matches(const fault_rule &r, std::string_view operation, std::string_
 }
 
 s3_error fault_error(const fault_rule &r, std::string_view key, std::string_view condition) {
+    if (r.status == 200) {
+        if (r.error == "PreconditionFailed") {
+            return s3_error(s3_errc::precondition_failed)
+                .with("Condition", std::string(condition.empty() ? "If-Match" : condition));
+        }
+        return s3_error(s3_errc::internal_error);
+    }
     switch (r.status) {
     case 409: {
         s3_error e(s3_errc::conditional_request_conflict);

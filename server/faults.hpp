@@ -1,7 +1,8 @@
 // Deterministic races for client tests (spec D10): rules arranged through /_ifmatch/faults make
-// the next N matching requests answer an S3 error, wait before their commit, or have a write or
-// delete of their key committed just before their own. Rule parsing and matching are pure; the
-// registry is thread-safe; applying a rule needs the request's context.
+// the next N matching requests answer an S3 error (also S3's 200 whose body is an error, on the
+// operations S3 may answer that way), wait before their commit, or have a write or delete of
+// their key committed just before their own. Rule parsing and matching are pure; the registry is
+// thread-safe; applying a rule needs the request's context.
 #pragma once
 
 #include "protocol/errors.hpp"
@@ -27,11 +28,14 @@ struct fault_rule {
     int count = 1;         // uses left
     fault_kind kind = fault_kind::status;
     int status = 0;
+    std::string error; // status 200: the Code of the error in the body
     int delay_ms = 0;
 };
 
 // Parses a rule document ({"bucket", "key" | "prefix", "operation", "count", and one of "status"
-// (409|412|500|503), "delay_ms", "inject" ("write"|"delete")}). Errors: a message.
+// (409|412|500|503, or 200 with "error": "PreconditionFailed"|"InternalError" and "operation"
+// CompleteMultipartUpload, CopyObject or UploadPartCopy), "delay_ms", "inject"
+// ("write"|"delete")}). Errors: a message.
 struct fault_parse {
     std::optional<fault_rule> rule;
     std::string error;
@@ -44,7 +48,7 @@ bool fault_matches(const fault_rule &r, std::string_view operation, std::string_
                    std::string_view key);
 
 // The S3 error a status rule answers (ConditionalRequestConflict, PreconditionFailed,
-// InternalError, SlowDown).
+// InternalError, SlowDown; for status 200 the rule's error, sent with HTTP 200).
 protocol::s3_error fault_error(const fault_rule &r, std::string_view key,
                                std::string_view condition);
 

@@ -26,6 +26,30 @@ TEST_CASE("D10 fault rules: parse and validate") {
     CHECK_FALSE(parse_fault_rule(nlohmann::json::parse(R"({"bucket":"b","inject":"both"})")).rule);
 }
 
+TEST_CASE("D10 fault rules: status 200 with an error in the body") {
+    auto parse = [](const char *text) { return parse_fault_rule(nlohmann::json::parse(text)); };
+    auto ok = parse(R"({"bucket":"b","operation":"CompleteMultipartUpload","status":200,
+                        "error":"PreconditionFailed"})");
+    REQUIRE(ok.rule);
+    CHECK(ok.rule->status == 200);
+    CHECK(ok.rule->error == "PreconditionFailed");
+    CHECK(to_json(*ok.rule)["error"] == "PreconditionFailed");
+    CHECK(parse(R"({"bucket":"b","operation":"CopyObject","status":200,"error":"InternalError"})")
+              .rule);
+    // The error is required and must be one S3 sends that way; so is one of those operations.
+    CHECK_FALSE(parse(R"({"bucket":"b","operation":"CopyObject","status":200})").rule);
+    CHECK_FALSE(
+        parse(R"({"bucket":"b","operation":"CopyObject","status":200,"error":"SlowDown"})").rule);
+    CHECK_FALSE(parse(R"({"bucket":"b","status":200,"error":"InternalError"})").rule);
+    CHECK_FALSE(
+        parse(R"({"bucket":"b","operation":"PutObject","status":200,"error":"InternalError"})")
+            .rule);
+    CHECK_FALSE(parse(R"({"bucket":"b","status":500,"error":"InternalError"})").rule);
+    CHECK_FALSE(parse(R"({"bucket":"b","delay_ms":5,"error":"InternalError"})").rule);
+    CHECK(parse(R"({"bucket":"b","operation":"CopyObject","status":200,"error":"SlowDown"})")
+              .error.find("PreconditionFailed") != std::string::npos);
+}
+
 TEST_CASE("D10 fault rules: matching by bucket, key or prefix, operation") {
     fault_rule r;
     r.bucket = "b";
@@ -63,6 +87,11 @@ TEST_CASE("D10 fault errors carry the right S3 codes") {
     r.status = 412;
     CHECK(fault_error(r, "k", "If-Match").status() == 412);
     r.status = 500;
+    CHECK(fault_error(r, "k", "").aws_code() == "InternalError");
+    r.status = 200;
+    r.error = "PreconditionFailed";
+    CHECK(fault_error(r, "k", "If-None-Match").aws_code() == "PreconditionFailed");
+    r.error = "InternalError";
     CHECK(fault_error(r, "k", "").aws_code() == "InternalError");
 }
 

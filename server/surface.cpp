@@ -178,9 +178,11 @@ net::awaitable<void> add_cors_headers(context &ctx, response &res) {
     if (rules.has_error()) {
         co_return;
     }
-    std::string method = ctx.req.method;
-    if (auto rule = protocol::match_cors(*rules, *origin, method, "")) {
-        for (auto &h : protocol::cors_response_headers(*rule, *origin, "", false)) {
+    // An actual request carrying the preflight headers is matched by them, as S3 does.
+    auto method = ctx.req.header("access-control-request-method").value_or(ctx.req.method);
+    auto req_headers = ctx.req.header("access-control-request-headers").value_or("");
+    if (auto rule = protocol::match_cors(*rules, *origin, method, req_headers)) {
+        for (auto &h : protocol::cors_response_headers(*rule, *origin, req_headers)) {
             res.headers.push_back(std::move(h));
         }
     }

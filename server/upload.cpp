@@ -2,6 +2,7 @@
 #include "server/upload.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/meta_encoding.hpp"
 #include "server/body_pool.hpp"
 
 #include <algorithm>
@@ -332,25 +333,12 @@ protocol::result<storage::object_meta> meta_from_request(const request &req) {
         else if (k == "content-language") m.content_language = v;
         else if (k == "cache-control") m.cache_control = v;
         else if (k == "expires") m.expires = v;
-        else if (k == "content-encoding") {
-            std::string kept;
-            std::size_t start = 0;
-            while (start <= v.size()) {
-                auto comma = v.find(',', start);
-                std::string tok = v.substr(start, comma == std::string::npos ? std::string::npos
-                                                                              : comma - start);
-                tok.erase(0, tok.find_first_not_of(' '));
-                tok.erase(tok.find_last_not_of(' ') + 1);
-                if (!tok.empty() && lower(tok) != "aws-chunked") {
-                    kept += (kept.empty() ? "" : ",") + tok;
-                }
-                if (comma == std::string::npos) break;
-                start = comma + 1;
-            }
-            m.content_encoding = kept;
-        } else if (k.rfind("x-amz-meta-", 0) == 0) {
-            m.user.emplace_back(k.substr(11), v);
-            meta_size += k.size() - 11 + v.size();
+        else if (k == "content-encoding") m.content_encoding = protocol::strip_aws_chunked(v);
+        else if (k.rfind("x-amz-meta-", 0) == 0) {
+            // Stored decoded (RFC 2047 words, ISO-8859-1 bytes), returned encoded (wire.md §5.6).
+            auto value = protocol::decode_meta_value(v);
+            meta_size += k.size() - 11 + value.size();
+            m.user.emplace_back(k.substr(11), std::move(value));
         } else if (k == "x-amz-storage-class" || k == "x-amz-website-redirect-location" ||
                    k == "x-amz-server-side-encryption") {
             // The KMS key id and bucket-key flag are added by store_write_surface (surface.hpp).
@@ -372,7 +360,7 @@ void add_meta_headers(response &res, const storage::object_meta &m) {
     if (!m.content_language.empty()) res.set("Content-Language", m.content_language);
     if (!m.cache_control.empty()) res.set("Cache-Control", m.cache_control);
     if (!m.expires.empty()) res.set("Expires", m.expires);
-    for (auto &[k, v] : m.user) res.set("x-amz-meta-" + k, v);
+    for (auto &[k, v] : m.user) res.set("x-amz-meta-" + k, protocol::encode_meta_value(v));
     for (auto &[k, v] : m.extra) {
         if (k == "x-amz-tagging") {
             // Tags are stored encoded; only their number is a response header.

@@ -10,6 +10,13 @@
 // 3. A refused Complete (412 / 404 / 428) is an error: the savepoint rolls back and the upload
 //    stays (D8). A 409 is returned as a successful job carrying the refusal, so the removal of the
 //    upload commits with it.
+// 4. The version a Complete creates records its upload id (meta.extra meta_upload_id). A Complete
+//    repeated with that id while the version is the key's current one answers the same result
+//    without writing anything (spec R-M12); once another write made a different version current,
+//    the id is unknown again (NoSuchUpload).
+// 5. The parts list may name a part number more than once (a part re-sent while its first upload
+//    was still running): the numbers must not decrease, and the last entry listed for a number is
+//    the one checked against the stored part, which is the upload that committed last.
 #include "storage/multipart.hpp"
 #include "storage/multipart_rows.hpp"
 
@@ -197,18 +204,32 @@ std::optional<std::string> find_pair(const string_pairs &p, const std::string &n
     return std::nullopt;
 }
 
+// The entries of the parts list that decide (RULE 5): numbers must not decrease; of entries
+// naming the same number, the last one. Errors: InvalidPartOrder.
+result<std::vector<complete_request::part>> listed_parts(const complete_request &r) {
+    std::vector<complete_request::part> out;
+    for (auto &lp : r.parts) {
+        if (!out.empty() && lp.number < out.back().number) {
+            return s3_error(s3_errc::invalid_part_order).with("UploadId", r.upload_id);
+        }
+        if (!out.empty() && lp.number == out.back().number) {
+            out.back() = lp;
+        } else {
+            out.push_back(lp);
+        }
+    }
+    return out;
+}
+
 // The listed parts, validated: order, existence and ETag, sizes, listed checksums.
 result<std::vector<part_info>> select_parts(write_txn &t, const complete_request &r) {
     constexpr std::uint64_t min_part = 5ull * 1024 * 1024;
     std::vector<part_info> out;
-    int prev = 0;
-    for (auto &lp : r.parts) {
-        if (lp.number <= prev) {
-            return s3_error(s3_errc::invalid_part_order).with("UploadId", r.upload_id);
-        }
-        prev = lp.number;
+    auto listed = listed_parts(r);
+    if (listed.has_error()) {
+        return listed.error();
     }
-    for (auto &lp : r.parts) {
+    for (auto &lp : *listed) {
         auto found = load_parts(t.db, r.upload_id, lp.number - 1, 1);
         if (found.empty() || found[0].number != lp.number ||
             unquote(found[0].etag) != unquote(lp.etag)) {
@@ -309,11 +330,39 @@ std::int64_t compose_body(write_txn &t, const std::vector<part_info> &parts, std
     return id;
 }
 
+// RULE 4: the result of the Complete that created the key's current version with this upload id.
+std::optional<complete_result> replay_completed(write_txn &t, const complete_request &r) {
+    auto cur = rows::find_current(t, r.bucket, r.key);
+    if (!cur || cur->delete_marker) {
+        return std::nullopt;
+    }
+    auto recorded = std::find_if(cur->meta.extra.begin(), cur->meta.extra.end(),
+                                 [](const auto &p) { return p.first == meta_upload_id; });
+    if (recorded == cur->meta.extra.end() || recorded->second != r.upload_id) {
+        return std::nullopt;
+    }
+    auto b = rows::find_bucket(t, r.bucket);
+    complete_result res;
+    res.written.version_id = cur->version_id;
+    res.written.versioned = b && b->versioning == "Enabled";
+    res.written.etag = cur->etag;
+    res.written.last_modified_ms = cur->last_modified_ms;
+    res.written.size = cur->size;
+    res.written.meta = cur->meta;
+    res.checksum_type = cur->meta.checksum_type;
+    return res;
+}
+
 } // namespace
 
 result<complete_result> complete_upload(write_txn &t, const complete_request &r) {
     auto u = lookup_upload(t.db, r.bucket, r.key, r.upload_id);
     if (u.has_error()) {
+        if (u.error().code == s3_errc::no_such_upload) {
+            if (auto replay = replay_completed(t, r)) {
+                return *replay;
+            }
+        }
         return u.error();
     }
     auto parts = select_parts(t, r);
@@ -336,6 +385,7 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r)
     if (auto c = object_checksum(*u, r, *parts, meta); c.has_error()) {
         return c.error();
     }
+    meta.extra.emplace_back(meta_upload_id, r.upload_id); // RULE 4
     auto b = rows::find_bucket(t, r.bucket);
     auto ctx = rows::gather_context(t, *b, r.key, u->start_seq, r.server_requires_conditions);
     ctx.existed_at_start = u->existed_at_start;

@@ -238,6 +238,58 @@ TEST_CASE("multipart: R-M11 a versioned Complete ranks by initiation time; D11 u
     CHECK(page->versions[1].last_modified_ms == 1000000); // R-L3: the initiation time
 }
 
+TEST_CASE("multipart: R-M12 a repeated Complete answers the same result while it is current") {
+    fixture f;
+    f.bucket("u");
+    f.bucket("v", true);
+    for (std::string b : {"u", "v"}) {
+        CAPTURE(b);
+        auto id = f.create(b, "k");
+        f.part(b, "k", id, 1, "the only part of this upload");
+        auto first = f.complete(b, "k", id, {1});
+        REQUIRE(first.has_value());
+        auto again = f.complete(b, "k", id, {1});
+        REQUIRE(again.has_value());
+        CHECK(again->written.etag == first->written.etag);
+        CHECK(again->written.version_id == first->written.version_id);
+        CHECK(again->written.size == first->written.size);
+        // A replay decides nothing again: a condition that now fails does not matter.
+        protocol::write_conditions inm;
+        inm.if_none_match_star = true;
+        CHECK(f.complete(b, "k", id, {1}, inm).has_value());
+        CHECK(f.get(b, "k") == "the only part of this upload");
+        // Another upload id of the key is still unknown.
+        CHECK(f.complete(b, "k", "nope", {1}).error().code == protocol::s3_errc::no_such_upload);
+        // Once another write is current, the upload id is unknown again.
+        f.put(b, "k", "overwritten");
+        CHECK(f.complete(b, "k", id, {1}).error().code == protocol::s3_errc::no_such_upload);
+    }
+}
+
+TEST_CASE("multipart: a part number listed twice is checked by its last entry (RULE 5)") {
+    fixture f;
+    f.bucket("b");
+    auto id = f.create("b", "k");
+    f.part("b", "k", id, 1, "stored part one");
+    auto complete = [&](std::vector<std::pair<int, std::string>> listed) {
+        storage::complete_request q;
+        q.bucket = "b";
+        q.key = "k";
+        q.upload_id = id;
+        for (auto &[n, etag] : listed) q.parts.push_back({n, etag, {}});
+        return w<storage::complete_result>(
+            f.s, [q](storage::write_txn &t) { return storage::complete_upload(t, q); });
+    };
+    const std::string stored(32, '1'), other(32, 'f');
+    CHECK(complete({{1, stored}, {1, other}}).error().code == protocol::s3_errc::invalid_part);
+    CHECK(complete({{2, stored}, {1, stored}}).error().code ==
+          protocol::s3_errc::invalid_part_order);
+    auto c = complete({{1, other}, {1, stored}});
+    REQUIRE(c.has_value());
+    CHECK(c->written.size == std::string("stored part one").size());
+    CHECK(f.get("b", "k") == "stored part one");
+}
+
 TEST_CASE("versions: paging with key and version-id markers, delimiter") {
     fixture f;
     f.bucket("v", true);

@@ -181,6 +181,8 @@ result<write_result> copy_object(write_txn &t, const copy_request &r) {
     if (!r.replace_metadata) {
         f.meta = src->meta;
     }
+    // A copy is not the result of the source's CompleteMultipartUpload (multipart.cpp RULE 4).
+    std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_upload_id; });
     f.etag = src->etag;
     f.size = src->size;
     f.parts_count = src->parts_count;

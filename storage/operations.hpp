@@ -158,7 +158,8 @@ struct list_page {
     std::string last; // the last key or common prefix returned (next marker)
 };
 
-// ListObjects(V1/V2) over current, non-delete-marker versions. Errors: NoSuchBucket.
+// ListObjects(V1/V2) over current, non-delete-marker versions; max_keys 0 gives an empty page that
+// is not truncated. Errors: NoSuchBucket.
 result<list_page> list_objects(read_txn &t, const list_request &r);
 
 } // namespace ifmatch::storage

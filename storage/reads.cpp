@@ -112,6 +112,10 @@ result<list_page> list_objects(read_txn &t, const list_request &r) {
         return rows::no_such_bucket(r.bucket);
     }
     list_page page;
+    if (r.max_keys <= 0) {
+        // max-keys=0 asks for nothing: an empty page that is not truncated, as on S3.
+        return page;
+    }
     const std::string upper = prefix_successor(r.prefix);
     std::string cursor = r.after < r.prefix ? r.prefix : r.after;
     bool inclusive = r.after < r.prefix;

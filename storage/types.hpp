@@ -17,6 +17,10 @@ using string_pairs = std::vector<std::pair<std::string, std::string>>;
 // (multipart, SSE-KMS), so CopyObject can give copies the plain MD5 ETag (spec D12, R-E4).
 inline constexpr const char *meta_content_md5 = "x-ifmatch-md5";
 
+// object_meta::extra entry holding the upload id of the CompleteMultipartUpload that created a
+// version, so that a repeated Complete can answer the same result (storage/multipart.cpp RULE 4).
+inline constexpr const char *meta_upload_id = "x-ifmatch-upload-id";
+
 // Who made a write (D9): kept with every version.
 struct writer_identity {
     std::string request_id;

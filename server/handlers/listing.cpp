@@ -73,7 +73,10 @@ std::string enc(const list_params &p, const std::string &s) {
 std::string render(const context &ctx, const list_params &p, const storage::list_page &page) {
     protocol::xml_writer w;
     w.open("ListBucketResult", true);
-    w.element("Name", ctx.target.bucket).element("Prefix", enc(p, p.prefix));
+    // encoding-type=url encodes Key, CommonPrefixes/Prefix and Delimiter in both versions, and
+    // StartAfter and the top-level Prefix in V2 only; V1 encodes Marker and NextMarker instead
+    // and returns its top-level Prefix as sent (what botocore decodes for each version).
+    w.element("Name", ctx.target.bucket).element("Prefix", p.v2 ? enc(p, p.prefix) : p.prefix);
     if (p.v2) {
         if (auto t = ctx.target.query.get("continuation-token")) {
             w.element("ContinuationToken", *t);

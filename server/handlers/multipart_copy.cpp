@@ -59,6 +59,12 @@ protocol::result<byte_range> copy_range(const context &ctx, std::uint64_t size) 
     } catch (...) {
         return bad;
     }
+    // As S3 answers ([LS-API] in docs/conditional-requests.md): a range that starts beyond the
+    // source is InvalidRequest, one that only ends beyond it InvalidArgument (never InvalidRange).
+    if (first >= size) {
+        return s3_error(s3_errc::invalid_request, "The specified copy range is invalid for the "
+                                                  "source object size");
+    }
     if (last >= size) {
         return s3_error(s3_errc::invalid_argument, "Range specified is not valid for source "
                                                    "object of size: " + std::to_string(size))

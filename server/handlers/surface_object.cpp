@@ -290,7 +290,7 @@ net::awaitable<response> handle_cors_preflight(context &ctx) {
             ctx);
     }
     response res;
-    for (auto &h : protocol::cors_response_headers(*rule, *origin, req_headers, true)) {
+    for (auto &h : protocol::cors_response_headers(*rule, *origin, req_headers)) {
         res.headers.push_back(std::move(h));
     }
     co_return res;

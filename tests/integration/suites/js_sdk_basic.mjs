@@ -201,6 +201,19 @@ await group('PutObject Readable stream (aws-chunked + CRC32 trailer)', async () 
           String(got.ContentEncoding));
 });
 
+await group('PutObject stream with its own Content-Encoding (aws-chunked added by the SDK)', async () => {
+    const data = crypto.randomBytes(100000);
+    await s3.send(new PutObjectCommand({
+        Bucket: bucket, Key: 'encoded.bin', Body: Readable.from([data]), ContentLength: data.length,
+        ContentEncoding: 'deflate, gzip',
+    }));
+    const sent = lastSent().headers['content-encoding'] ?? '';
+    check('SDK sent aws-chunked next to the caller\'s codings (precondition)',
+          /aws-chunked/.test(sent) && /deflate, gzip/.test(sent), sent);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'encoded.bin' }));
+    eq('stored Content-Encoding is the caller\'s, as written', 'deflate, gzip', head.ContentEncoding);
+});
+
 await group('metadata and content headers', async () => {
     await s3.send(new PutObjectCommand({
         Bucket: bucket, Key: 'meta.txt', Body: 'meta',
