@@ -204,12 +204,12 @@ std::optional<std::string> find_pair(const string_pairs &p, const std::string &n
     return std::nullopt;
 }
 
-// The entries of the parts list that decide (RULE 5): numbers must not decrease; of entries
-// naming the same number, the last one. Errors: InvalidPartOrder.
+// The entries of the parts list that decide (RULE 5): numbers start at 1 and must not decrease;
+// of entries naming the same number, the last one. Errors: InvalidPartOrder.
 result<std::vector<complete_request::part>> listed_parts(const complete_request &r) {
     std::vector<complete_request::part> out;
     for (auto &lp : r.parts) {
-        if (!out.empty() && lp.number < out.back().number) {
+        if (lp.number < 1 || (!out.empty() && lp.number < out.back().number)) {
             return s3_error(s3_errc::invalid_part_order).with("UploadId", r.upload_id);
         }
         if (!out.empty() && lp.number == out.back().number) {
