@@ -153,6 +153,39 @@ finish() {
     exit 0
 }
 
+# aws_cli_setup SUITE DIR: ends the suite as skipped (exit 0) when the AWS CLI is missing; else
+# gives it a private CLI configuration under $IFMATCH_TMP/scratch/DIR (region us-east-1, one
+# attempt, 5 s connect time-out) and sets W (that directory) and ep (the --endpoint-url arguments).
+aws_cli_setup() {
+    if ! command -v aws >/dev/null; then
+        echo "=================================================================="
+        echo "SKIPPED: aws CLI not installed; suite $1 did not run"
+        echo "=================================================================="
+        exit 0
+    fi
+    W="$IFMATCH_TMP/scratch/$2"
+    mkdir -p "$W"
+    export AWS_CONFIG_FILE="$W/config"
+    : >"$AWS_CONFIG_FILE"
+    aws configure set default.region us-east-1
+    aws configure set default.max_attempts 1
+    aws configure set default.retry_mode standard
+    aws configure set default.cli_connect_timeout 5
+    ep=(--endpoint-url "$IFMATCH_ENDPOINT")
+}
+
+# ok_cmd NAME ARGS...: runs `aws --endpoint-url ... ARGS`, expects exit 0; stdout in $OUT.
+ok_cmd() {
+    local name=$1; shift
+    if aws "${ep[@]}" "$@" >"$W/out" 2>"$W/err"; then
+        OUT=$(cat "$W/out"); ok "$name"; return 0
+    fi
+    local rc=$?
+    OUT=$(cat "$W/out")
+    fail "$name" "aws $* -> exit $rc: $(tail -n 3 "$W/err" | tr '\n' ' ')"
+    return 1
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     case "${1:-}" in
         __launch) ifm_launch_foreground ;;

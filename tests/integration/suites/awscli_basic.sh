@@ -5,24 +5,8 @@ set -uo pipefail
 # shellcheck source=../lib.sh
 source "$IFMATCH_ITEST_DIR/lib.sh"
 
-if ! command -v aws >/dev/null; then
-    echo "=================================================================="
-    echo "SKIPPED: aws CLI not installed; suite awscli_basic did not run"
-    echo "=================================================================="
-    exit 0
-fi
-
-W="$IFMATCH_TMP/scratch/cli"
-mkdir -p "$W"
-export AWS_CONFIG_FILE="$W/config"
-: >"$AWS_CONFIG_FILE"
-aws configure set default.region us-east-1
+aws_cli_setup awscli_basic cli
 aws configure set default.s3.multipart_threshold 64MB
-aws configure set default.cli_connect_timeout 5
-aws configure set default.max_attempts 1
-aws configure set default.retry_mode standard
-
-ep=(--endpoint-url "$IFMATCH_ENDPOINT")
 B=cli-basic
 
 # run_aws NAME ARGS...: runs aws, keeps stdout in $OUT and stderr in $ERR, records pass/fail on rc.

@@ -8,36 +8,8 @@ set -uo pipefail
 # shellcheck source=../lib.sh
 source "$IFMATCH_ITEST_DIR/lib.sh"
 
-if ! command -v aws >/dev/null; then
-    echo "=================================================================="
-    echo "SKIPPED: aws CLI not installed; suite bucket_config_cli did not run"
-    echo "=================================================================="
-    exit 0
-fi
-
-W="$IFMATCH_TMP/scratch/cli"
-mkdir -p "$W"
-export AWS_CONFIG_FILE="$W/config"
-: >"$AWS_CONFIG_FILE"
-aws configure set default.region us-east-1
-aws configure set default.max_attempts 1
-aws configure set default.retry_mode standard
-aws configure set default.cli_connect_timeout 5
-
-ep=(--endpoint-url "$IFMATCH_ENDPOINT")
+aws_cli_setup bucket_config_cli cli
 B=cli-config
-
-# ok_cmd NAME ARGS...: expects exit 0; stdout in $OUT.
-ok_cmd() {
-    local name=$1; shift
-    if aws "${ep[@]}" "$@" >"$W/out" 2>"$W/err"; then
-        OUT=$(cat "$W/out"); ok "$name"; return 0
-    fi
-    local rc=$?
-    OUT=$(cat "$W/out")
-    fail "$name" "aws $* -> exit $rc: $(tail -n 3 "$W/err" | tr '\n' ' ')"
-    return 1
-}
 
 # err_cmd NAME CODE ARGS...: expects exit 255/254 and "(CODE)" in the error text.
 err_cmd() {
