@@ -214,11 +214,7 @@ result<access_control> parse_access_control_policy(std::string_view body) {
     }
     access_control acl;
     for (const auto &g : xmln::children(xmln::child(*root, "AccessControlList"), "Grant")) {
-        auto grantee = xmln::child(g, "Grantee");
-        std::string type = grantee.attribute("xsi:type").value();
-        std::string value = type == "Group"                   ? xmln::text(grantee, "URI")
-                            : type == "AmazonCustomerByEmail" ? xmln::text(grantee, "EmailAddress")
-                                                              : xmln::text(grantee, "ID");
+        auto [type, value] = xmln::grantee(g);
         std::string perm = xmln::text(g, "Permission");
         if (type.empty() || value.empty() ||
             (perm != "FULL_CONTROL" && perm != "READ" && perm != "WRITE" && perm != "READ_ACP" &&

@@ -160,11 +160,7 @@ namespace {
 result<std::vector<acl_grant>> parse_target_grants(const pugi::xml_node &n) {
     std::vector<acl_grant> out;
     for (const auto &g : xmln::children(n, "Grant")) {
-        auto grantee = xmln::child(g, "Grantee");
-        std::string type = grantee.attribute("xsi:type").value();
-        std::string value = type == "Group"                   ? xmln::text(grantee, "URI")
-                            : type == "AmazonCustomerByEmail" ? xmln::text(grantee, "EmailAddress")
-                                                              : xmln::text(grantee, "ID");
+        auto [type, value] = xmln::grantee(g);
         std::string perm = xmln::text(g, "Permission");
         if (type.empty() || value.empty() ||
             (perm != "FULL_CONTROL" && perm != "READ" && perm != "WRITE")) {

@@ -68,4 +68,13 @@ std::string text(const pugi::xml_node &parent, std::string_view name) {
     return std::string(s.substr(first, s.find_last_not_of(ws) - first + 1));
 }
 
+grantee_ref grantee(const pugi::xml_node &grant) {
+    auto g = child(grant, "Grantee");
+    std::string type = g.attribute("xsi:type").value();
+    std::string value = type == "Group"                   ? text(g, "URI")
+                        : type == "AmazonCustomerByEmail" ? text(g, "EmailAddress")
+                                                          : text(g, "ID");
+    return {std::move(type), std::move(value)};
+}
+
 } // namespace ifmatch::protocol::xmln

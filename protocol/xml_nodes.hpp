@@ -24,5 +24,11 @@ pugi::xml_node child(const pugi::xml_node &parent, std::string_view name);
 std::vector<pugi::xml_node> children(const pugi::xml_node &parent, std::string_view name);
 // The trimmed text of a child element; empty when absent.
 std::string text(const pugi::xml_node &parent, std::string_view name);
+// The <Grantee> of an ACL <Grant>: its xsi:type and the value that names it (URI for Group,
+// EmailAddress for AmazonCustomerByEmail, else ID); either may be empty.
+struct grantee_ref {
+    std::string type, value;
+};
+grantee_ref grantee(const pugi::xml_node &grant);
 
 } // namespace ifmatch::protocol::xmln
