@@ -2,6 +2,8 @@
 """A/B comparison of two ifmatch binaries on one workload, rounds interleaved (A B A B ...) so
 both see the same machine state: prints the median requests/s and server CPU per 1,000 requests.
 Usage: bench/ab.py A_BINARY B_BINARY WORKLOAD [CONNECTIONS] [ROUNDS] [SECONDS]
+WORKLOAD is a loadgen workload (get, put, cas, ...) or `large`: one 256 MiB PUT, then GETs of it
+(MB/s each, and the server's peak RSS); CONNECTIONS is then ignored.
 (build the load generator first with bench/run.sh or cmake -S bench -B bench/.cache/build-tools)."""
 import os
 import statistics
@@ -29,12 +31,26 @@ def main():
             srv.start()
             try:
                 srv.setup(versioned=workload == "cas")
+                if workload == "large":
+                    put = bench.measure(args, srv, "large-put", 1, key="large", size=256 * bench.MIB)
+                    get = bench.measure(args, srv, "large-get", 1, key="large")
+                    results[name].append({"put": put["mbps"], "get": get["mbps"],
+                                          "hwm": get["hwm_mib"]})
+                    continue
                 kw = dict(connections=conns, duration=secs)
                 if workload == "cas":
                     kw["key"] = "hot"
                 results[name].append(bench.measure(args, srv, workload, 1, **kw))
             finally:
                 srv.stop()
+    if workload == "large":
+        for name in ("A", "B"):
+            put = statistics.median(r["put"] for r in results[name])
+            get = statistics.median(r["get"] for r in results[name])
+            hwm = max(r["hwm"] for r in results[name])
+            print(f"{name}: 256 MiB PUT {put:.0f} MB/s, GET {get:.0f} MB/s, peak RSS {hwm:.0f} MiB "
+                  f"({rounds} interleaved rounds)")
+        return
     for name in ("A", "B"):
         rps = statistics.median(r["rps"] for r in results[name])
         cpu = statistics.median(r["cpu_per_k"] for r in results[name])

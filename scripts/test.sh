@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test:
-#   1. layering lint (protocol/ and storage/ stay free of sockets; protocol/ free of SQLite);
+#   1. layering lint (scripts/lint_layers.sh: protocol/ does no I/O, server/ sees the storage
+#      interface only);
 #   2. gcc build: unit tests and every integration suite against the real binary (CTest);
 #   3. clang ASan+UBSan build: unit tests and the conditional and race suites;
 #   4. the Docker check (docker/verify.sh: Docker, or rootful podman where there is no engine);
@@ -16,12 +17,7 @@ export CCACHE_MAXSIZE=5G
 export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
 
 echo "== layering lint"
-if grep -rlE '#include <(boost/asio|boost/beast|sqlite3\.h)' protocol/ ; then
-  echo "protocol/ must not include Asio, Beast or SQLite"; exit 1
-fi
-if grep -rlE '#include <(boost/asio|boost/beast)' storage/ ; then
-  echo "storage/ must not include Asio or Beast"; exit 1
-fi
+scripts/lint_layers.sh
 
 echo "== gcc build"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIFMATCH_WERROR=ON >/dev/null

@@ -2,17 +2,16 @@
 #include "server/commands.hpp"
 
 #include "server/health_probe.hpp"
-#include "storage/check.hpp"
 
 #include <cstdio>
 #include <exception>
 
 namespace ifmatch::server {
 
-int run_check(const config &cfg) {
+int run_check(const config &cfg, const storage::offline_reader &reader) {
     storage::check_report r;
     try {
-        r = storage::check_data_dir(cfg.data);
+        r = reader.check(cfg.data);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "ifmatch check: %s\n", e.what());
         return 2;

@@ -5,8 +5,9 @@
 #include "protocol/utf8.hpp"
 
 #include "protocol/crypto.hpp"
+#include "server/handlers.hpp"
 #include "server/store_calls.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -166,6 +167,13 @@ std::string describe_current(const storage::current_state &c) {
     return c.etag;
 }
 
+std::string log_current(const storage::current_state &c) {
+    if (!c.exists) return "absent";
+    if (c.delete_marker) return "delete marker version=" + c.version_id;
+    return "etag=" + c.etag + " last-modified-ms=" + std::to_string(c.last_modified_ms) +
+           " version=" + c.version_id;
+}
+
 nlohmann::json to_json(const outcome_event &e) {
     nlohmann::json conds = nlohmann::json::object();
     for (auto &[k, v] : e.conditions) conds[k] = v;
@@ -216,7 +224,7 @@ outcome_event event_from_json(const nlohmann::json &j) {
 
 // ---- hub ------------------------------------------------------------------------------------
 
-void event_hub::publish(outcome_event e, storage::store &db) {
+void event_hub::publish(outcome_event e, storage::object_store &db) {
     std::vector<std::shared_ptr<subscriber>> subs;
     {
         std::lock_guard lk(mu_);
@@ -237,7 +245,7 @@ void event_hub::publish(outcome_event e, storage::store &db) {
 }
 
 // One persistence job at a time; events arriving meanwhile go with the next one.
-void event_hub::flush(storage::store &db) {
+void event_hub::flush(storage::object_store &db) {
     std::vector<outcome_event> batch;
     {
         std::lock_guard lk(mu_);
@@ -245,17 +253,13 @@ void event_hub::flush(storage::store &db) {
         flushing_ = true;
         batch.swap(pending_);
     }
-    auto events = std::make_shared<std::vector<outcome_event>>(std::move(batch));
-    db.write<bool>(
-        [events](storage::write_txn &t) {
-            std::vector<storage::event_row> rows;
-            rows.reserve(events->size());
-            for (const auto &e : *events) {
-                rows.push_back({e.time_ms, e.bucket, e.key, event_json(e)});
-            }
-            return storage::append_events(t, rows, ring_capacity);
-        },
-        [this, &db](storage::result<bool>) {
+    std::vector<storage::event_row> rows;
+    rows.reserve(batch.size());
+    for (const auto &e : batch) {
+        rows.push_back({e.time_ms, e.bucket, e.key, event_json(e)});
+    }
+    db.append_events(
+        std::move(rows), ring_capacity, [this, &db](storage::result<bool>) {
             {
                 std::lock_guard lk(mu_);
                 flushing_ = false;
@@ -317,15 +321,14 @@ event_hub &events() {
 
 // ---- capture --------------------------------------------------------------------------------
 
-void capture_refusal(storage::connection &db, const std::string &bucket, const std::string &key,
-                     const s3_error &err, request_note &note) {
+void note_refusal(request_note &note, const s3_error &err, const storage::current_state &against) {
     auto code = err.code;
     if (code != s3_errc::precondition_failed && code != s3_errc::conditional_request_conflict &&
         code != s3_errc::no_such_key && code != s3_errc::precondition_required) {
         return;
     }
     note.captured = true;
-    note.current = storage::capture_current(db, bucket, key);
+    note.current = against;
     for (auto &[k, v] : err.fields) {
         if (k == "Condition") note.failed_condition = v;
     }
@@ -333,6 +336,17 @@ void capture_refusal(storage::connection &db, const std::string &bucket, const s
         note.failed_condition = code == s3_errc::no_such_key ? "If-Match"
                                 : code == s3_errc::precondition_required ? "(none sent)"
                                                                          : "";
+    }
+}
+
+void note_refusal(context &ctx, const s3_error &err,
+                  const std::optional<storage::current_state> &against) {
+    if (!against) {
+        return;
+    }
+    ctx.log.current = log_current(*against);
+    if (ctx.note) {
+        note_refusal(*ctx.note, err, *against);
     }
 }
 
@@ -355,10 +369,9 @@ void inject(context &ctx, fault_kind kind) {
         storage::delete_request d;
         d.bucket = ctx.target.bucket;
         d.key = ctx.target.key;
-        d.start_seq = ctx.db.committed_seq();
+        d.start = ctx.db.start();
         d.writer = w;
-        ctx.db.write<storage::delete_result>(
-            [d](storage::write_txn &t) { return storage::delete_object(t, d); }, ignore);
+        ctx.db.delete_object(std::move(d), ignore);
         return;
     }
     storage::put_request p;
@@ -371,9 +384,8 @@ void inject(context &ctx, fault_kind kind) {
     p.fields.size = p.body.size;
     p.fields.meta.content_type = "text/plain";
     p.fields.writer = w;
-    p.start_seq = ctx.db.committed_seq();
-    ctx.db.write<storage::write_result>(
-        [p](storage::write_txn &t) { return storage::put_object(t, p); }, ignore);
+    p.start = ctx.db.start();
+    ctx.db.put_object(std::move(p), ignore);
 }
 
 bool has_commit_hook(op o) {
@@ -416,13 +428,6 @@ bool is_recorded(const context &ctx, const response &res) {
            ctx.note->failed_condition == "If-Match" && has_commit_hook(ctx.target.operation);
 }
 
-std::string error_code_of(const response &res) {
-    auto b = res.body.find("<Code>");
-    auto e = res.body.find("</Code>");
-    if (b == std::string::npos || e == std::string::npos || e < b) return "";
-    return res.body.substr(b + 6, e - b - 6);
-}
-
 void add_explain_headers(const outcome_event &e, response &res) {
     auto &c = e.current;
     res.set("x-ifmatch-current-etag", describe_current(c));
@@ -441,9 +446,8 @@ net::awaitable<void> record(context &ctx, response &res) {
     auto &note = *ctx.note;
     if (!note.captured) { // e.g. an injected status: read the state now
         auto b = ctx.target.bucket, k = ctx.target.key;
-        auto r_call = db_read<storage::current_state>(ctx.db, [b, k](storage::read_txn &t) {
-            return storage::result<storage::current_state>(storage::capture_current(t.db, b, k));
-        });
+        auto r_call = store_call<storage::current_state>(
+            [&](auto done) { ctx.db.current_state_of(b, k, std::move(done)); });
         auto r = co_await std::move(r_call);
         if (r.has_value()) note.current = *r;
     }
@@ -455,7 +459,7 @@ net::awaitable<void> record(context &ctx, response &res) {
     e.bucket = ctx.target.bucket;
     e.key = ctx.target.key;
     e.status = res.status;
-    e.code = error_code_of(res);
+    e.code = res.error_code;
     if (e.code.empty() && res.status == 412) e.code = "PreconditionFailed";
     auto look = ctx.lookup();
     for (const char *h : condition_headers) {

@@ -7,8 +7,7 @@
 
 #include "server/faults.hpp"
 #include "server/http.hpp"
-#include "storage/history.hpp"
-#include "storage/store.hpp"
+#include "storage/object_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -48,9 +47,11 @@ std::string event_json(const outcome_event &e);
 outcome_event event_from_json(const nlohmann::json &j);
 // "absent", "delete marker" or the ETag.
 std::string describe_current(const storage::current_state &c);
+// The request log's form: "absent", "delete marker version=V" or
+// "etag=E last-modified-ms=N version=V".
+std::string log_current(const storage::current_state &c);
 
-// Per-request observations, filled by handlers and write jobs (shared with the writer thread;
-// written there before the job's outcome is delivered, read on the strand after).
+// Per-request observations, filled by handlers from what the store answered.
 struct request_note {
     bool captured = false;
     storage::current_state current;
@@ -65,7 +66,7 @@ public:
     static constexpr std::size_t ring_capacity = 10000;
 
     // Adds an event (assigning id), wakes subscribers and queues it for persistence on `db`.
-    void publish(outcome_event e, storage::store &db);
+    void publish(outcome_event e, storage::object_store &db);
     // Events matching the filters (empty = any; since = time_ms lower bound), oldest first.
     std::vector<outcome_event> query(const std::string &bucket, const std::string &key,
                                      int outcome, std::int64_t since) const;
@@ -83,7 +84,7 @@ public:
     void unsubscribe(const std::shared_ptr<subscriber> &s);
 
 private:
-    void flush(storage::store &db);
+    void flush(storage::object_store &db);
     mutable std::mutex mu_;
     std::deque<outcome_event> ring_;
     std::uint64_t next_id_ = 1;
@@ -95,14 +96,13 @@ private:
 
 event_hub &events();
 
-// Fills `note` from inside a write job after `r` refused the write (state read on the writer,
-// so it is exactly what the evaluator saw).
-void capture_refusal(storage::connection &db, const std::string &bucket, const std::string &key,
-                     const protocol::s3_error &err, request_note &note);
-
-// Wraps a write job function (write_txn & -> result<T>) so a refusal captures the current state
-// into the request's note.
-template <class T, class Fn> auto observe_write(context &ctx, Fn fn);
+// Fills `note` from a refused write's outcome: the error and the key's state the store decided
+// it against (storage::write_outcome::refused_against). Nothing when `err` is no refusal.
+void note_refusal(request_note &note, const protocol::s3_error &err,
+                  const storage::current_state &against);
+// The same for the request's own note and log line.
+void note_refusal(context &ctx, const protocol::s3_error &err,
+                  const std::optional<storage::current_state> &against);
 
 // Notes the version a read condition was decided against (GET/HEAD 304/412).
 void note_read_outcome(context &ctx, const storage::object_version &v, std::string_view cond);
@@ -117,23 +117,5 @@ net::awaitable<response> run_observed(context &ctx, net::awaitable<response> (*r
 
 // The endpoints /_ifmatch/events and /_ifmatch/events/stream.
 net::awaitable<response> handle_events(context &ctx);
-
-} // namespace ifmatch::server
-
-#include "server/handlers.hpp"
-
-namespace ifmatch::server {
-
-template <class T, class Fn> auto observe_write(context &ctx, Fn fn) {
-    auto note = ctx.note;
-    return [note, fn = std::move(fn), bucket = ctx.target.bucket,
-            key = ctx.target.key](storage::write_txn &t) -> storage::result<T> {
-        auto r = fn(t);
-        if (r.has_error() && note) {
-            capture_refusal(t.db, bucket, key, r.error(), *note);
-        }
-        return r;
-    };
-}
 
 } // namespace ifmatch::server

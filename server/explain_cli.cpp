@@ -3,8 +3,7 @@
 
 #include "protocol/uri.hpp"
 #include "server/timeline.hpp"
-#include "storage/history.hpp"
-#include "storage/sqlite.hpp"
+#include "storage/object_store.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,11 +23,12 @@ namespace http = boost::beast::http;
 constexpr const char *usage_text =
     "usage: ifmatch explain (--data DIR | --url http://HOST:PORT) BUCKET KEY\n";
 
-int from_data(const std::string &dir, const std::string &bucket, const std::string &key) {
-    auto db = storage::open_read_only(dir);
-    auto versions = storage::key_versions(*db, bucket, key);
+int from_data(const storage::offline_reader &reader, const std::string &dir,
+              const std::string &bucket, const std::string &key) {
+    auto history = reader.history(dir, bucket, key, 100000);
+    auto &versions = history.versions;
     std::vector<outcome_event> evs;
-    for (auto &row : storage::recent_events(*db, 100000)) {
+    for (auto &row : history.events) {
         if (row.bucket != bucket || row.key != key) continue;
         auto j = nlohmann::json::parse(row.json, nullptr, false);
         if (!j.is_discarded()) evs.push_back(event_from_json(j));
@@ -81,7 +81,7 @@ int from_url(const std::string &url, const std::string &bucket, const std::strin
 
 } // namespace
 
-int run_explain(int argc, char **argv) {
+int run_explain(int argc, char **argv, const storage::offline_reader &reader) {
     std::string data, url;
     std::vector<std::string> args;
     for (int i = 2; i < argc; ++i) {
@@ -100,7 +100,7 @@ int run_explain(int argc, char **argv) {
         return 2;
     }
     try {
-        return data.empty() ? from_url(url, args[0], args[1]) : from_data(data, args[0], args[1]);
+        return data.empty() ? from_url(url, args[0], args[1]) : from_data(reader, data, args[0], args[1]);
     } catch (const std::exception &e) {
         std::cerr << "ifmatch explain: " << e.what() << "\n";
         return 1;

@@ -5,7 +5,7 @@
 #include "protocol/crypto.hpp"
 #include "server/events.hpp"
 #include "server/store_calls.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -8,7 +8,7 @@
 #include "protocol/sigv4.hpp"
 #include "server/config.hpp"
 #include "server/http.hpp"
-#include "storage/store.hpp"
+#include "storage/object_store.hpp"
 
 #include <memory>
 #include <optional>
@@ -30,11 +30,11 @@ struct request_note; // server/events.hpp
 
 struct context {
     const config &cfg;
-    storage::store &db;
+    storage::object_store &db;
     const request &req;
     body_source &body;
     protocol::classified_request target;
-    std::int64_t start_seq = 0; // t_start of spec D3
+    storage::start_token start; // t_start of spec D3
     log_fields log;
     // Signed mode, SigV4 streaming bodies: the chunk signature chain (set by dispatch()).
     std::optional<protocol::chunk_signer> chunk_signer;
@@ -48,7 +48,7 @@ struct context {
     bool is_head() const { return req.method == "HEAD"; }
 };
 
-// "Now" on the store's clock (storage::store::now_ms, movable forward by tests): the future-date
+// "Now" on the store's clock (storage::object_store::now_ms, movable forward by tests): the future-date
 // rule of If-Modified-Since and every other age judged for S3 semantics. Signatures, their
 // expiry and the Date header stay on the machine's clock.
 inline protocol::sys_seconds store_now(const context &ctx) {

@@ -4,7 +4,7 @@
 #include "server/explain_cli.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
-#include "storage/store.hpp"
+#include "storage/backends.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -17,17 +17,17 @@ ifmatch::server::http_server *g_server = nullptr;
 
 int serve(const ifmatch::server::config &cfg) {
     using namespace ifmatch;
-    storage::store_options o;
-    o.memory = cfg.data == ":memory:";
-    o.data_dir = cfg.data;
-    o.dur = cfg.durability == "full" ? storage::durability::full : storage::durability::normal;
-    o.reader_threads = std::max(2, cfg.threads);
+    storage::open_options o;
+    o.location = cfg.data;
+    o.durable_full = cfg.durability == "full";
+    o.threads = cfg.threads;
     o.on_error = [&cfg](const std::string &what) { server::log_message(cfg, "warn", what); };
-    std::unique_ptr<storage::store> db;
+    const bool memory = cfg.data == ":memory:";
+    std::unique_ptr<storage::object_store> db;
     std::unique_ptr<server::http_server> srv;
     std::string addr;
     try {
-        db = std::make_unique<storage::store>(o);
+        db = storage::open_store(o);
         srv = std::make_unique<server::http_server>(cfg, *db);
         addr = srv->bind();
     } catch (const std::exception &e) {
@@ -35,9 +35,9 @@ int serve(const ifmatch::server::config &cfg) {
         return 1;
     }
     std::string tls_addr = srv->tls_address();
-    server::startup_info info{IFMATCH_VERSION, addr, o.memory ? ":memory:" : cfg.data,
+    server::startup_info info{IFMATCH_VERSION, addr, memory ? ":memory:" : cfg.data,
                               cfg.signed_mode() ? "signed" : "open",
-                              o.memory ? "none" : cfg.durability, "http", ""};
+                              memory ? "none" : cfg.durability, "http", ""};
     info.scheme = tls_addr == addr ? "https" : "http";
     info.tls_listen = tls_addr.empty() || tls_addr == addr ? "" : tls_addr;
     server::log_startup(cfg, info);
@@ -77,11 +77,15 @@ int serve(const ifmatch::server::config &cfg) {
     return 0;
 }
 
+ifmatch::storage::offline_reader offline() {
+    return {ifmatch::storage::check_store, ifmatch::storage::read_key_history};
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     if (argc > 1 && std::string_view(argv[1]) == "explain") {
-        return ifmatch::server::run_explain(argc, argv);
+        return ifmatch::server::run_explain(argc, argv, offline());
     }
     auto parsed = ifmatch::server::parse_config(argc, argv);
     if (!parsed.cfg) {
@@ -96,7 +100,7 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     if (parsed.cfg->command == "check") {
-        return ifmatch::server::run_check(*parsed.cfg);
+        return ifmatch::server::run_check(*parsed.cfg, offline());
     }
     if (parsed.cfg->command == "health") {
         return ifmatch::server::run_health(*parsed.cfg);

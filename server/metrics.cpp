@@ -192,7 +192,7 @@ std::string render_metrics(const store_gauges &g) {
            "Groups run again with a savepoint per write because one write failed after writing.",
            g.group_reruns);
     scalar(out, "ifmatch_store_failed_commits_total", "counter",
-           "Groups of writes whose COMMIT failed (full disk, I/O error): all answered 500.",
+           "Groups of writes whose commit failed (full disk, I/O error): all answered 500.",
            g.failed_commits);
     scalar(out, "ifmatch_store_lost_transactions_total", "counter",
            "Transactions SQLite rolled back by itself during a write (full disk, I/O error); the "

@@ -71,7 +71,7 @@ struct http_server::impl {
         return v;
     }
 
-    impl(const config &c, storage::store &db)
+    impl(const config &c, storage::object_store &db)
         : cfg(c), shared{c, db, {}, {}, {}, {}, {}}, iocs(make_iocs(c.threads)), ioc(*iocs.front()),
           max_connections(c.max_connections) {
         configure_body_pool(iocs.size());
@@ -254,7 +254,7 @@ net::awaitable<void> http_server::impl::accept_loop(tcp::acceptor &acc, net::ssl
     }
 }
 
-http_server::http_server(const config &cfg, storage::store &db)
+http_server::http_server(const config &cfg, storage::object_store &db)
     : impl_(std::make_unique<impl>(cfg, db)) {}
 
 http_server::~http_server() = default;

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "server/config.hpp"
-#include "storage/store.hpp"
+#include "storage/object_store.hpp"
 
 #include <memory>
 #include <string>
@@ -13,7 +13,7 @@ namespace ifmatch::server {
 
 class http_server {
 public:
-    http_server(const config &cfg, storage::store &db);
+    http_server(const config &cfg, storage::object_store &db);
     ~http_server();
 
     // Binds the listen address; throws std::runtime_error when it cannot. Returns the bound

@@ -412,7 +412,7 @@ std::string small_object_response(const response &r, const std::string &rid, boo
         return {};
     }
     for (const auto &seg : r.segments) {
-        if (seg.fd) {
+        if (seg.source) {
             return {};
         }
     }
@@ -465,7 +465,7 @@ net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
     std::optional<body_job> job;
     std::function<void()> read_piece;
     // What the body thread reads next: set before the job starts, left alone until it finished.
-    int read_fd = -1;
+    const storage::body_source *read_src = nullptr;
     std::uint64_t read_pos = 0;
     std::size_t read_size = 0;
     char *read_into = nullptr;
@@ -474,7 +474,7 @@ net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
         if (!bufs[b]) {
             bufs[b] = std::make_unique_for_overwrite<char[]>(buf_size);
         }
-        if (!p.seg->fd) {
+        if (!p.seg->source) {
             std::memcpy(bufs[b].get(), p.seg->inline_data.data() + p.pos, p.size);
             read_ok = true;
             return;
@@ -482,18 +482,17 @@ net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
         if (!job) {
             job.emplace(*ex);
             read_piece = [&] {
-                ssize_t rd = ::pread(read_fd, read_into, read_size, static_cast<off_t>(read_pos));
-                read_ok = rd == static_cast<ssize_t>(read_size);
+                read_ok = read_src->read_at(read_pos, read_into, read_size);
             };
         }
-        read_fd = *p.seg->fd;
+        read_src = p.seg->source.get();
         read_pos = p.pos;
         read_size = p.size;
         read_into = bufs[b].get();
         start_body_job(*job, read_piece, *ex);
     };
     for (auto &seg : r.segments) {
-        if (seg.fd) {
+        if (seg.source) {
             ex.emplace(co_await net::this_coro::executor);
             break;
         }
@@ -696,7 +695,7 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
             expect = e->size() == 12 && (*e)[0] == '1';
         }
         beast_body<Stream> body(stream, buffer, parser, cfg, expect);
-        context ctx{cfg, shared.db, req, body, {}, shared.db.committed_seq(), {}, {}, nullptr};
+        context ctx{cfg, shared.db, req, body, {}, shared.db.start(), {}, {}, nullptr};
         response res;
         protocol::request_head head{req.method, req.target,
                                     req.header("host").value_or(std::string_view()),

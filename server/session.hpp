@@ -3,7 +3,7 @@
 #pragma once
 
 #include "server/http.hpp"
-#include "storage/store.hpp"
+#include "storage/object_store.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -21,7 +21,7 @@ struct config;
 // State shared by all sessions of one server.
 struct session_shared {
     const config &cfg;
-    storage::store &db;
+    storage::object_store &db;
     std::atomic<int> active{0};
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> next_id{1};

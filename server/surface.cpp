@@ -5,7 +5,7 @@
 #include "protocol/cors.hpp"
 #include "protocol/tagging.hpp"
 #include "server/store_calls.hpp"
-#include "storage/settings.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -42,7 +42,7 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
 }
 
 std::shared_ptr<const storage::bucket_config> cached_bucket_config(context &ctx) {
-    return ctx.db.cache().bucket(ctx.target.bucket);
+    return ctx.db.peek_bucket_config(ctx.target.bucket);
 }
 
 net::awaitable<protocol::result<std::shared_ptr<const storage::bucket_config>>>
@@ -52,16 +52,13 @@ load_bucket_config(context &ctx) {
         co_return hit;
     }
     auto bucket = ctx.target.bucket;
-    auto generation = ctx.db.cache().generation(); // before the read's snapshot begins
-    auto r_call = db_read<storage::bucket_config>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::read_bucket_config(t, bucket); });
+    auto r_call =
+        store_call<config_ptr>([&](auto done) { ctx.db.get_bucket_config(bucket, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return r.error();
     }
-    auto c = std::make_shared<const storage::bucket_config>(std::move(*r));
-    ctx.db.cache().offer_bucket(bucket, c, generation);
-    co_return config_ptr(std::move(c));
+    co_return std::move(*r);
 }
 
 protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w) {
@@ -108,54 +105,6 @@ net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write
         co_return c.error();
     }
     co_return apply_bucket_defaults(**c, w);
-}
-
-void store_write_surface(const write_surface &w, const std::string &md5_hex,
-                         storage::object_meta &meta, std::string &etag, const std::string &region) {
-    std::erase_if(meta.extra, [](const auto &p) {
-        return p.first.starts_with("x-amz-server-side-encryption") || p.first == extra_acl ||
-               p.first == extra_md5;
-    });
-    if (w.sse) {
-        meta.extra.emplace_back("x-amz-server-side-encryption", w.sse->algorithm);
-        if (w.sse->is_kms()) {
-            auto key =
-                w.sse->kms_key_id.empty() ? protocol::default_kms_key(region) : w.sse->kms_key_id;
-            meta.extra.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", key);
-            if (w.sse->bucket_key) {
-                meta.extra.emplace_back("x-amz-server-side-encryption-bucket-key-enabled", "true");
-            }
-            if (!md5_hex.empty()) {
-                meta.extra.emplace_back(extra_md5, md5_hex);
-                etag = protocol::kms_etag(md5_hex, key);
-            }
-        } else if (!md5_hex.empty()) {
-            etag = "\"" + md5_hex + "\"";
-        }
-    } else if (!md5_hex.empty()) {
-        etag = "\"" + md5_hex + "\"";
-    }
-    if (!w.acl.empty()) {
-        meta.extra.emplace_back(extra_acl, protocol::encode_acl(w.acl));
-    }
-    if (w.tags) {
-        std::erase_if(meta.extra, [](const auto &p) { return p.first == extra_tags; });
-        if (!w.tags->empty()) {
-            meta.extra.emplace_back(extra_tags, *w.tags);
-        }
-    }
-}
-
-std::string content_md5(const storage::object_version &v) {
-    for (const auto &[k, val] : v.meta.extra) {
-        if (k == extra_md5) {
-            return val;
-        }
-    }
-    if (v.etag.find('-') != std::string::npos || v.etag.size() != 34) {
-        return {};
-    }
-    return v.etag.substr(1, 32);
 }
 
 net::awaitable<void> add_cors_headers(context &ctx, response &res) {

@@ -5,27 +5,23 @@
 
 #include "protocol/bucket_config.hpp"
 #include "server/handlers.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 #include <optional>
 #include <string>
 
 namespace ifmatch::server {
 
-// meta.extra names ifmatch keeps and never echoes as headers.
-inline constexpr const char *extra_tags = "x-amz-tagging"; // encoded tag set
-inline constexpr const char *extra_acl = "x-ifmatch-acl";  // encoded ACL
-inline constexpr const char *extra_md5 = storage::meta_content_md5;  // content MD5 of an SSE-KMS object
+using storage::extra_acl;
+using storage::extra_md5;
+using storage::extra_tags;
 inline constexpr const char *owner_id = "ifmatch";         // the one account's canonical id
 // bucket_settings name of the public access block (protocol::encode_public_access_block).
 inline constexpr const char *setting_public_access_block = "public_access_block";
 
-// What the request head asks of a new object beyond meta_from_request: SSE, ACL, tags.
-struct write_surface {
-    std::optional<protocol::sse_spec> sse;
-    protocol::access_control acl;
-    std::optional<std::string> tags; // encoded; nullopt when no x-amz-tagging header
-};
+// What the request head asks of a new object beyond meta_from_request: SSE, ACL, tags
+// (storage/object_surface.hpp).
+using storage::write_surface;
 // Validates the headers (before any body is read). Errors: InvalidArgument, InvalidRequest,
 // InvalidTag, NotImplemented (SSE-C).
 protocol::result<write_surface> parse_write_surface(const context &ctx);
@@ -39,19 +35,12 @@ net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write
 // cached_bucket_config hits).
 protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w);
 
-// CreateMultipartUpload calls parse_write_surface, apply_bucket_defaults and store_write_surface
-// (empty md5_hex) so the upload's meta carries SSE, ACL and tags to the completed object, whose
-// ETag stays the `-N` multipart form (already not a content MD5, as R-E2 asks for SSE-KMS).
-//
-// Stores `w` in `meta` (replacing SSE/ACL entries) and, for SSE-KMS, replaces `etag` with the
-// non-MD5 KMS ETag (R-E2). `md5_hex` is the content's MD5 (unquoted), empty if unknown
-// (multipart sources keep their ETag).
-void store_write_surface(const write_surface &w, const std::string &md5_hex,
-                         storage::object_meta &meta, std::string &etag, const std::string &region);
-
-// The content MD5 of a stored version: its kept MD5 (SSE-KMS) or its plain ETag; empty for
-// multipart ETags.
-std::string content_md5(const storage::object_version &v);
+// CreateMultipartUpload calls parse_write_surface, apply_bucket_defaults and
+// storage::store_write_surface (empty md5_hex) so the upload's meta carries SSE, ACL and tags to
+// the completed object, whose ETag stays the `-N` multipart form (already not a content MD5, as
+// R-E2 asks for SSE-KMS).
+using storage::content_md5;
+using storage::store_write_surface;
 
 // One bucket setting's value from get_bucket_settings output, or empty.
 std::string setting(const storage::string_pairs &all, std::string_view name);

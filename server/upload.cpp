@@ -147,7 +147,8 @@ protocol::result<upload_plan> plan_upload(const context &ctx) {
 namespace {
 
 struct hashing_sink {
-    storage::blob_writer writer;
+    std::unique_ptr<storage::body_sink> sink_owner;
+    storage::body_sink &writer;
     protocol::digest md5{protocol::digest_kind::md5};
     std::optional<protocol::digest> sha;
     std::optional<protocol::checksum> sum;
@@ -156,8 +157,8 @@ struct hashing_sink {
     bool write_failed = false;
     bool too_large = false;
 
-    hashing_sink(storage::store &db, const upload_plan &p, std::uint64_t max_size)
-        : writer(db.blobs(), db.inline_limit()), max(max_size) {
+    hashing_sink(storage::object_store &db, const upload_plan &p, std::uint64_t max_size)
+        : sink_owner(db.new_body()), writer(*sink_owner), max(max_size) {
         if (p.sha256_hex) sha.emplace(protocol::digest_kind::sha256);
         if (p.algo) sum.emplace(*p.algo);
     }

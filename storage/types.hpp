@@ -1,11 +1,12 @@
-// Value types of the object store: buckets, object versions, stored bodies and the requests the
-// store executes. Plain data; no SQLite and no networking types.
+// Value types of the object store: buckets, object versions and stored bodies, the same for every
+// backend. Plain data; no SQL and no networking types.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,7 +19,7 @@ using string_pairs = std::vector<std::pair<std::string, std::string>>;
 inline constexpr const char *meta_content_md5 = "x-ifmatch-md5";
 
 // object_meta::extra entry holding the upload id of the CompleteMultipartUpload that created a
-// version, so that a repeated Complete can answer the same result (storage/multipart.cpp RULE 4).
+// version, so that a repeated Complete can answer the same result (storage/sqlite/multipart.cpp RULE 4).
 inline constexpr const char *meta_upload_id = "x-ifmatch-upload-id";
 
 // Who made a write (D9): kept with every version.
@@ -77,25 +78,51 @@ struct object_version {
                               // last_modified_ms; 0 on install means last_modified_ms
 };
 
-// An open piece of stored bytes. Inline bodies carry their bytes; file bodies an open descriptor
-// (opened by the reader thread, so a concurrent reclaim cannot remove the file under the reader).
+// Reads the bytes of one stored body, at any offset, from any thread; the backend keeps what it
+// needs open (a file, a connection) for as long as a segment refers to it, so a concurrent
+// reclaim cannot take the bytes away from a reader.
+class body_source {
+public:
+    virtual ~body_source() = default;
+    // Reads exactly `size` bytes at `offset` into `out` (blocking: callers run it on the body
+    // thread for large pieces). False when the bytes cannot be read.
+    virtual bool read_at(std::uint64_t offset, char *out, std::size_t size) const = 0;
+};
+
+// One piece of stored bytes: inline bytes in memory, or a body_source.
 struct body_segment {
     std::string inline_data;
-    std::shared_ptr<int> fd; // closes on last release
+    std::shared_ptr<const body_source> source; // null: the bytes are inline_data
     std::uint64_t size = 0;
 };
 
 struct object_read {
     object_version version;
     std::vector<body_segment> segments; // empty for delete markers and empty objects
+    std::vector<std::uint64_t> part_sizes; // get_request::part_sizes: sizes of the body's parts
 };
 
-// A body staged by the session before the commit that names it.
+// A body staged through a body_sink before the commit that names it. Small bodies travel inline;
+// a large one is named by `file`, a token only the backend that staged it reads.
 struct staged_body {
     std::string inline_data;  // when small
-    std::string file;         // blob file name relative to the blob directory, when large
+    std::string file;         // the backend's name for the staged bytes, when large
     std::uint64_t size = 0;
     bool is_file() const { return !file.empty(); }
+};
+
+// Where an upload's bytes go while they arrive (the backend decides: memory, a file, ...).
+// Belongs to one thread at a time. Destroying an unreleased sink discards what it staged, so a
+// failed or refused upload leaves nothing.
+class body_sink {
+public:
+    virtual ~body_sink() = default;
+    // Appends bytes. False on an I/O error (disk full, ...); error() says why.
+    virtual bool append(std::string_view data) = 0;
+    virtual std::uint64_t size() const = 0;
+    virtual const std::string &error() const = 0;
+    // Hands the staged body over for a write request; the sink no longer discards it.
+    virtual staged_body release() = 0;
 };
 
 } // namespace ifmatch::storage

@@ -4,8 +4,7 @@
 #include "server/metrics.hpp"
 #include "server/store_calls.hpp"
 
-#include "storage/operations.hpp"
-#include "storage/stats.hpp"
+#include "storage/object_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -42,9 +41,8 @@ net::awaitable<response> bucket_settings(context &ctx, const std::string &bucket
                                      ctx);
         }
         bool on = j.value("require_conditional_writes", false);
-        auto r_call = db_write<bool>(ctx.db, [bucket, on](storage::write_txn &t) {
-            return storage::set_bucket_require_conditions(t, bucket, on);
-        });
+        auto r_call = store_call<bool>(
+            [&](auto done) { ctx.db.set_bucket_require_conditions(bucket, on, std::move(done)); });
         auto r = co_await std::move(r_call);
         if (r.has_error()) {
             co_return error_response(r.error(), ctx);
@@ -52,8 +50,8 @@ net::awaitable<response> bucket_settings(context &ctx, const std::string &bucket
     } else if (ctx.req.method != "GET") {
         co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
     }
-    auto b_call = db_read<storage::bucket_info>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket(t, bucket); });
+    auto b_call = store_call<storage::bucket_info>(
+        [&](auto done) { ctx.db.get_bucket(bucket, std::move(done)); });
     auto b = co_await std::move(b_call);
     if (b.has_error()) {
         co_return error_response(b.error(), ctx);
@@ -68,8 +66,8 @@ net::awaitable<response> metrics(context &ctx) {
     if (ctx.req.method != "GET" && ctx.req.method != "HEAD") {
         co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
     }
-    auto t_call = db_read<storage::store_totals>(
-        ctx.db, [](storage::read_txn &t) { return storage::stored_totals(t); });
+    auto t_call = store_call<storage::store_totals>(
+        [&](auto done) { ctx.db.stored_totals(std::move(done)); });
     auto totals = co_await std::move(t_call);
     store_gauges g;
     auto st = ctx.db.stats();
@@ -119,10 +117,8 @@ net::awaitable<response> clock(context &ctx) {
                 ctx);
         }
         const std::int64_t ms = j["advance_seconds"].get<std::int64_t>() * 1000;
-        auto r_call = detail::store_call<std::int64_t>(
-            [&db = ctx.db, ms](std::function<void(storage::result<std::int64_t>)> done) {
-                db.advance_clock(ms, std::move(done));
-            });
+        auto r_call = store_call<std::int64_t>(
+            [&](auto done) { ctx.db.advance_clock(ms, std::move(done)); });
         auto r = co_await std::move(r_call); // a named awaitable: docs/architecture.md §4
         if (r.has_error()) {
             co_return error_response(r.error(), ctx);

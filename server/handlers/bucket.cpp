@@ -5,10 +5,9 @@
 #include "server/surface.hpp"
 
 #include "protocol/uri.hpp"
-#include "storage/settings.hpp"
+#include "storage/object_store.hpp"
 
 #include "protocol/xml.hpp"
-#include "storage/operations.hpp"
 
 #include <cctype>
 
@@ -21,8 +20,8 @@ using protocol::s3_error;
 namespace {
 
 net::awaitable<response> list_all(context &ctx) {
-    auto r_call = db_read<std::vector<storage::bucket_info>>(
-        ctx.db, [](storage::read_txn &t) { return storage::list_buckets(t); });
+    auto r_call = store_call<std::vector<storage::bucket_info>>(
+        [&](auto done) { ctx.db.list_buckets(std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
@@ -140,14 +139,9 @@ net::awaitable<response> create(context &ctx) {
     if (settings.has_error()) {
         co_return error_response(settings.error(), ctx);
     }
-    auto r_call = db_write<storage::create_bucket_result>(
-        ctx.db, [name, region, settings = *settings](storage::write_txn &t) {
-            auto r = storage::create_bucket(t, name, region);
-            for (auto &[k, v] : settings) {
-                if (r && !r->already_owned) (void)storage::set_bucket_setting(t, name, k, v);
-            }
-            return r;
-        });
+    auto r_call = store_call<storage::create_bucket_result>([&](auto done) {
+        ctx.db.create_bucket(name, region, std::move(*settings), std::move(done));
+    });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
@@ -164,8 +158,7 @@ net::awaitable<response> create(context &ctx) {
 
 net::awaitable<response> remove(context &ctx) {
     auto name = ctx.target.bucket;
-    auto r_call = db_write<bool>(
-        ctx.db, [name](storage::write_txn &t) { return storage::delete_bucket(t, name); });
+    auto r_call = store_call<bool>([&](auto done) { ctx.db.delete_bucket(name, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
@@ -177,8 +170,8 @@ net::awaitable<response> remove(context &ctx) {
 
 net::awaitable<response> read_bucket(context &ctx) {
     auto name = ctx.target.bucket;
-    auto r_call = db_read<storage::bucket_info>(
-        ctx.db, [name](storage::read_txn &t) { return storage::get_bucket(t, name); });
+    auto r_call =
+        store_call<storage::bucket_info>([&](auto done) { ctx.db.get_bucket(name, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
@@ -237,9 +230,8 @@ net::awaitable<response> put_versioning(context &ctx) {
     }
     auto name = ctx.target.bucket;
     auto status = v->status;
-    auto r_call = db_write<bool>(ctx.db, [name, status](storage::write_txn &t) {
-        return storage::set_bucket_versioning(t, name, status);
-    });
+    auto r_call = store_call<bool>(
+        [&](auto done) { ctx.db.set_bucket_versioning(name, status, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);

@@ -1,6 +1,6 @@
 // The bucket configurations of docs/bucket-configuration.md: the not-configured answers
 // (B-N1..B-N9) and the configurations ifmatch stores without acting on them (B-S1..B-S7), each one
-// string in bucket_settings (storage/settings.hpp). Every answer first needs the bucket:
+// string in bucket_settings (storage/sqlite/settings.hpp). Every answer first needs the bucket:
 // NoSuchBucket wins.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
@@ -12,7 +12,7 @@
 #include "protocol/website.hpp"
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -142,27 +142,22 @@ net::awaitable<response> put_accelerate(context &ctx) {
 // bucket's region (CrossLocationLoggingProhibitted).
 net::awaitable<std::optional<s3_error>> check_log_target(context &ctx, std::string target) {
     auto source = ctx.target.bucket;
-    using pair = std::pair<storage::bucket_info, std::optional<storage::bucket_info>>;
-    auto r_call =
-        db_read<pair>(ctx.db, [source, target](storage::read_txn &t) -> storage::result<pair> {
-            auto s = storage::get_bucket(t, source);
-            if (s.has_error()) {
-                return s.error();
-            }
-            auto d = storage::get_bucket(t, target);
-            return pair(std::move(*s), d ? std::optional(std::move(*d)) : std::nullopt);
-        });
-    auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return r.error();
+    auto s_call = store_call<storage::bucket_info>(
+        [&](auto done) { ctx.db.get_bucket(source, std::move(done)); });
+    auto s = co_await std::move(s_call);
+    if (s.has_error()) {
+        co_return s.error();
     }
-    if (!r->second) {
+    auto d_call = store_call<storage::bucket_info>(
+        [&](auto done) { ctx.db.get_bucket(target, std::move(done)); });
+    auto d = co_await std::move(d_call);
+    if (d.has_error()) {
         co_return s3_error(s3_errc::invalid_target_bucket_for_logging).with("TargetBucket", target);
     }
-    if (r->second->region != r->first.region) {
+    if (d->region != s->region) {
         co_return s3_error(s3_errc::cross_location_logging_prohibited)
-            .with("TargetBucketLocation", r->second->region)
-            .with("SourceBucketLocation", r->first.region);
+            .with("TargetBucketLocation", d->region)
+            .with("SourceBucketLocation", s->region);
     }
     co_return std::nullopt;
 }

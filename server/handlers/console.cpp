@@ -7,8 +7,7 @@
 #include "server/store_calls.hpp"
 #include "server/timeline.hpp"
 
-#include "storage/history.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -54,9 +53,8 @@ std::int64_t q_int(const context &ctx, const char *name) {
 // Loads the persisted tail once per process, so events survive a restart.
 net::awaitable<void> ensure_loaded(context &ctx) {
     if (!events().needs_load()) co_return;
-    auto r_call = db_read<std::vector<storage::event_row>>(ctx.db, [](storage::read_txn &t) {
-        return storage::recent_events(t, event_hub::ring_capacity);
-    });
+    auto r_call = store_call<std::vector<storage::event_row>>(
+        [&](auto done) { ctx.db.recent_events(event_hub::ring_capacity, std::move(done)); });
     auto r = co_await std::move(r_call);
     std::vector<outcome_event> older;
     if (r.has_value()) {
@@ -183,8 +181,8 @@ nlohmann::json version_json(const storage::object_version &v) {
 net::awaitable<protocol::result<std::pair<std::vector<storage::object_version>,
                                           std::vector<outcome_event>>>>
 key_history(context &ctx, const std::string &bucket, const std::string &key) {
-    auto r_call = db_read<std::vector<storage::object_version>>(
-        ctx.db, [bucket, key](storage::read_txn &t) { return storage::key_versions(t, bucket, key); });
+    auto r_call = store_call<std::vector<storage::object_version>>(
+        [&](auto done) { ctx.db.key_versions(bucket, key, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) co_return r.error();
     co_await ensure_loaded(ctx);
@@ -194,8 +192,8 @@ key_history(context &ctx, const std::string &bucket, const std::string &key) {
 net::awaitable<response> api(context &ctx, const std::string &what) {
     std::string bucket = q(ctx, "bucket"), key = q(ctx, "key");
     if (what == "buckets") {
-        auto r_call = db_read<std::vector<storage::bucket_info>>(
-            ctx.db, [](storage::read_txn &t) { return storage::list_buckets(t); });
+        auto r_call = store_call<std::vector<storage::bucket_info>>(
+            [&](auto done) { ctx.db.list_buckets(std::move(done)); });
         auto r = co_await std::move(r_call);
         if (r.has_error()) co_return json_error(500, r.error().text());
         nlohmann::json arr = nlohmann::json::array();
@@ -207,10 +205,8 @@ net::awaitable<response> api(context &ctx, const std::string &what) {
     }
     if (what == "objects") {
         std::string after = q(ctx, "after");
-        auto r_call = db_read<std::vector<storage::object_version>>(
-            ctx.db, [bucket, after](storage::read_txn &t) {
-                return storage::bucket_keys(t, bucket, after, 1000);
-            });
+        auto r_call = store_call<std::vector<storage::object_version>>(
+            [&](auto done) { ctx.db.bucket_keys(bucket, after, 1000, std::move(done)); });
         auto r = co_await std::move(r_call);
         if (r.has_error()) co_return json_error(404, r.error().text());
         nlohmann::json arr = nlohmann::json::array();

@@ -5,7 +5,7 @@
 #include "protocol/crypto.hpp"
 #include "protocol/uri.hpp"
 #include "protocol/xml.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -123,8 +123,8 @@ net::awaitable<response> handle_list(context &ctx) {
     lr.delimiter = p->delimiter;
     lr.max_keys = p->max_keys;
     lr.after = p->v2 ? (!p->token.empty() ? p->token : p->start_after) : p->marker;
-    auto r_call = db_read<storage::list_page>(
-        ctx.db, [lr](storage::read_txn &t) { return storage::list_objects(t, lr); });
+    auto r_call =
+        store_call<storage::list_page>([&](auto done) { ctx.db.list_objects(lr, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);

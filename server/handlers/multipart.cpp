@@ -11,7 +11,7 @@
 
 #include "protocol/crypto.hpp"
 #include "protocol/xml.hpp"
-#include "storage/multipart.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -114,8 +114,8 @@ net::awaitable<response> create_upload(context &ctx) {
     r.checksum_algo = sums->first;
     r.checksum_type = sums->second;
     r.writer = ctx.writer();
-    auto r_call = db_write<storage::upload_info>(
-        ctx.db, [r](storage::write_txn &t) { return storage::create_upload(t, r); });
+    auto r_call = store_call<storage::upload_info>(
+        [&](auto done) { ctx.db.create_upload(std::move(r), std::move(done)); });
     auto u = co_await std::move(r_call);
     if (u.has_error()) {
         co_return error_response(u.error(), ctx);
@@ -136,9 +136,9 @@ net::awaitable<protocol::result<storage::upload_info>> existing_upload(context &
                                                                        const std::string &id) {
     auto bucket = ctx.target.bucket;
     auto key = ctx.target.key;
-    auto r_call = db_read<storage::upload_info>(ctx.db, [bucket, key, id](storage::read_txn &t) {
-        return storage::find_upload(t, bucket, key, id);
-    });
+    auto upload = id;
+    auto r_call = store_call<storage::upload_info>(
+        [&](auto done) { ctx.db.find_upload(bucket, key, upload, std::move(done)); });
     co_return co_await std::move(r_call);
 }
 
@@ -199,8 +199,8 @@ net::awaitable<response> upload_part(context &ctx) {
     r.part.etag = up->etag;
     r.part.size = up->size;
     r.part.checksums = up->checksums;
-    auto r_call = db_write<storage::part_info>(
-        ctx.db, [r = std::move(r)](storage::write_txn &t) { return storage::put_part(t, r); });
+    auto r_call = store_call<storage::part_info>(
+        [&](auto done) { ctx.db.put_part(std::move(r), std::move(done)); });
     auto p = co_await std::move(r_call);
     if (p.has_error()) {
         co_return error_response(p.error(), ctx);
@@ -216,9 +216,8 @@ net::awaitable<response> abort_upload(context &ctx) {
     auto bucket = ctx.target.bucket;
     auto key = ctx.target.key;
     auto upload = *id;
-    auto r_call = db_write<bool>(ctx.db, [bucket, key, upload](storage::write_txn &t) {
-        return storage::abort_upload(t, bucket, key, upload);
-    });
+    auto r_call = store_call<bool>(
+        [&](auto done) { ctx.db.abort_upload(bucket, key, upload, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);

@@ -8,7 +8,7 @@
 #include "server/upload.hpp"
 
 #include "protocol/xml.hpp"
-#include "storage/multipart.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -93,28 +93,25 @@ net::awaitable<response> complete_upload(context &ctx) {
     r.conditions = *conds;
     r.server_requires_conditions = ctx.cfg.require_conditional_writes;
     r.writer = ctx.writer();
-    // D9: a refusal (412/404 as errors, 409 as a refusal value) captures the state it was
-    // decided against, inside the writer job.
-    auto job = [r = std::move(r), note = ctx.note, bucket = ctx.target.bucket,
-                key = ctx.target.key](storage::write_txn &t)
-        -> storage::result<storage::complete_result> {
-        auto res = storage::complete_upload(t, r);
-        if (note && res.has_error()) {
-            capture_refusal(t.db, bucket, key, res.error(), *note);
-        } else if (note && res->refusal) {
-            capture_refusal(t.db, bucket, key, *res->refusal, *note);
-        }
-        return res;
-    };
-    auto r_call = db_write<storage::complete_result>(ctx.db, std::move(job));
+    // D9: a refusal (412/404 as errors, 409 as a refusal value) comes with the state it was
+    // decided against.
+    auto r_call = store_decide<storage::complete_result>(
+        [&](auto done) { ctx.db.complete_upload(std::move(r), std::move(done)); });
     co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
-    auto c = co_await std::move(r_call);
+    auto outcome = co_await std::move(r_call);
+    auto &c = outcome.value;
     if (c.has_error()) {
         note_write_failure(ctx, c.error());
+        if (outcome.refused_against && ctx.note) {
+            note_refusal(*ctx.note, c.error(), *outcome.refused_against);
+        }
         co_return error_response(c.error(), ctx);
     }
     if (c->refusal) { // 409: the upload was removed in the same commit (D8)
         note_write_failure(ctx, *c->refusal);
+        if (outcome.refused_against && ctx.note) {
+            note_refusal(*ctx.note, *c->refusal, *outcome.refused_against);
+        }
         co_return error_response(*c->refusal, ctx);
     }
     co_return complete_response(ctx, *c);
@@ -176,8 +173,8 @@ net::awaitable<response> list_parts(context &ctx) {
                                  ctx);
     }
     storage::list_parts_request r{ctx.target.bucket, ctx.target.key, *id, *marker, *max};
-    auto r_call = db_read<storage::list_parts_page>(
-        ctx.db, [r](storage::read_txn &t) { return storage::list_parts(t, r); });
+    auto r_call = store_call<storage::list_parts_page>(
+        [&](auto done) { ctx.db.list_parts(r, std::move(done)); });
     auto p = co_await std::move(r_call);
     if (p.has_error()) {
         co_return error_response(p.error(), ctx);

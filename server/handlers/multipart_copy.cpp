@@ -12,8 +12,7 @@
 #include "protocol/checksum.hpp"
 #include "protocol/crypto.hpp"
 #include "protocol/xml.hpp"
-#include "storage/blob_store.hpp"
-#include "storage/multipart.hpp"
+#include "storage/object_store.hpp"
 
 #include <unistd.h>
 
@@ -92,30 +91,36 @@ net::awaitable<protocol::result<copy_lookup>> look_up(context &ctx, const std::s
     g.bucket = src.bucket;
     g.key = src.key;
     g.version_id = src.version_id;
-    auto r_call = db_read<copy_lookup>(ctx.db, [bucket, key, id, g](storage::read_txn &t)
-                                                   -> protocol::result<copy_lookup> {
-        auto u = storage::find_upload(t, bucket, key, id);
-        if (u.has_error()) return u.error();
-        auto o = storage::get_object(t, g);
-        if (o.has_error()) return o.error();
-        if (o->version.delete_marker) {
-            if (g.version_id) {
-                return s3_error(s3_errc::invalid_request, "The source of a copy request may not "
-                                                          "specifically refer to a delete marker "
-                                                          "by version id.");
-            }
-            return s3_error(s3_errc::no_such_key).with("Key", g.key);
+    auto upload = id;
+    auto u_call = store_call<storage::upload_info>(
+        [&](auto done) { ctx.db.find_upload(bucket, key, upload, std::move(done)); });
+    auto u = co_await std::move(u_call);
+    if (u.has_error()) {
+        co_return u.error();
+    }
+    auto o_call =
+        store_call<storage::object_read>([&](auto done) { ctx.db.get_object(g, std::move(done)); });
+    auto o = co_await std::move(o_call);
+    if (o.has_error()) {
+        co_return o.error();
+    }
+    if (o->version.delete_marker) {
+        if (g.version_id) {
+            co_return s3_error(s3_errc::invalid_request, "The source of a copy request may not "
+                                                         "specifically refer to a delete marker "
+                                                         "by version id.");
         }
-        return copy_lookup{std::move(*u), std::move(*o)};
-    });
-    co_return co_await std::move(r_call);
+        co_return s3_error(s3_errc::no_such_key).with("Key", g.key);
+    }
+    co_return copy_lookup{std::move(*u), std::move(*o)};
 }
 
 // Copies [first, first+length) of the source's segments into a staged body.
 protocol::result<storage::staged_body> copy_bytes(context &ctx, const storage::object_read &src,
                                                   byte_range r, const std::string &algo,
                                                   storage::part_info &part) {
-    storage::blob_writer w(ctx.db.blobs(), ctx.db.inline_limit());
+    auto sink = ctx.db.new_body();
+    auto &w = *sink;
     protocol::digest md5(protocol::digest_kind::md5);
     std::optional<protocol::checksum> sum;
     if (auto a = protocol::checksum_algo_from_name(algo)) sum.emplace(*a);
@@ -133,12 +138,11 @@ protocol::result<storage::staged_body> copy_bytes(context &ctx, const storage::o
             auto want = static_cast<std::size_t>(
                 std::min<std::uint64_t>({buf.size(), seg.size - pos, left}));
             std::string_view chunk;
-            if (seg.fd) {
-                ssize_t got = ::pread(*seg.fd, buf.data(), want, static_cast<off_t>(pos));
-                if (got <= 0) {
+            if (seg.source) {
+                if (!seg.source->read_at(pos, buf.data(), want)) {
                     return s3_error(s3_errc::internal_error, "The copy source could not be read.");
                 }
-                chunk = std::string_view(buf.data(), static_cast<std::size_t>(got));
+                chunk = std::string_view(buf.data(), want);
             } else {
                 chunk = std::string_view(seg.inline_data).substr(pos, want);
             }
@@ -213,8 +217,8 @@ net::awaitable<response> upload_part_copy(context &ctx) {
         }
         r.body = std::move(*body);
     }
-    auto r_call = db_write<storage::part_info>(
-        ctx.db, [r = std::move(r)](storage::write_txn &t) { return storage::put_part(t, r); });
+    auto r_call = store_call<storage::part_info>(
+        [&](auto done) { ctx.db.put_part(std::move(r), std::move(done)); });
     auto p = co_await std::move(r_call);
     if (p.has_error()) {
         co_return error_response(p.error(), ctx);

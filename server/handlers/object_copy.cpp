@@ -12,7 +12,7 @@
 #include "protocol/uri.hpp"
 #include "protocol/utf8.hpp"
 #include "protocol/xml.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 #include <unistd.h>
 
@@ -52,22 +52,6 @@ protocol::result<copy_source> parse_copy_source(std::string_view raw) {
     return s;
 }
 
-// Tags, ACL and encryption of the copy (finish step inside the store job): x-amz-tagging-directive
-// COPY (default) keeps the source's tags, REPLACE takes x-amz-tagging; the ACL and encryption come
-// from the request (or the bucket's default encryption), never from the source, as on S3.
-void finish_copy(const write_surface &w, bool replace_tags, const std::string &region,
-                 storage::version_fields &f, const storage::object_version &src) {
-    std::erase_if(f.meta.extra, [](const auto &p) { return p.first == extra_tags; });
-    write_surface copy = w;
-    if (!replace_tags) {
-        copy.tags.reset();
-        for (const auto &[k, v] : src.meta.extra) {
-            if (k == extra_tags) copy.tags = v;
-        }
-    }
-    store_write_surface(copy, content_md5(src), f.meta, f.etag, region);
-}
-
 namespace {
 
 protocol::result<storage::copy_request> prepare_copy(context &ctx) {
@@ -105,7 +89,7 @@ protocol::result<storage::copy_request> prepare_copy(context &ctx) {
     r.fields.meta = std::move(*meta);
     r.fields.writer = ctx.writer();
     r.conditions = *conds;
-    r.start_seq = ctx.start_seq;
+    r.start = ctx.start;
     r.server_requires_conditions = ctx.cfg.require_conditional_writes;
     return r;
 }
@@ -116,19 +100,18 @@ std::optional<std::string> md5_of_segments(const std::vector<storage::body_segme
     protocol::digest md5(protocol::digest_kind::md5);
     std::vector<char> buf(1 << 20);
     for (auto &seg : segments) {
-        if (!seg.fd) {
+        if (!seg.source) {
             md5.update(seg.inline_data);
             continue;
         }
         for (std::uint64_t pos = 0; pos < seg.size;) {
             auto want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), seg.size - pos));
-            ssize_t n = ::pread(*seg.fd, buf.data(), want, static_cast<off_t>(pos));
-            if (n <= 0) {
+            if (!seg.source->read_at(pos, buf.data(), want)) {
                 return std::nullopt;
             }
-            md5.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-            pos += static_cast<std::uint64_t>(n);
+            md5.update(std::string_view(buf.data(), want));
+            pos += want;
         }
     }
     return protocol::to_hex(md5.finish());
@@ -139,8 +122,8 @@ std::optional<std::string> md5_of_segments(const std::vector<storage::body_segme
 net::awaitable<std::optional<std::pair<std::int64_t, std::string>>>
 multipart_source_md5(context &ctx, const storage::copy_request &r) {
     storage::get_request g{r.src_bucket, r.src_key, r.src_version_id, false};
-    auto head_call = db_read<storage::object_read>(
-        ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+    auto head_call =
+        store_call<storage::object_read>([&](auto done) { ctx.db.get_object(g, std::move(done)); });
     auto head = co_await std::move(head_call);
     if (head.has_error() || head->version.delete_marker ||
         head->version.etag.find('-') == std::string::npos) {
@@ -151,8 +134,8 @@ multipart_source_md5(context &ctx, const storage::copy_request &r) {
     }
     g.version_id = head->version.version_id;
     g.open_body = true;
-    auto body_call = db_read<storage::object_read>(
-        ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+    auto body_call =
+        store_call<storage::object_read>([&](auto done) { ctx.db.get_object(g, std::move(done)); });
     auto body = co_await std::move(body_call);
     if (body.has_error()) {
         co_return std::nullopt;
@@ -182,8 +165,6 @@ net::awaitable<response> handle_copy_object(context &ctx) {
             co_return std::move(*denied);
         }
     }
-    std::string current; // the destination's state if the store refuses the copy (D9)
-    prepared->current_out = &current;
     auto surface = parse_write_surface(ctx);
     if (surface.has_error()) {
         note_write_failure(ctx, surface.error());
@@ -196,22 +177,17 @@ net::awaitable<response> handle_copy_object(context &ctx) {
     auto md5_call = multipart_source_md5(ctx, *prepared);
     prepared->source_md5 = co_await std::move(md5_call);
     bool replace_tags = ctx.req.header("x-amz-tagging-directive") == std::string_view("REPLACE");
-    prepared->finish = [w = *surface, replace_tags, region = ctx.cfg.region](
-                           storage::version_fields &f, const storage::object_version &src) {
-        finish_copy(w, replace_tags, region, f, src);
-    };
-    auto r_call = db_write<storage::write_result>(
-        ctx.db, observe_write<storage::write_result>(
-                    ctx, [req = std::move(*prepared)](storage::write_txn &t) {
-                        return storage::copy_object(t, req);
-                    }));
+    prepared->surface = storage::copy_surface{*surface, replace_tags, ctx.cfg.region};
+    auto r_call = store_decide<storage::write_result>(
+        [&](auto done) { ctx.db.copy_object(std::move(*prepared), std::move(done)); });
     if (commit_fault_pending(ctx)) {
         co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     }
-    auto r = co_await std::move(r_call);
+    auto outcome = co_await std::move(r_call);
+    auto &r = outcome.value;
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
-        ctx.log.current = current;
+        note_refusal(ctx, r.error(), outcome.refused_against);
         co_return error_response(r.error(), ctx);
     }
     protocol::xml_writer w;

@@ -6,7 +6,7 @@
 
 #include "protocol/crypto.hpp"
 #include "protocol/xml.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -29,7 +29,7 @@ net::awaitable<response> handle_delete_object(context &ctx) {
         co_return error_response(conds.error(), ctx);
     }
     d.conditions = *conds;
-    d.start_seq = ctx.start_seq;
+    d.start = ctx.start;
     d.server_requires_conditions = ctx.cfg.require_conditional_writes;
     d.writer = ctx.writer();
     if (!policy_free(ctx)) {
@@ -38,18 +38,16 @@ net::awaitable<response> handle_delete_object(context &ctx) {
             co_return std::move(*denied);
         }
     }
-    std::string current; // the key's state if the store refuses the delete (D9)
-    d.current_out = &current;
-    auto r_call = db_write<storage::delete_result>(
-        ctx.db, observe_write<storage::delete_result>(
-                    ctx, [d](storage::write_txn &t) { return storage::delete_object(t, d); }));
+    auto r_call = store_decide<storage::delete_result>(
+        [&](auto done) { ctx.db.delete_object(std::move(d), std::move(done)); });
     if (commit_fault_pending(ctx)) {
         co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     }
-    auto r = co_await std::move(r_call);
+    auto outcome = co_await std::move(r_call);
+    auto &r = outcome.value;
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
-        ctx.log.current = current;
+        note_refusal(ctx, r.error(), outcome.refused_against);
         co_return error_response(r.error(), ctx);
     }
     response res;
@@ -166,24 +164,20 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
         if (o.etag) {
             d.conditions.if_match = protocol::parse_etag_list(*o.etag);
         }
-        d.start_seq = ctx.start_seq;
+        d.start = ctx.start;
         d.server_requires_conditions = ctx.cfg.require_conditional_writes;
         d.writer = ctx.writer();
-        auto note = std::make_shared<request_note>();
-        auto job = [d, note](storage::write_txn &t) -> storage::result<storage::delete_result> {
-            auto res = storage::delete_object(t, d);
-            if (res.has_error()) {
-                capture_refusal(t.db, d.bucket, d.key, res.error(), *note);
-            }
-            return res;
-        };
-        auto r_call = db_write<storage::delete_result>(ctx.db, std::move(job));
-        auto r = co_await std::move(r_call);
+        auto r_call = store_decide<storage::delete_result>(
+            [&](auto done) { ctx.db.delete_object(std::move(d), std::move(done)); });
+        auto outcome = co_await std::move(r_call);
+        auto &r = outcome.value;
         if (r.has_error() && r.error().code == s3_errc::no_such_bucket) {
             co_return error_response(r.error(), ctx);
         }
-        if (r.has_error()) {
-            record_key_refusal(ctx, o, r.error(), *note);
+        if (r.has_error() && outcome.refused_against) {
+            request_note note;
+            note_refusal(note, r.error(), *outcome.refused_against);
+            record_key_refusal(ctx, o, r.error(), note);
         }
         outcomes.push_back(one_outcome{o.key, o.version_id, std::move(r)});
     }

@@ -6,8 +6,7 @@
 #include "server/upload.hpp"
 
 #include "protocol/range.hpp"
-#include "storage/multipart.hpp"
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -157,41 +156,22 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
     return std::nullopt;
 }
 
-struct read_with_parts {
-    storage::object_read obj;
-    std::vector<std::uint64_t> part_sizes; // ?partNumber= on a multipart object
-};
-
-// The current version from the read cache, when the request names no version and no part.
-std::optional<read_with_parts> from_cache(context &ctx, bool cacheable) {
+// The current version held in the store's memory, when the request names no version and no
+// part: no storage thread and no coroutine frame.
+std::optional<storage::object_read> from_cache(context &ctx, bool cacheable) {
     if (!cacheable) {
         return std::nullopt;
     }
-    auto hit = ctx.db.cache().object(ctx.target.bucket, ctx.target.key);
+    auto hit = ctx.db.peek_object(ctx.target.bucket, ctx.target.key);
     if (!hit) {
         return std::nullopt;
     }
-    read_with_parts out;
-    out.obj.version = hit->version;
+    storage::object_read out;
+    out.version = hit->version;
     if (!hit->body.empty() && !ctx.is_head()) {
-        out.obj.segments.push_back(storage::body_segment{hit->body, nullptr, hit->body.size()});
+        out.segments.push_back(storage::body_segment{hit->body, nullptr, hit->body.size()});
     }
     return out;
-}
-
-// Offers a read to the cache (storage/read_cache.hpp RULE 2 and 3).
-void offer_to_cache(context &ctx, const storage::object_read &obj, std::uint64_t generation) {
-    const auto &v = obj.version;
-    if (v.delete_marker || obj.segments.size() > 1 ||
-        (obj.segments.size() == 1 && obj.segments[0].fd)) {
-        return;
-    }
-    auto c = std::make_shared<storage::cached_object>();
-    c->version = v;
-    if (!obj.segments.empty()) {
-        c->body = obj.segments[0].inline_data;
-    }
-    ctx.db.cache().offer_object(std::move(c), generation);
 }
 
 } // namespace
@@ -207,33 +187,22 @@ net::awaitable<response> handle_get_object(context &ctx) {
     bool cacheable = !g.version_id && !want_parts;
     // A cacheable HEAD reads the (small, inline) body too, so the cache can keep the object.
     g.open_body = !ctx.is_head() || cacheable;
+    g.part_sizes = want_parts;
     auto rp = from_cache(ctx, cacheable);
     if (!rp) {
-        auto generation = ctx.db.cache().generation(); // before the read's snapshot begins
-        auto r_call = db_read<read_with_parts>(
-            ctx.db, [g, want_parts](storage::read_txn &t) -> protocol::result<read_with_parts> {
-                auto o = storage::get_object(t, g);
-                if (o.has_error()) return o.error();
-                read_with_parts out{std::move(*o), {}};
-                if (want_parts && out.obj.version.parts_count > 1) {
-                    out.part_sizes = storage::body_part_sizes(t, out.obj.version.body_id);
-                }
-                return out;
-            });
+        auto r_call = store_call<storage::object_read>(
+            [&](auto done) { ctx.db.get_object(g, std::move(done)); });
         auto fresh = co_await std::move(r_call);
         if (fresh.has_error()) {
             ctx.log.error_code = std::string(fresh.error().aws_code());
             co_return error_response(fresh.error(), ctx);
         }
-        if (cacheable) {
-            offer_to_cache(ctx, fresh->obj, generation);
-        }
         if (ctx.is_head()) {
-            fresh->obj.segments.clear();
+            fresh->segments.clear();
         }
         rp = std::move(*fresh);
     }
-    protocol::result<storage::object_read> r(std::move(rp->obj));
+    protocol::result<storage::object_read> r(std::move(*rp));
     auto &obj = *r;
     if (obj.version.delete_marker) {
         co_return delete_marker_response(ctx, obj.version, g.version_id.has_value());
@@ -246,7 +215,7 @@ net::awaitable<response> handle_get_object(context &ctx) {
     add_meta_headers(res, obj.version.meta);
     add_validators(res, obj.version);
     res.set("Accept-Ranges", "bytes");
-    if (auto err = select_bytes(ctx, obj, rp->part_sizes, res)) {
+    if (auto err = select_bytes(ctx, obj, obj.part_sizes, res)) {
         co_return std::move(*err);
     }
     bool whole = res.status == 200;

@@ -6,7 +6,7 @@
 #include "server/surface.hpp"
 #include "server/upload.hpp"
 
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -45,7 +45,7 @@ protocol::result<storage::put_request> prepare_put(context &ctx, upload_plan &pl
     r.conditions = *conds;
     r.fields.meta = std::move(*meta);
     r.fields.writer = ctx.writer();
-    r.start_seq = ctx.start_seq;
+    r.start = ctx.start;
     r.server_requires_conditions = ctx.cfg.require_conditional_writes;
     return r;
 }
@@ -95,22 +95,18 @@ net::awaitable<response> handle_put_object(context &ctx) {
     req.fields.etag = up->etag;
     req.fields.size = up->size;
     req.fields.meta.checksums = up->checksums;
-    std::string current; // the key's state if the store refuses the write (D9)
-    req.current_out = &current;
     store_write_surface(surface, up->etag.substr(1, 32), req.fields.meta, req.fields.etag,
                         ctx.cfg.region);
-    auto r_call = db_write<storage::write_result>(
-        ctx.db, observe_write<storage::write_result>(
-                    ctx, [req = std::move(req)](storage::write_txn &t) {
-                        return storage::put_object(t, req);
-                    }));
+    auto r_call = store_decide<storage::write_result>(
+        [&](auto done) { ctx.db.put_object(std::move(req), std::move(done)); });
     if (commit_fault_pending(ctx)) {
         co_await before_commit(ctx); // D10: a delay or an injected write/delete, if arranged
     }
-    auto r = co_await std::move(r_call);
+    auto outcome = co_await std::move(r_call);
+    auto &r = outcome.value;
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
-        ctx.log.current = current;
+        note_refusal(ctx, r.error(), outcome.refused_against);
         co_return error_response(r.error(), ctx);
     }
     response res;

@@ -6,7 +6,7 @@
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
 
-#include "storage/operations.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -36,9 +36,8 @@ net::awaitable<response> put_policy(context &ctx) {
         co_return error_response(s3_error(s3_errc::access_denied), ctx);
     }
     std::string bucket = ctx.target.bucket, text = std::move(*body);
-    auto r_call = db_write<bool>(ctx.db, [bucket, text](storage::write_txn &t) {
-        return storage::set_bucket_policy(t, bucket, text);
-    });
+    auto r_call =
+        store_call<bool>([&](auto done) { ctx.db.set_bucket_policy(bucket, text, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);
@@ -50,8 +49,8 @@ net::awaitable<response> put_policy(context &ctx) {
 
 net::awaitable<response> get_policy(context &ctx) {
     std::string bucket = ctx.target.bucket;
-    auto b_call = db_read<storage::bucket_info>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket(t, bucket); });
+    auto b_call = store_call<storage::bucket_info>(
+        [&](auto done) { ctx.db.get_bucket(bucket, std::move(done)); });
     auto b = co_await std::move(b_call);
     if (b.has_error()) {
         co_return error_response(b.error(), ctx);
@@ -68,9 +67,8 @@ net::awaitable<response> get_policy(context &ctx) {
 
 net::awaitable<response> delete_policy(context &ctx) {
     std::string bucket = ctx.target.bucket;
-    auto r_call = db_write<bool>(ctx.db, [bucket](storage::write_txn &t) {
-        return storage::set_bucket_policy(t, bucket, "");
-    });
+    auto r_call =
+        store_call<bool>([&](auto done) { ctx.db.set_bucket_policy(bucket, "", std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);

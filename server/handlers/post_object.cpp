@@ -367,7 +367,7 @@ net::awaitable<response> handle_post_object(context &ctx) {
     auto defaults = co_await apply_bucket_defaults(ctx, surface);
     if (defaults.has_error())
         co_return fail(ctx, defaults.error());
-    context sub{ctx.cfg, ctx.db, ctx.req, src, ctx.target, ctx.start_seq, {}, {}, ctx.note};
+    context sub{ctx.cfg, ctx.db, ctx.req, src, ctx.target, ctx.start, {}, {}, ctx.note};
     upload_plan plan;
     auto up = co_await receive_upload(sub, plan);
     if (up.has_error())
@@ -386,14 +386,13 @@ net::awaitable<response> handle_post_object(context &ctx) {
     req.fields.etag = up->etag;
     req.fields.size = up->size;
     req.fields.writer = ctx.writer();
-    req.start_seq = ctx.start_seq;
+    req.start = ctx.start;
     store_write_surface(surface, up->etag.substr(1, 32), req.fields.meta, req.fields.etag,
                         ctx.cfg.region);
-    auto r_call =
-        db_write<storage::write_result>(ctx.db, [req = std::move(req)](storage::write_txn &t) {
-            return storage::put_object(t, req);
-        });
-    auto r = co_await std::move(r_call);
+    auto r_call = store_decide<storage::write_result>(
+        [&](auto done) { ctx.db.put_object(std::move(req), std::move(done)); });
+    auto outcome = co_await std::move(r_call);
+    auto &r = outcome.value;
     if (r.has_error())
         co_return fail(ctx, r.error());
     co_return post_response(ctx, src.fields, *key, *r);

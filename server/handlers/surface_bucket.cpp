@@ -1,5 +1,5 @@
 // Bucket sub-resources of the wider surface: encryption, acl, ownershipControls, tagging, cors.
-// Each is one stored string in bucket_settings (storage/settings.hpp).
+// Each is one stored string in bucket_settings (storage/sqlite/settings.hpp).
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -8,7 +8,7 @@
 #include "protocol/tagging.hpp"
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
-#include "storage/settings.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -20,22 +20,21 @@ using protocol::s3_error;
 // enums, function pointers, references to named locals; docs/architecture.md §4).
 net::awaitable<protocol::result<std::string>> read_setting(context &ctx, std::string_view name) {
     auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
+    auto r_call = store_call<std::shared_ptr<const storage::bucket_config>>(
+        [&](auto done) { ctx.db.get_bucket_config(bucket, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return r.error();
     }
-    co_return setting(*r, name);
+    co_return setting((*r)->settings, name);
 }
 
 net::awaitable<response> write_setting(context &ctx, std::string_view name_v,
                                        std::string_view value_v, int status) {
     auto bucket = ctx.target.bucket;
     std::string name(name_v), value(value_v);
-    auto r_call = db_write<bool>(ctx.db, [bucket, name, value](storage::write_txn &t) {
-        return storage::set_bucket_setting(t, bucket, name, value);
-    });
+    auto r_call = store_call<bool>(
+        [&](auto done) { ctx.db.set_bucket_setting(bucket, name, value, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) {
         co_return error_response(r.error(), ctx);

@@ -9,10 +9,9 @@
 #include "protocol/tagging.hpp"
 #include "protocol/xml.hpp"
 #include "server/store_calls.hpp"
-#include "storage/multipart.hpp"
+#include "storage/object_store.hpp"
 #include "server/surface.hpp"
 #include "server/upload.hpp"
-#include "storage/settings.hpp"
 
 #include <algorithm>
 
@@ -40,8 +39,8 @@ net::awaitable<protocol::result<storage::object_version>> lookup_version(context
     if (auto vid = ctx.target.query.get("versionId"))
         g.version_id = std::string(*vid);
     g.open_body = false;
-    auto r_call = db_read<storage::object_read>(
-        ctx.db, [g](storage::read_txn &t) { return storage::get_object(t, g); });
+    auto r_call =
+        store_call<storage::object_read>([&](auto done) { ctx.db.get_object(g, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error())
         co_return r.error();
@@ -73,8 +72,8 @@ net::awaitable<response> change_extra(context &ctx, std::string_view name,
         req.version_id = std::string(*vid);
     req.name = std::string(name);
     req.value = value;
-    auto r_call = db_write<storage::object_version>(
-        ctx.db, [req](storage::write_txn &t) { return storage::set_version_extra(t, req); });
+    auto r_call = store_call<storage::object_version>(
+        [&](auto done) { ctx.db.set_version_extra(req, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error())
         co_return error_response(r.error(), ctx);
@@ -216,10 +215,8 @@ net::awaitable<response> get_attributes(context &ctx) {
         parts.max_parts = int_header("x-amz-max-parts", 1000);
         parts.marker = int_header("x-amz-part-number-marker", 0);
         std::int64_t body = v->body_id;
-        auto sizes_call = db_read<std::vector<std::uint64_t>>(
-            ctx.db, [body](storage::read_txn &t) -> storage::result<std::vector<std::uint64_t>> {
-                return storage::body_part_sizes(t, body);
-            });
+        auto sizes_call = store_call<std::vector<std::uint64_t>>(
+            [&](auto done) { ctx.db.body_part_sizes(body, std::move(done)); });
         auto sizes = co_await std::move(sizes_call);
         if (sizes.has_value()) {
             parts.sizes = std::move(*sizes);
@@ -265,12 +262,12 @@ net::awaitable<response> handle_cors_preflight(context &ctx) {
             s3_error(s3_errc::invalid_request, "Invalid Access-Control-Request-Method: null"), ctx);
     }
     auto bucket = ctx.target.bucket;
-    auto r_call = db_read<storage::string_pairs>(
-        ctx.db, [bucket](storage::read_txn &t) { return storage::get_bucket_settings(t, bucket); });
+    auto r_call = store_call<std::shared_ptr<const storage::bucket_config>>(
+        [&](auto done) { ctx.db.get_bucket_config(bucket, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error())
         co_return error_response(r.error(), ctx);
-    auto cfg = setting(*r, "cors");
+    auto cfg = setting((*r)->settings, "cors");
     if (cfg.empty()) {
         co_return error_response(
             s3_error(s3_errc::cors_forbidden, "CORSResponse: CORS is not enabled for this bucket.")

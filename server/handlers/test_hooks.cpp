@@ -1,8 +1,8 @@
 // Test-only fault injection under /_ifmatch/test/ (answered only with --enable-test-hooks;
 // otherwise the path is an unknown admin key). Simulates a full disk at both storage layers:
 //   PUT /_ifmatch/test/blob-budget?bytes=N     blob files may grow by N more bytes (-1: no limit)
-//   PUT /_ifmatch/test/sqlite-max-pages?pages=N  PRAGMA max_page_count on the writer connection
-//                                               (0: freeze at the current size; -1: no limit)
+//   PUT /_ifmatch/test/db-max-pages?pages=N  the database may grow to N pages (0: freeze
+//                                               at the current size; -1: no limit)
 //   PUT /_ifmatch/test/io-fault?nth=N[&persistent=1][&kinds=wal_write,blob_write,...]
 //       [&error=full|io]                         the N-th storage I/O operation of those kinds
 //                                               fails from now on (storage/io_faults.hpp);
@@ -14,7 +14,6 @@
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "storage/io_faults.hpp"
-#include "storage/sqlite.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -53,24 +52,23 @@ net::awaitable<response> handle_test_hook(context &ctx, std::string hook) {
         auto bytes = int_param(ctx, "bytes");
         if (!bytes)
             co_return error_response(s3_error(s3_errc::invalid_argument, "bytes=N"), ctx);
-        ctx.db.blobs().set_write_budget(*bytes);
+        storage::space_limit l;
+        l.body_bytes = *bytes;
+        auto r_call = store_call<std::int64_t>(
+            [&](auto done) { ctx.db.limit_space(l, std::move(done)); });
+        auto r = co_await std::move(r_call);
+        if (r.has_error())
+            co_return error_response(r.error(), ctx);
         co_return json_ok({{"blob_budget", *bytes}});
     }
-    if (hook == "sqlite-max-pages") {
+    if (hook == "db-max-pages") {
         auto pages = int_param(ctx, "pages");
         if (!pages)
             co_return error_response(s3_error(s3_errc::invalid_argument, "pages=N"), ctx);
-        const std::int64_t want = *pages;
-        auto r_call = db_write<std::int64_t>(
-            ctx.db, [want](storage::write_txn &t) -> storage::result<std::int64_t> {
-                std::int64_t n = want < 0 ? 1073741823 : want;
-                if (want == 0) {
-                    storage::query q(t.db, "PRAGMA page_count");
-                    n = q->step() ? q->column_int(0) : 1;
-                }
-                t.db.exec("PRAGMA max_page_count = " + std::to_string(n));
-                return n;
-            });
+        storage::space_limit l;
+        l.max_pages = *pages;
+        auto r_call = store_call<std::int64_t>(
+            [&](auto done) { ctx.db.limit_space(l, std::move(done)); });
         auto r = co_await std::move(r_call);
         if (r.has_error())
             co_return error_response(r.error(), ctx);

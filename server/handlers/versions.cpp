@@ -5,7 +5,7 @@
 
 #include "protocol/uri.hpp"
 #include "protocol/xml.hpp"
-#include "storage/multipart.hpp"
+#include "storage/object_store.hpp"
 
 namespace ifmatch::server {
 
@@ -135,8 +135,8 @@ net::awaitable<response> handle_list_versions(context &ctx) {
     }
     storage::list_versions_request r{ctx.target.bucket, p->prefix,        p->delimiter,
                                      p->key_marker,     p->second_marker, p->max};
-    auto r_call = db_read<storage::list_versions_page>(
-        ctx.db, [r](storage::read_txn &t) { return storage::list_versions(t, r); });
+    auto r_call = store_call<storage::list_versions_page>(
+        [&](auto done) { ctx.db.list_versions(r, std::move(done)); });
     auto page = co_await std::move(r_call);
     if (page.has_error()) {
         co_return error_response(page.error(), ctx);
@@ -151,8 +151,8 @@ net::awaitable<response> handle_list_uploads(context &ctx) {
     }
     storage::list_uploads_request r{ctx.target.bucket, p->prefix,        p->delimiter,
                                     p->key_marker,     p->second_marker, p->max};
-    auto r_call = db_read<storage::list_uploads_page>(
-        ctx.db, [r](storage::read_txn &t) { return storage::list_uploads(t, r); });
+    auto r_call = store_call<storage::list_uploads_page>(
+        [&](auto done) { ctx.db.list_uploads(r, std::move(done)); });
     auto page = co_await std::move(r_call);
     if (page.has_error()) {
         co_return error_response(page.error(), ctx);

@@ -114,7 +114,7 @@ def offline_checks(when):
 client().create_bucket(Bucket="mix")
 
 # ---- 1. the database cannot grow; four clients, mixed sizes ---------------------------------
-hook("sqlite-max-pages?pages=0")
+hook("db-max-pages?pages=0")
 bodies = {}
 for c in range(4):
     for i in range(12):
@@ -133,7 +133,7 @@ failed = [k for k, (s, _) in results.items() if s != 200]
 r.check("reads work while the database is full",
         client().list_objects_v2(Bucket="mix")["ResponseMetadata"]["HTTPStatusCode"] == 200)
 verify(acked, failed, "while full")
-hook("sqlite-max-pages?pages=-1")
+hook("db-max-pages?pages=-1")
 status, _ = put("after-full", b"x" * 300 * 1024)
 r.eq("writes succeed once the database may grow", 200, status)
 acked["after-full"] = b"x" * 300 * 1024

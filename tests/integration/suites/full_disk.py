@@ -75,7 +75,7 @@ s3.put_object(Bucket="disk", Key="big", Body=b"y" * (2 << 20))
 r.ok("write succeeds once space is back")
 
 # SQLite layer: freeze the database at its current size; an inline body needs new pages.
-r.eq("sqlite hook answers", 200, hook("sqlite-max-pages?pages=0")[0])
+r.eq("database page hook answers", 200, hook("db-max-pages?pages=0")[0])
 status, code, msg = put_error("inline", os.urandom(60 * 1024))
 r.eq("database full -> 500", 500, status)
 r.eq("database full -> InternalError", "InternalError", code)
@@ -87,7 +87,7 @@ except ClientError as e:
     r.eq("no version from the failed write", "404", e.response["Error"]["Code"])
 r.eq("reads keep working with the database full", old,
      s3.get_object(Bucket="disk", Key="old")["Body"].read())
-hook("sqlite-max-pages?pages=-1")
+hook("db-max-pages?pages=-1")
 s3.put_object(Bucket="disk", Key="inline", Body=b"z" * (60 * 1024))
 r.ok("write succeeds once the database may grow")
 

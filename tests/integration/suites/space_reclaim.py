@@ -1,5 +1,5 @@
 """Space comes back: bodies no version refers to any more are unlinked while the server runs
-(reference counts in storage/rows.cpp release_body + the grace unlink of storage/store.cpp) and at
+(reference counts in storage/sqlite/rows.cpp release_body + the grace unlink of storage/sqlite/store.cpp) and at
 start-up. Overwrites and deletes of large (file-backed) objects must shrink <data>/blobs back to
 what the live versions need; a restart reclaims nothing that is still referenced.
 Run through ../run.sh.

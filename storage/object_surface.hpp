@@ -1,0 +1,50 @@
+// What a write asks of a new version beyond its bytes and representation headers: server-side
+// encryption, ACL and tags, kept in the version's meta.extra. Pure functions of values, shared by
+// the request path (PutObject, CreateMultipartUpload, POST) and by every backend's CopyObject,
+// which applies the copy's surface once it has read the source (no callback into the server).
+#pragma once
+
+#include "protocol/bucket_config.hpp"
+#include "storage/types.hpp"
+
+#include <optional>
+#include <string>
+
+namespace ifmatch::storage {
+
+// meta.extra names ifmatch keeps and never echoes as headers.
+inline constexpr const char *extra_tags = "x-amz-tagging"; // encoded tag set
+inline constexpr const char *extra_acl = "x-ifmatch-acl";  // encoded ACL
+inline constexpr const char *extra_md5 = meta_content_md5; // content MD5 of an SSE-KMS object
+
+// SSE, ACL and tags a request asks for.
+struct write_surface {
+    std::optional<protocol::sse_spec> sse;
+    protocol::access_control acl;
+    std::optional<std::string> tags; // encoded; nullopt when no x-amz-tagging header
+};
+
+// Stores `w` in `meta` (replacing SSE/ACL entries) and, for SSE-KMS, replaces `etag` with the
+// non-MD5 KMS ETag (R-E2). `md5_hex` is the content's MD5 (unquoted), empty if unknown
+// (multipart sources keep their ETag).
+void store_write_surface(const write_surface &w, const std::string &md5_hex, object_meta &meta,
+                         std::string &etag, const std::string &region);
+
+// The content MD5 of a stored version: its kept MD5 (SSE-KMS) or its plain ETag; empty for
+// multipart ETags.
+std::string content_md5(const object_version &v);
+
+// The surface of a CopyObject request.
+struct copy_surface {
+    write_surface surface;
+    bool replace_tags = false; // x-amz-tagging-directive: REPLACE
+    std::string region;
+};
+
+// Tags, ACL and encryption of a copy: x-amz-tagging-directive COPY (the default) keeps the
+// source's tags, REPLACE takes x-amz-tagging; the ACL and encryption come from the request (or
+// the bucket's default encryption), never from the source, as on S3.
+void apply_copy_surface(const copy_surface &c, object_meta &meta, std::string &etag,
+                        const object_version &src);
+
+} // namespace ifmatch::storage
