@@ -1,6 +1,6 @@
-// Small text helpers shared by the SigV4 and SigV2 code: splitting, trimming, case folding and
-// the percent-encoding rules of AWS signatures. Internal to protocol/ (uri.hpp is the public
-// URI module); pure and thread-safe.
+// Small text helpers shared by the SigV4 and SigV2 code: splitting, digit checks and the
+// percent-encoding rules of AWS signatures (trimming and case folding are in text.hpp). Internal
+// to protocol/ (uri.hpp is the public URI module); pure and thread-safe.
 #pragma once
 
 #include <string>
@@ -12,11 +12,9 @@ namespace ifmatch::protocol::auth_text {
 
 // Splits on every `sep`; an empty input yields one empty piece.
 std::vector<std::string_view> split(std::string_view s, char sep);
-// Strips spaces and tabs at both ends.
-std::string_view trim(std::string_view s);
-std::string to_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
+// True for a hex digit (0-9, a-f, A-F).
 bool is_hex(char c);
+// True when every byte is 0-9 (the empty string is).
 bool all_digits(std::string_view s);
 
 // Decodes %XX escapes (malformed escapes are kept literally); '+' becomes a space only when

@@ -19,6 +19,7 @@
 #include "protocol/aws_chunked.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 
 #include <algorithm>
 
@@ -40,45 +41,12 @@ enum class phase {
     failed
 };
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::string_view trim_blanks(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 // True for RFC 9110 token characters, the only ones allowed in a trailer name.
 bool is_token_char(char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
         return true;
     }
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower_copy(std::string_view s) {
-    std::string out(s);
-    for (char &c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
 }
 
 s3_error framing(std::string msg) { return {s3_errc::incomplete_body, std::move(msg)}; }
@@ -222,11 +190,11 @@ result<void> aws_chunked_decoder::impl::on_line(std::string_view text) {
 result<void> aws_chunked_decoder::impl::on_size_line(std::string_view text) {
     std::uint64_t size = 0;
     std::size_t digits = 0;
-    for (; digits < text.size() && hex_digit(text[digits]) >= 0; ++digits) {
+    for (; digits < text.size() && ascii::hex_value(text[digits]) >= 0; ++digits) {
         if (digits == 16) {
             return fail(invalid("aws-chunked chunk size too large"));
         }
-        size = (size << 4) | static_cast<std::uint64_t>(hex_digit(text[digits]));
+        size = (size << 4) | static_cast<std::uint64_t>(ascii::hex_value(text[digits]));
     }
     std::string_view ext = text.substr(digits);
     if (digits == 0 || (!ext.empty() && ext.front() != ';')) {
@@ -242,8 +210,9 @@ result<void> aws_chunked_decoder::impl::on_size_line(std::string_view text) {
         std::string_view item = ext.substr(0, ext.find(';'));
         ext.remove_prefix(item.size());
         auto eq = item.find('=');
-        if (trim_blanks(item.substr(0, eq)) == "chunk-signature" && eq != std::string_view::npos) {
-            chunk_sig = std::string(trim_blanks(item.substr(eq + 1)));
+        if (ascii::trim_ows(item.substr(0, eq)) == "chunk-signature" &&
+            eq != std::string_view::npos) {
+            chunk_sig = std::string(ascii::trim_ows(item.substr(eq + 1)));
         }
     }
     if (opts.signed_chunks && chunk_sig.empty()) {
@@ -291,13 +260,13 @@ result<void> aws_chunked_decoder::impl::on_trailer_line(std::string_view text) {
         return fail(invalid("aws-chunked trailer in a body that announced none"));
     }
     auto colon = text.find(':');
-    std::string_view raw_name = trim_blanks(text.substr(0, colon));
+    std::string_view raw_name = ascii::trim_ows(text.substr(0, colon));
     if (colon == std::string_view::npos || raw_name.empty() ||
         !std::all_of(raw_name.begin(), raw_name.end(), is_token_char)) {
         return fail(invalid("Malformed aws-chunked trailer line"));
     }
-    std::string name = lower_copy(raw_name);
-    std::string value(trim_blanks(text.substr(colon + 1)));
+    std::string name = ascii::lower(raw_name);
+    std::string value(ascii::trim_ows(text.substr(colon + 1)));
     state = phase::trailer_line;
     if (name == signature_trailer) {
         if (saw_trailer_sig) {

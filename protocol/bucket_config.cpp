@@ -2,6 +2,7 @@
 #include "protocol/bucket_config.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 #include "protocol/xml.hpp"
 #include "protocol/xml_nodes.hpp"
 
@@ -148,25 +149,17 @@ bool known_canned(std::string_view c) {
     return false;
 }
 
-std::string trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
-}
-
 // `id="…", uri="…", emailAddress="…"` → grants with `permission`.
 result<void> parse_grantees(std::string_view value, std::string_view permission,
                             std::vector<acl_grant> &out) {
     for (const auto &item : split(value, ',')) {
-        const auto t = trim(item);
+        const auto t = ascii::trim_ows(item);
         const auto eq = t.find('=');
-        if (eq == std::string::npos) {
-            return bad_argument("Invalid grantee", "x-amz-grant", t);
+        if (eq == std::string_view::npos) {
+            return bad_argument("Invalid grantee", "x-amz-grant", std::string(t));
         }
-        const auto kind = trim(std::string_view(t).substr(0, eq));
-        auto v = trim(std::string_view(t).substr(eq + 1));
+        const auto kind = ascii::trim_ows(t.substr(0, eq));
+        auto v = ascii::trim_ows(t.substr(eq + 1));
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
             v = v.substr(1, v.size() - 2);
         }
@@ -175,9 +168,9 @@ result<void> parse_grantees(std::string_view value, std::string_view permission,
                                  : kind == "emailAddress" ? "AmazonCustomerByEmail"
                                                           : "";
         if (type.empty() || v.empty()) {
-            return bad_argument("Argument format not recognized", "x-amz-grant", t);
+            return bad_argument("Argument format not recognized", "x-amz-grant", std::string(t));
         }
-        out.push_back({type, v, std::string(permission)});
+        out.push_back({type, std::string(v), std::string(permission)});
     }
     return {};
 }

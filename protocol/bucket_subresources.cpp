@@ -2,12 +2,12 @@
 // bucket_subresources.hpp).
 #include "protocol/bucket_subresources.hpp"
 
+#include "protocol/text.hpp"
 #include "protocol/xml.hpp"
 #include "protocol/xml_nodes.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace ifmatch::protocol {
@@ -101,9 +101,7 @@ result<public_access_block> parse_public_access_block(std::string_view body) {
         if (!xmln::child(*root, block_names[i])) {
             continue;
         }
-        auto v = xmln::text(*root, block_names[i]);
-        std::transform(v.begin(), v.end(), v.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const auto v = ascii::lower(xmln::text(*root, block_names[i]));
         if (v != "true" && v != "false") {
             return s3_error(s3_errc::malformed_xml);
         }
@@ -267,13 +265,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string lower(std::string s) {
-    for (auto &c : s) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return s;
-}
-
 bool has_wildcard(const std::string &s) { return s.find_first_of("*?") != std::string::npos; }
 
 // True when the Principal value names anyone: `*`, or any principal value with a wildcard.
@@ -303,7 +294,7 @@ bool fixing_key(const std::string &key) {
                                                 "aws:principalarn",
                                                 "aws:userid",
                                                 "s3:x-amz-server-side-encryption-aws-kms-key-id"};
-    return std::find(std::begin(keys), std::end(keys), lower(key)) != std::end(keys);
+    return std::find(std::begin(keys), std::end(keys), ascii::lower(key)) != std::end(keys);
 }
 
 // True for one value that pins the key: no wildcard and not an all-addresses CIDR.
@@ -321,7 +312,7 @@ bool condition_fixes(const json &condition) {
         return false;
     }
     for (auto &[op, block] : condition.items()) {
-        const auto o = lower(op);
+        const auto o = ascii::lower(op);
         if (o.find("not") != std::string::npos || o.ends_with("ifexists") || o == "null" ||
             !block.is_object()) {
             continue;

@@ -9,10 +9,10 @@
 #include "protocol/checksum.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <variant>
 #include <zlib.h>
 
@@ -79,13 +79,6 @@ std::string big_endian(std::uint64_t v, int bytes) {
     return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 constexpr std::array all_algos = {checksum_algo::crc32, checksum_algo::crc32c,
                                   checksum_algo::crc64nvme, checksum_algo::sha1,
                                   checksum_algo::sha256};
@@ -94,7 +87,7 @@ constexpr std::array all_algos = {checksum_algo::crc32, checksum_algo::crc32c,
 
 std::optional<checksum_algo> checksum_algo_from_name(std::string_view name) {
     for (auto a : all_algos) {
-        if (iequals(name, checksum_name(a))) {
+        if (ascii::iequals(name, checksum_name(a))) {
             return a;
         }
     }
@@ -103,7 +96,7 @@ std::optional<checksum_algo> checksum_algo_from_name(std::string_view name) {
 
 std::optional<checksum_algo> checksum_algo_from_header(std::string_view header) {
     for (auto a : all_algos) {
-        if (iequals(header, checksum_header(a))) {
+        if (ascii::iequals(header, checksum_header(a))) {
             return a;
         }
     }

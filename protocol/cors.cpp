@@ -1,11 +1,11 @@
 // Bucket CORS configuration and matching (see cors.hpp).
 #include "protocol/cors.hpp"
 
+#include "protocol/text.hpp"
 #include "protocol/xml.hpp"
 #include "protocol/xml_nodes.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace ifmatch::protocol {
 namespace {
@@ -13,11 +13,7 @@ namespace {
 std::vector<std::string> texts(const pugi::xml_node &rule, std::string_view name) {
     std::vector<std::string> out;
     for (const auto &n : xmln::children(rule, name)) {
-        std::string_view v = n.child_value();
-        const auto first = v.find_first_not_of(" \t\r\n");
-        out.emplace_back(first == std::string_view::npos
-                             ? std::string_view{}
-                             : v.substr(first, v.find_last_not_of(" \t\r\n") - first + 1));
+        out.emplace_back(ascii::trim_xml(n.child_value()));
     }
     return out;
 }
@@ -51,22 +47,14 @@ result<cors_rule> parse_rule(const pugi::xml_node &n) {
     return r;
 }
 
-std::string lower(std::string_view s) {
-    std::string o(s);
-    for (auto &c : o)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return o;
-}
-
 std::vector<std::string> split_list(std::string_view s) {
     std::vector<std::string> out;
     while (!s.empty()) {
         const auto comma = s.find(',');
         auto item = s.substr(0, comma);
         s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
-        const auto first = item.find_first_not_of(" \t");
-        if (first != std::string_view::npos) {
-            out.emplace_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+        if (const auto t = ascii::trim_ows(item); !t.empty()) {
+            out.emplace_back(t);
         }
     }
     return out;
@@ -124,8 +112,8 @@ std::string render_cors_configuration(const std::vector<cors_rule> &rules) {
 }
 
 bool cors_wildcard_match(std::string_view pattern, std::string_view value, bool ci) {
-    std::string p = ci ? lower(pattern) : std::string(pattern);
-    std::string v = ci ? lower(value) : std::string(value);
+    std::string p = ci ? ascii::lower(pattern) : std::string(pattern);
+    std::string v = ci ? ascii::lower(value) : std::string(value);
     const auto star = p.find('*');
     if (star == std::string::npos) {
         return p == v;
@@ -165,7 +153,8 @@ cors_response_headers(const cors_rule &rule, std::string_view origin,
     out.emplace_back("Access-Control-Allow-Origin", any ? "*" : std::string(origin));
     out.emplace_back("Access-Control-Allow-Methods", join(rule.methods));
     if (!split_list(request_headers).empty()) {
-        out.emplace_back("Access-Control-Allow-Headers", lower(join(split_list(request_headers))));
+        out.emplace_back("Access-Control-Allow-Headers",
+                         ascii::lower(join(split_list(request_headers))));
     }
     if (!rule.expose.empty()) {
         out.emplace_back("Access-Control-Expose-Headers", join(rule.expose));

@@ -7,22 +7,11 @@
 
 #include "protocol/etag.hpp"
 
+#include "protocol/text.hpp"
+
 namespace ifmatch::protocol {
 
 namespace {
-
-// Optional white space as defined by RFC 9110 §5.6.3 (SP / HTAB).
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim_ows(std::string_view v) {
-    while (!v.empty() && is_ows(v.front())) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && is_ows(v.back())) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
 
 // Parses one list member (already trimmed and non-empty): optional `W/`, then the opaque tag
 // with its quotes made optional (R-T1).
@@ -38,7 +27,7 @@ entity_tag parse_member(std::string_view m) {
 
 // The stored ETag in the form list members are compared with: no quotes, no weak prefix.
 std::string_view normalise_current(std::string_view current) {
-    current = trim_ows(current);
+    current = ascii::trim_ows(current);
     if (current.starts_with("W/")) {
         current.remove_prefix(2);
     }
@@ -63,7 +52,7 @@ std::optional<etag_list> parse_etag_list(std::string_view header) {
     bool any_member = false;
     while (true) {
         const auto comma = header.find(',');
-        const auto member = trim_ows(header.substr(0, comma));
+        const auto member = ascii::trim_ows(header.substr(0, comma));
         if (member == "*") {
             // D1: `*` matches any current representation.
             list.any = true;

@@ -2,40 +2,27 @@
 // in a part body everything but the last delimiter-length bytes is handed out at once.
 #include "protocol/form_data.hpp"
 
-#include <cctype>
+#include "protocol/text.hpp"
 
 namespace ifmatch::protocol {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string o(s);
-    for (auto &c : o)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return o;
-}
-
-std::string_view trim(std::string_view s) {
-    const auto f = s.find_first_not_of(" \t");
-    if (f == std::string_view::npos)
-        return {};
-    return s.substr(f, s.find_last_not_of(" \t") - f + 1);
-}
 
 // The value of parameter `name` in `; a=b; name="v"` (quotes removed), or nullopt.
 std::optional<std::string> param(std::string_view header, std::string_view name) {
     std::size_t pos = 0;
     while ((pos = header.find(';', pos)) != std::string_view::npos) {
         ++pos;
-        auto rest = trim(header.substr(pos));
+        auto rest = ascii::trim_ows(header.substr(pos));
         const auto eq = rest.find('=');
-        if (eq == std::string_view::npos || lower(trim(rest.substr(0, eq))) != name)
+        if (eq == std::string_view::npos ||
+            ascii::lower(ascii::trim_ows(rest.substr(0, eq))) != name)
             continue;
         auto v = rest.substr(eq + 1);
         if (!v.empty() && v.front() == '"') {
             const auto close = v.find('"', 1);
             return std::string(v.substr(1, close == std::string_view::npos ? close : close - 1));
         }
-        return std::string(trim(v.substr(0, v.find(';'))));
+        return std::string(ascii::trim_ows(v.substr(0, v.find(';'))));
     }
     return std::nullopt;
 }
@@ -45,7 +32,8 @@ s3_error malformed() { return s3_error(s3_errc::malformed_post_request); }
 } // namespace
 
 std::optional<std::string> form_boundary(std::string_view content_type) {
-    if (lower(trim(content_type.substr(0, content_type.find(';')))) != "multipart/form-data") {
+    if (ascii::lower(ascii::trim_ows(content_type.substr(0, content_type.find(';')))) !=
+        "multipart/form-data") {
         return std::nullopt;
     }
     auto b = param(content_type, "boundary");
@@ -67,10 +55,10 @@ result<void> form_data_parser::parse_head(std::string_view head) {
         const auto colon = line.find(':');
         if (colon == std::string_view::npos)
             return malformed();
-        const auto name = lower(trim(line.substr(0, colon)));
-        const auto value = trim(line.substr(colon + 1));
+        const auto name = ascii::lower(ascii::trim_ows(line.substr(0, colon)));
+        const auto value = ascii::trim_ows(line.substr(colon + 1));
         if (name == "content-disposition") {
-            if (lower(trim(value.substr(0, value.find(';')))) != "form-data")
+            if (ascii::lower(ascii::trim_ows(value.substr(0, value.find(';')))) != "form-data")
                 return malformed();
             auto n = param(value, "name");
             if (!n)

@@ -3,6 +3,8 @@
 // codes and messages are S3's wire strings.
 #include "protocol/header_values.hpp"
 
+#include "protocol/text.hpp"
+
 #include <algorithm>
 #include <iterator>
 #include <span>
@@ -66,14 +68,6 @@ template <class T> bool contains(std::span<const T> set, const T &v) {
 constexpr std::string_view attribute_names[] = {"ETag", "Checksum", "ObjectParts", "StorageClass",
                                                 "ObjectSize"};
 
-std::string_view trim_spaces(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 } // namespace
 
 result<void> check_header_values(op o, const header_lookup &h) {
@@ -95,7 +89,7 @@ result<object_attributes> parse_object_attributes(std::optional<std::string_view
     std::string_view rest = header.value_or(std::string_view());
     while (header) {
         const auto comma = rest.find(',');
-        const auto name = trim_spaces(rest.substr(0, comma));
+        const auto name = ascii::trim_ows(rest.substr(0, comma));
         if (!name.empty()) {
             bool *flags[] = {&a.etag, &a.checksum, &a.object_parts, &a.storage_class,
                              &a.object_size};

@@ -12,6 +12,8 @@
 
 #include "protocol/http_date.hpp"
 
+#include "protocol/text.hpp"
+
 #include <array>
 #include <cstdio>
 
@@ -37,16 +39,6 @@ struct date_fields {
     int minute = 0;
     int second = 0;
 };
-
-std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
 
 // Reads exactly `n` decimal digits at `pos`; nullopt if any is not a digit.
 std::optional<int> digits(std::string_view v, std::size_t pos, std::size_t n) {
@@ -213,7 +205,7 @@ date_fields fields_of(sys_seconds t) {
 } // namespace
 
 std::optional<sys_seconds> parse_http_date(std::string_view v, sys_seconds now) {
-    v = trim(v);
+    v = ascii::trim_ows(v);
     if (v.size() > 3 && v[3] == ',') {
         return parse_imf_fixdate(v);
     }

@@ -4,31 +4,15 @@
 #include "protocol/utf8.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 
 #include <array>
-#include <cctype>
 #include <cstdint>
 #include <optional>
 
 namespace ifmatch::protocol {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto &c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 // Each byte as the code point of the same value (ISO-8859-1), UTF-8 encoded.
 std::string latin1_to_utf8(std::string_view s) {
@@ -46,16 +30,6 @@ std::string latin1_to_utf8(std::string_view s) {
     return out;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // RFC 2047 §4.2: `_` is a space, `=XX` a byte, anything else itself.
 std::optional<std::string> q_decode(std::string_view text) {
     std::string out;
@@ -65,7 +39,7 @@ std::optional<std::string> q_decode(std::string_view text) {
         } else if (text[i] == '=') {
             if (i + 2 >= text.size())
                 return std::nullopt;
-            int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+            int hi = ascii::hex_value(text[i + 1]), lo = ascii::hex_value(text[i + 2]);
             if (hi < 0 || lo < 0)
                 return std::nullopt;
             out.push_back(static_cast<char>(hi * 16 + lo));
@@ -89,8 +63,8 @@ std::optional<std::pair<std::size_t, std::string>> encoded_word(std::string_view
     const auto end = s.find("?=", q1 + 3);
     if (end == std::string_view::npos)
         return std::nullopt;
-    const std::string charset = lower(s.substr(2, q1 - 2));
-    const char enc = static_cast<char>(std::tolower(static_cast<unsigned char>(s[q1 + 1])));
+    const std::string charset = ascii::lower(s.substr(2, q1 - 2));
+    const char enc = ascii::lower(s[q1 + 1]);
     const auto text = s.substr(q1 + 3, end - q1 - 3);
     if (text.find_first_of(" \t") != std::string_view::npos)
         return std::nullopt;
@@ -152,15 +126,15 @@ std::string strip_aws_chunked(std::string_view value) {
         auto comma = value.find(',', start);
         auto token = value.substr(start, comma == std::string_view::npos ? std::string_view::npos
                                                                          : comma - start);
-        if (lower(trim(token)) != "aws-chunked") {
+        if (ascii::lower(ascii::trim_ows(token)) != "aws-chunked") {
             // The token keeps the blanks written before it; the comma before it comes back.
-            kept += kept.empty() ? std::string(trim(token)) : "," + std::string(token);
+            kept += kept.empty() ? std::string(ascii::trim_ows(token)) : "," + std::string(token);
         }
         if (comma == std::string_view::npos)
             break;
         start = comma + 1;
     }
-    return std::string(trim(kept));
+    return std::string(ascii::trim_ows(kept));
 }
 
 

@@ -8,9 +8,9 @@
 #include "protocol/multipart.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 
 #include <array>
-#include <cctype>
 
 namespace ifmatch::protocol {
 
@@ -24,13 +24,7 @@ std::optional<std::string> multipart_etag(const std::vector<std::string> &part_e
             return std::nullopt;
         }
         for (std::size_t i = 0; i < 32; i += 2) {
-            auto nib = [](char c) -> int {
-                if (c >= '0' && c <= '9') return c - '0';
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-                return -1;
-            };
-            int hi = nib(e[i]), lo = nib(e[i + 1]);
+            const int hi = ascii::hex_value(e[i]), lo = ascii::hex_value(e[i + 1]);
             if (hi < 0 || lo < 0) {
                 return std::nullopt;
             }

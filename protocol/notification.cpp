@@ -10,12 +10,12 @@
 #include "protocol/notification.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 #include "protocol/xml.hpp"
 #include "protocol/xml_nodes.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace ifmatch::protocol {
 namespace {
@@ -65,13 +65,6 @@ s3_error invalid(std::string message) {
     return s3_error(s3_errc::invalid_argument, std::move(message));
 }
 
-std::string lower(std::string s) {
-    for (auto &c : s) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return s;
-}
-
 // arn:partition:service:region:account:resource, with the service the kind of target needs.
 bool valid_arn(std::string_view arn, std::string_view service) {
     std::array<std::string_view, 6> parts{};
@@ -89,7 +82,7 @@ bool valid_arn(std::string_view arn, std::string_view service) {
 
 result<void> parse_filter(const pugi::xml_node &filter, notification_target &t) {
     for (const auto &rule : xmln::children(xmln::child(filter, "S3Key"), "FilterRule")) {
-        auto name = lower(xmln::text(rule, "Name"));
+        auto name = ascii::lower(xmln::text(rule, "Name"));
         if (name != "prefix" && name != "suffix") {
             return invalid("filter rule name must be either prefix or suffix");
         }

@@ -6,6 +6,7 @@
 
 #include "protocol/operation.hpp"
 
+#include "protocol/text.hpp"
 #include "protocol/utf8.hpp"
 
 #include <iterator>
@@ -45,16 +46,6 @@ constexpr std::string_view unsupported_subresources[] = {
     "website",
 };
 
-char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto &c : out) {
-        c = to_lower(c);
-    }
-    return out;
-}
-
 // True for four dot-separated runs of 1-3 digits (the shape S3 rejects in bucket names).
 bool is_ipv4_shaped(std::string_view s) {
     int groups = 0;
@@ -76,19 +67,19 @@ bool is_ipv4_shaped(std::string_view s) {
 // The Host header without port and trailing dot, lower-cased. IPv6 literals keep their brackets.
 std::string host_name(std::string_view host) {
     if (!host.empty() && host.front() == '[') {
-        return lower(host.substr(0, host.find(']') + 1));
+        return ascii::lower(host.substr(0, host.find(']') + 1));
     }
     host = host.substr(0, host.find(':'));
     if (!host.empty() && host.back() == '.') {
         host.remove_suffix(1);
     }
-    return lower(host);
+    return ascii::lower(host);
 }
 
 // The bucket named by a virtual-hosted Host (`bucket.<domain>`), or empty for path-style.
 std::string virtual_host_bucket(std::string_view host_header, std::string_view domain) {
     const auto host = host_name(host_header);
-    const auto base = lower(domain);
+    const auto base = ascii::lower(domain);
     if (base.empty() || host.empty() || host.front() == '[' || is_ipv4_shaped(host) ||
         host.size() <= base.size() + 1) {
         return {};

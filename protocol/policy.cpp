@@ -9,10 +9,11 @@
 // 3. Absent keys: Null true holds; positive operators fail; negated operators hold; IfExists holds.
 #include "protocol/policy.hpp"
 
+#include "protocol/text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 namespace ifmatch::protocol {
 
@@ -22,12 +23,6 @@ using json = nlohmann::json;
 
 s3_error malformed(std::string message) {
     return s3_error(s3_errc::malformed_policy, std::move(message));
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 const std::vector<std::string> &known_operators() {
@@ -80,7 +75,7 @@ result<std::vector<policy_condition>> parse_conditions(const json &j) {
             auto v = string_list(values, "Condition");
             if (v.has_error()) return v.error();
             policy_condition one = c;
-            one.key = lower(key);
+            one.key = ascii::lower(key);
             one.values = std::move(*v);
             out.push_back(std::move(one));
         }
@@ -89,7 +84,7 @@ result<std::vector<policy_condition>> parse_conditions(const json &j) {
 }
 
 bool valid_action(const std::string &a) {
-    return a == "*" || (a.size() > 3 && lower(a.substr(0, 3)) == "s3:");
+    return a == "*" || (a.size() > 3 && ascii::lower(a.substr(0, 3)) == "s3:");
 }
 
 // Whether some text that starts with `prefix` matches the `*`/`?` pattern `p`: the pattern can
@@ -168,8 +163,9 @@ bool condition_holds(const policy_condition &c, const condition_values &values) 
     auto it = values.find(c.key);
     if (c.op == "Null") {
         bool absent = it == values.end();
-        return std::any_of(c.values.begin(), c.values.end(),
-                           [&](const std::string &v) { return (lower(v) == "true") == absent; });
+        return std::any_of(c.values.begin(), c.values.end(), [&](const std::string &v) {
+            return (ascii::lower(v) == "true") == absent;
+        });
     }
     bool negated = c.op.find("Not") != std::string::npos;
     if (it == values.end()) {
@@ -177,9 +173,10 @@ bool condition_holds(const policy_condition &c, const condition_values &values) 
     }
     const std::string &actual = it->second;
     auto one = [&](const std::string &v) {
-        if (c.op == "Bool") return lower(v) == lower(actual);
+        if (c.op == "Bool") return ascii::lower(v) == ascii::lower(actual);
         if (c.op == "StringEquals" || c.op == "StringNotEquals") return v == actual;
-        if (c.op.find("IgnoreCase") != std::string::npos) return lower(v) == lower(actual);
+        if (c.op.find("IgnoreCase") != std::string::npos)
+            return ascii::lower(v) == ascii::lower(actual);
         return policy_glob(v, actual, false); // StringLike / StringNotLike
     };
     bool any = std::any_of(c.values.begin(), c.values.end(), one);
@@ -236,9 +233,7 @@ bool policy_denies(const policy_document &doc, std::string_view action,
 
 bool policy_glob(std::string_view p, std::string_view t, bool ignore_case) {
     auto eq = [ignore_case](char a, char b) {
-        return ignore_case ? std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b))
-                           : a == b;
+        return ignore_case ? ascii::lower(a) == ascii::lower(b) : a == b;
     };
     std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
     while (ti < t.size()) {

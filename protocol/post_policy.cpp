@@ -2,21 +2,14 @@
 #include "protocol/post_policy.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace ifmatch::protocol {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string o(s);
-    for (auto &c : o)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return o;
-}
 
 s3_error invalid_policy(std::string why) {
     return s3_error(s3_errc::invalid_policy_document, "Invalid Policy: " + std::move(why));
@@ -43,7 +36,9 @@ std::optional<sys_seconds> parse_expiration(const std::string &s) {
            std::chrono::seconds(sec);
 }
 
-std::string field_of(const std::string &s) { return lower(s.starts_with("$") ? s.substr(1) : s); }
+std::string field_of(const std::string &s) {
+    return ascii::lower(s.starts_with("$") ? s.substr(1) : s);
+}
 
 // Fields a policy never has to mention.
 bool exempt(std::string_view f) {
@@ -64,7 +59,7 @@ result<void> add_condition(post_policy &p, const nlohmann::json &c) {
     if (!c.is_array() || c.size() != 3 || !c[0].is_string()) {
         return invalid_policy("Invalid Condition: " + c.dump());
     }
-    const auto op = lower(c[0].get<std::string>());
+    const auto op = ascii::lower(c[0].get<std::string>());
     if (op == "content-length-range") {
         if (!c[1].is_number_integer() || !c[2].is_number_integer() ||
             c[1].get<std::int64_t>() < 0) {

@@ -38,7 +38,7 @@
 
 #include "protocol/preconditions.hpp"
 
-#include "protocol/auth_text.hpp"
+#include "protocol/text.hpp"
 
 #include <cassert>
 
@@ -68,23 +68,13 @@ constexpr std::string_view both_headers = "If-Match,If-None-Match";
 constexpr std::string_view last_modified_time_header = "x-amz-if-match-last-modified-time";
 constexpr std::string_view size_header = "x-amz-if-match-size";
 
-std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
-
 // A header's trimmed value, or nullopt when it is missing or blank.
 std::optional<std::string_view> non_blank(const header_lookup &h, std::string_view name) {
     const auto v = h(name);
-    if (!v || trim(*v).empty()) {
+    if (!v || ascii::trim_ows(*v).empty()) {
         return std::nullopt;
     }
-    return trim(*v);
+    return ascii::trim_ows(*v);
 }
 
 read_conditions parse_family(const header_lookup &h, const condition_names &n, sys_seconds now) {
@@ -206,7 +196,7 @@ result<write_conditions> parse_write_conditions(const header_lookup &h) {
 
 bool if_range_holds(std::string_view value, const validators &v) {
     // Step 0: optional white space around the value is not part of it (RFC 9110 §5.5).
-    value = auth_text::trim(value);
+    value = ascii::trim_ows(value);
     if (value.empty()) {
         return false;
     }

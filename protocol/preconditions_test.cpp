@@ -3,12 +3,12 @@
 // handlers' order of checks (existence, versionId, copy-to-self, D6); the second half tests the
 // 409 model (D3, R-M3, R-M5, R-M6, R-D15), D5 and the error shapes (E1..E4) directly.
 #include "protocol/preconditions.hpp"
+#include "protocol/text.hpp"
 
 #include <doctest/doctest.h>
 
 // Standard library.
 #include <algorithm>
-#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -126,13 +126,6 @@ std::string substitute(std::string v) {
 
 // ------------------------------------------------------------------ one request of the table
 
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
 struct request {
     std::vector<std::pair<std::string, std::string>> headers;
     std::vector<std::pair<std::string, std::string>> query;
@@ -140,13 +133,13 @@ struct request {
 
     std::optional<std::string_view> header(std::string_view name) const {
         for (const auto &[n, v] : headers) {
-            if (iequals(n, name)) {
+            if (ascii::iequals(n, name)) {
                 return std::string_view(v);
             }
         }
         // R-G16: a conditional header may arrive as a signed query parameter.
         for (const auto &[n, v] : query) {
-            if (n.size() > 3 && iequals(n.substr(0, 3), "if-") && iequals(n, name)) {
+            if (n.size() > 3 && ascii::iequals(n.substr(0, 3), "if-") && ascii::iequals(n, name)) {
                 return std::string_view(v);
             }
         }
@@ -701,7 +694,7 @@ namespace {
 header_lookup headers(std::vector<std::pair<std::string, std::string>> hs) {
     return [hs = std::move(hs)](std::string_view name) -> std::optional<std::string_view> {
         for (const auto &[n, v] : hs) {
-            if (iequals(n, name)) {
+            if (ascii::iequals(n, name)) {
                 return std::string_view(v);
             }
         }

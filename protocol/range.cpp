@@ -12,6 +12,8 @@
 
 #include "protocol/range.hpp"
 
+#include "protocol/text.hpp"
+
 #include <limits>
 #include <optional>
 
@@ -36,29 +38,6 @@ std::optional<std::uint64_t> parse_number(std::string_view s) {
     return value;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 resolved_range partial(std::uint64_t first, std::uint64_t last) {
     return {range_kind::partial, first, last};
 }
@@ -76,18 +55,19 @@ resolved_range resolve_suffix(std::uint64_t n, std::uint64_t size) {
 } // namespace
 
 resolved_range resolve_range(std::string_view header, std::uint64_t size) {
-    header = trim(header);
+    header = ascii::trim_ows(header);
     const auto eq = header.find('=');
-    if (eq == std::string_view::npos || !iequals(trim(header.substr(0, eq)), "bytes")) {
+    if (eq == std::string_view::npos ||
+        !ascii::iequals(ascii::trim_ows(header.substr(0, eq)), "bytes")) {
         return {};
     }
-    const auto spec = trim(header.substr(eq + 1));
+    const auto spec = ascii::trim_ows(header.substr(eq + 1));
     const auto dash = spec.find('-');
     if (spec.find(',') != std::string_view::npos || dash == std::string_view::npos) {
         return {};
     }
-    const auto first_text = trim(spec.substr(0, dash));
-    const auto last_text = trim(spec.substr(dash + 1));
+    const auto first_text = ascii::trim_ows(spec.substr(0, dash));
+    const auto last_text = ascii::trim_ows(spec.substr(dash + 1));
     if (first_text.empty()) {
         const auto n = parse_number(last_text);
         return n ? resolve_suffix(*n, size) : resolved_range{};

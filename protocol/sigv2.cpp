@@ -14,6 +14,7 @@
 
 #include "protocol/auth_text.hpp"
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -47,7 +48,7 @@ bool is_sub_resource(std::string_view name) {
 std::optional<std::string> header_value(header_fields headers, std::string_view name) {
     std::optional<std::string> out;
     for (const auto &[n, v] : headers) {
-        if (!iequals(n, name)) {
+        if (!ascii::iequals(n, name)) {
             continue;
         }
         if (out) {
@@ -55,7 +56,7 @@ std::optional<std::string> header_value(header_fields headers, std::string_view 
         } else {
             out.emplace();
         }
-        *out += trim(v);
+        *out += ascii::trim_ows(v);
     }
     return out;
 }
@@ -64,7 +65,7 @@ std::optional<std::string> header_value(header_fields headers, std::string_view 
 std::string amz_header_lines(header_fields headers) {
     std::map<std::string, std::string> amz;
     for (const auto &[n, v] : headers) {
-        std::string name = to_lower(n);
+        std::string name = ascii::lower(n);
         if (!name.starts_with("x-amz-")) {
             continue;
         }
@@ -72,7 +73,7 @@ std::string amz_header_lines(header_fields headers) {
         if (!fresh) {
             it->second.push_back(',');
         }
-        it->second += trim(v);
+        it->second += ascii::trim_ows(v);
     }
     std::string out;
     for (const auto &[name, value] : amz) {
@@ -129,7 +130,7 @@ result<sigv2_auth> parse_sigv2_authorization(std::string_view header) {
     if (!header.starts_with("AWS ")) {
         return s3_error(s3_errc::authorization_header_malformed, "Expected 'AWS AKID:signature'");
     }
-    std::string_view rest = trim(header.substr(4));
+    std::string_view rest = ascii::trim_ows(header.substr(4));
     auto colon = rest.find(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
         return s3_error(s3_errc::authorization_header_malformed, "Expected 'AWS AKID:signature'");

@@ -15,6 +15,7 @@
 
 #include "protocol/auth_text.hpp"
 #include "protocol/crypto.hpp"
+#include "protocol/text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -63,7 +64,7 @@ bool parse_signed_headers(std::string_view text, std::vector<std::string> &out) 
         if (name.empty()) {
             return false;
         }
-        out.push_back(to_lower(name));
+        out.push_back(ascii::lower(name));
     }
     return !out.empty();
 }
@@ -74,7 +75,7 @@ bool is_hex_signature(std::string_view s) {
 
 // Trims and collapses inner runs of blanks to one space (rule 3).
 std::string collapse_whitespace(std::string_view v) {
-    v = trim(v);
+    v = ascii::trim_ows(v);
     std::string out;
     out.reserve(v.size());
     bool blank = false;
@@ -149,7 +150,7 @@ result<sigv4_auth> parse_sigv4_authorization(std::string_view header) {
     bool have_credential = false;
     bool have_signed = false;
     for (auto part : split(header.substr(algorithm.size() + 1), ',')) {
-        part = trim(part);
+        part = ascii::trim_ows(part);
         auto eq = part.find('=');
         if (eq == std::string_view::npos) {
             return header_malformed("Authorization component without '=': " + std::string(part));
@@ -295,7 +296,7 @@ std::string sigv4_canonical_headers(header_fields headers,
         std::string joined;
         bool first = true;
         for (const auto &[n, v] : headers) {
-            if (!iequals(n, name)) {
+            if (!ascii::iequals(n, name)) {
                 continue;
             }
             if (!first) {

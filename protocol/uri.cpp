@@ -3,21 +3,10 @@
 
 #include "protocol/uri.hpp"
 
+#include "protocol/text.hpp"
+
 namespace ifmatch::protocol {
 namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 bool is_unreserved(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -41,8 +30,8 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
         if (i + 2 >= s.size()) {
             return std::nullopt;
         }
-        const int hi = hex_value(s[i + 1]);
-        const int lo = hex_value(s[i + 2]);
+        const int hi = ascii::hex_value(s[i + 1]);
+        const int lo = ascii::hex_value(s[i + 2]);
         if (hi < 0 || lo < 0) {
             return std::nullopt;
         }

@@ -6,6 +6,7 @@
 
 #include "protocol/xml.hpp"
 
+#include "protocol/text.hpp"
 #include "protocol/utf8.hpp"
 
 #include <algorithm>
@@ -46,15 +47,6 @@ std::optional<std::string> child_text(const pugi::xml_node &parent, std::string_
     return std::string(c.child_value());
 }
 
-std::string_view trim(std::string_view s) {
-    constexpr std::string_view ws = " \t\r\n";
-    const auto first = s.find_first_not_of(ws);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return s.substr(first, s.find_last_not_of(ws) - first + 1);
-}
-
 // Parses `body` and returns its root element if its local name is `root`; MalformedXML otherwise.
 result<pugi::xml_node> load_root(pugi::xml_document &doc, std::string_view body,
                                  std::string_view root) {
@@ -86,7 +78,7 @@ result<pugi::xml_node> load_root(pugi::xml_document &doc, std::string_view body,
 }
 
 std::optional<bool> parse_bool(std::string_view s) {
-    s = trim(s);
+    s = ascii::trim_xml(s);
     if (s == "true" || s == "TRUE" || s == "True") {
         return true;
     }
@@ -97,7 +89,7 @@ std::optional<bool> parse_bool(std::string_view s) {
 }
 
 std::string strip_quotes(std::string_view s) {
-    s = trim(s);
+    s = ascii::trim_xml(s);
     if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
         s = s.substr(1, s.size() - 2);
     }
@@ -105,7 +97,7 @@ std::string strip_quotes(std::string_view s) {
 }
 
 std::optional<int> parse_int(std::string_view s) {
-    s = trim(s);
+    s = ascii::trim_xml(s);
     int value = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
     if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) {
@@ -145,7 +137,7 @@ result<complete_multipart_request::part> parse_part(const pugi::xml_node &node) 
         if (c.type() == pugi::node_element && name.size() > prefix.size() &&
             name.substr(0, prefix.size()) == prefix) {
             part.checksums.emplace_back(std::string(name.substr(prefix.size())),
-                                        std::string(trim(c.child_value())));
+                                        std::string(ascii::trim_xml(c.child_value())));
         }
     }
     return part;
@@ -221,10 +213,7 @@ std::optional<std::uint32_t> char_ref(std::string_view s, std::size_t i) {
     const std::size_t first = k;
     for (; k < s.size() && s[k] != ';'; ++k) {
         const char c = s[k];
-        int d = c >= '0' && c <= '9'          ? c - '0'
-                : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                              : -1;
+        const int d = hex ? ascii::hex_value(c) : c >= '0' && c <= '9' ? c - '0' : -1;
         if (d < 0) {
             return std::nullopt;
         }
@@ -362,7 +351,7 @@ const std::string &xml_writer::str() {
 
 result<create_bucket_request> parse_create_bucket(std::string_view body) {
     create_bucket_request req;
-    if (trim(body).empty()) {
+    if (ascii::trim_xml(body).empty()) {
         return req;
     }
     pugi::xml_document doc;
@@ -371,7 +360,7 @@ result<create_bucket_request> parse_create_bucket(std::string_view body) {
         return root.error();
     }
     if (auto location = child_text(*root, "LocationConstraint")) {
-        req.location_constraint = std::string(trim(*location));
+        req.location_constraint = std::string(ascii::trim_xml(*location));
     }
     return req;
 }
@@ -440,10 +429,10 @@ result<versioning_request> parse_versioning(std::string_view body) {
     }
     versioning_request req;
     if (auto status = child_text(*root, "Status")) {
-        req.status = std::string(trim(*status));
+        req.status = std::string(ascii::trim_xml(*status));
     }
     if (auto mfa = child_text(*root, "MfaDelete")) {
-        req.mfa_delete = std::string(trim(*mfa));
+        req.mfa_delete = std::string(ascii::trim_xml(*mfa));
     }
     const bool status_ok =
         req.status.empty() || req.status == "Enabled" || req.status == "Suspended";

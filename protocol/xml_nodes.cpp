@@ -1,6 +1,7 @@
 // Namespace-agnostic pugixml helpers (see xml_nodes.hpp).
 #include "protocol/xml_nodes.hpp"
 
+#include "protocol/text.hpp"
 #include "protocol/xml.hpp"
 
 namespace ifmatch::protocol::xmln {
@@ -59,13 +60,7 @@ std::vector<pugi::xml_node> children(const pugi::xml_node &parent, std::string_v
 }
 
 std::string text(const pugi::xml_node &parent, std::string_view name) {
-    std::string_view s = child(parent, name).child_value();
-    constexpr std::string_view ws = " \t\r\n";
-    const auto first = s.find_first_not_of(ws);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return std::string(s.substr(first, s.find_last_not_of(ws) - first + 1));
+    return std::string(ascii::trim_xml(child(parent, name).child_value()));
 }
 
 grantee_ref grantee(const pugi::xml_node &grant) {

@@ -9,6 +9,7 @@
 #include "protocol/crypto.hpp"
 #include "protocol/header_values.hpp"
 #include "protocol/sigv4.hpp"
+#include "protocol/text.hpp"
 #include "server/events.hpp"
 
 #include "protocol/http_date.hpp"
@@ -23,16 +24,7 @@ using protocol::op;
 using protocol::s3_errc;
 using protocol::s3_error;
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-} // namespace
+using protocol::ascii::iequals;
 
 std::optional<std::string_view> request::header(std::string_view name) const {
     for (auto &[k, v] : headers) {
