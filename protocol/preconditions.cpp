@@ -35,6 +35,12 @@
 // 11. If-Range (R-G15) is decided here too: a weak tag never holds, an unquoted value that
 //     parses as an HTTP-date must equal Last-Modified to the second, and any other value is an
 //     entity tag with optional quotes (R-T1) compared exactly with the current ETag.
+// 12. The orders of checks are decided here as well, each in one function over plain facts:
+//     GET/HEAD (decide_read: no version or a delete marker before any condition, R-G0b), the
+//     copy source (decide_copy_source: existence, then its conditions, R-C7, R-C8), CopyObject
+//     (decide_copy: source, copy onto itself, destination, D6) and a DeleteObjects <Object>
+//     (delete_objects_refusal, delete_objects_key_conditions: R-D11..R-D13). Callers look the
+//     facts up and render the decision; they add no step of their own.
 
 #include "protocol/preconditions.hpp"
 
@@ -313,6 +319,159 @@ s3_error write_verdict_error(const write_outcome &o, std::string_view key) {
     }
     assert(false && "write_verdict_error called with a proceed verdict");
     return s3_error(s3_errc::internal_error);
+}
+
+read_decision decide_read(const found_version &f, const read_conditions &c, sys_seconds now) {
+    switch (f.kind) {
+    case found_kind::nothing:
+        // Step 1: no version -> 404 whatever the conditions say (R-G0b).
+        return {f.by_version_id ? read_answer::no_such_version : read_answer::no_such_key, {}};
+    case found_kind::delete_marker:
+        // Step 2: a delete marker -> 404, or 405 when the versionId names it (R-G0b).
+        return {f.by_version_id ? read_answer::delete_marker_named : read_answer::delete_marker,
+                {}};
+    case found_kind::object:
+        break;
+    }
+    // Step 3: the conditions, against the version found (R-G0c, §3).
+    const auto o = evaluate_read(c, f.v, now);
+    switch (o.verdict) {
+    case read_verdict::proceed:
+        break;
+    case read_verdict::not_modified:
+        return {read_answer::not_modified, o.condition};
+    case read_verdict::precondition_failed:
+        return {read_answer::precondition_failed, o.condition};
+    }
+    return {};
+}
+
+s3_error read_decision_error(const read_decision &d, std::string_view method, std::string_view key,
+                             std::string_view version_id) {
+    switch (d.answer) {
+    case read_answer::no_such_key:
+    case read_answer::delete_marker:
+        return s3_error(s3_errc::no_such_key).with("Key", std::string(key));
+    case read_answer::no_such_version:
+        return s3_error(s3_errc::no_such_version)
+            .with("Key", std::string(key))
+            .with("VersionId", std::string(version_id));
+    case read_answer::delete_marker_named:
+        return s3_error(s3_errc::method_not_allowed)
+            .with("Method", std::string(method))
+            .with("ResourceType", "DeleteMarker");
+    case read_answer::precondition_failed:
+        // E1: <Condition> names the failing header.
+        return s3_error(s3_errc::precondition_failed).with("Condition", std::string(d.condition));
+    case read_answer::proceed:
+    case read_answer::not_modified:
+        break;
+    }
+    assert(false && "read_decision_error called without a refusal");
+    return s3_error(s3_errc::internal_error);
+}
+
+copy_decision decide_copy_source(const found_version &source, const read_conditions &c,
+                                 sys_seconds now) {
+    switch (source.kind) {
+    case found_kind::nothing:
+        // Step 1: no source version -> 404 NoSuchKey, NoSuchVersion when named (R-C7).
+        return {
+            source.by_version_id ? copy_answer::no_such_version : copy_answer::no_such_key, {}, {}};
+    case found_kind::delete_marker:
+        // Step 2: a current delete marker -> 404 NoSuchKey; one named by versionId -> 400 (R-C7,
+        // E7).
+        return {source.by_version_id ? copy_answer::delete_marker_named : copy_answer::no_such_key,
+                {},
+                {}};
+    case found_kind::object:
+        break;
+    }
+    // Step 3: the source conditions, against the version x-amz-copy-source selects (R-C8).
+    const auto o = evaluate_copy_source(c, source.v, now);
+    if (o.verdict != read_verdict::proceed) {
+        return {copy_answer::precondition_failed, o.condition, {}};
+    }
+    return {};
+}
+
+copy_decision decide_copy(const copy_facts &f) {
+    // Steps 1-3: the source (D6: 404 before 412).
+    if (auto d = decide_copy_source(f.source, f.source_conditions, f.now);
+        d.answer != copy_answer::proceed) {
+        return d;
+    }
+    // Step 4: a copy onto itself must change something (R-C15), before the destination (D6).
+    if (f.onto_itself && !f.changes_something) {
+        return {copy_answer::onto_itself, {}, {}};
+    }
+    // Step 5: the destination's conditions at commit (D3, D5, R-C9, R-C10, R-C12).
+    const auto w = evaluate_write(f.destination_conditions, f.destination);
+    if (w.verdict != write_verdict::proceed) {
+        return {copy_answer::destination, {}, w};
+    }
+    return {};
+}
+
+bool copy_changes_attributes(const header_lookup &h) {
+    for (const auto name : {"x-amz-storage-class", "x-amz-website-redirect-location",
+                            "x-amz-server-side-encryption"}) {
+        if (h(name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+s3_error copy_decision_error(const copy_decision &d, std::string_view source_key,
+                             std::string_view source_version_id, std::string_view key) {
+    switch (d.answer) {
+    case copy_answer::no_such_key:
+        return s3_error(s3_errc::no_such_key).with("Key", std::string(source_key));
+    case copy_answer::no_such_version:
+        return s3_error(s3_errc::no_such_version)
+            .with("Key", std::string(source_key))
+            .with("VersionId", std::string(source_version_id));
+    case copy_answer::delete_marker_named:
+        // E7.
+        return s3_error(s3_errc::invalid_request, "The source of a copy request may not "
+                                                  "specifically refer to a delete marker by "
+                                                  "version id.");
+    case copy_answer::precondition_failed:
+        // E1, with the x-amz-copy-source-If-... name.
+        return s3_error(s3_errc::precondition_failed).with("Condition", std::string(d.condition));
+    case copy_answer::onto_itself:
+        // E6.
+        return s3_error(s3_errc::invalid_request,
+                        "This copy request is illegal because it is trying to copy an object to "
+                        "itself without changing the object's metadata, storage class, website "
+                        "redirect location or encryption attributes.");
+    case copy_answer::destination:
+        return write_verdict_error(d.destination, key);
+    case copy_answer::proceed:
+        break;
+    }
+    assert(false && "copy_decision_error called with a proceed decision");
+    return s3_error(s3_errc::internal_error);
+}
+
+std::optional<s3_error> delete_objects_refusal(const delete_objects_request &r) {
+    for (const auto &o : r.objects) {
+        // R-D13: the directory-bucket elements are not accepted on general purpose buckets.
+        if (o.has_size_or_time) {
+            return s3_error(s3_errc::malformed_xml);
+        }
+    }
+    return std::nullopt;
+}
+
+delete_conditions delete_objects_key_conditions(const delete_objects_request::object &o) {
+    // R-D11: the <ETag> plays If-Match, `*` included (R-D10); no 501 applies to it.
+    delete_conditions c;
+    if (o.etag) {
+        c.if_match = parse_etag_list(*o.etag);
+    }
+    return c;
 }
 
 } // namespace ifmatch::protocol

@@ -1,11 +1,13 @@
-// Conditional requests: parse the If-* and x-amz-copy-source-if-* headers once, then evaluate them
-// against an object's validators. This is the ONLY place where precondition rules live
-// (docs/conditional-requests.md). Pure: no I/O, no clock reads (callers pass `now`).
+// Conditional requests: parse the If-* and x-amz-copy-source-if-* headers once, evaluate them
+// against an object's validators, and decide each operation's order of checks (what a lookup
+// found, source and destination conditions). This is the ONLY place where precondition rules
+// live (docs/conditional-requests.md). Pure: no I/O, no clock reads (callers pass `now`).
 #pragma once
 
 #include "protocol/errors.hpp"
 #include "protocol/etag.hpp"
 #include "protocol/http_date.hpp"
+#include "protocol/xml.hpp"
 
 #include <functional>
 #include <optional>
@@ -127,5 +129,107 @@ write_outcome evaluate_delete(const delete_conditions &c, const write_context &c
 // The s3_error a non-proceed verdict turns into (PreconditionFailed + Condition, NoSuchKey + Key,
 // ConditionalRequestConflict + Condition + Key, PreconditionRequired).
 s3_error write_verdict_error(const write_outcome &o, std::string_view key);
+
+// ==================================================================== orders of checks
+//
+// Each operation's order of checks is one function below. Callers gather plain facts (what a
+// lookup found, the parsed conditions, the store's clock, the commit-time write_context) and turn
+// the decision into a response; the truth table (preconditions_test.cpp) drives these functions.
+
+// What the lookup of a key's current version, or of the version a versionId names, found.
+enum class found_kind {
+    nothing,       // no version: the key has none, or the versionId names none
+    delete_marker, // a delete marker
+    object,        // an object version, whose validators are found_version::v
+};
+
+struct found_version {
+    found_kind kind = found_kind::nothing;
+    bool by_version_id = false; // selected by a versionId (?versionId=, or x-amz-copy-source's)
+    validators v;               // when kind == object
+};
+
+enum class read_answer {
+    proceed,             // serve the version (then Range / partNumber, R-G13, R-G15)
+    no_such_key,         // 404 NoSuchKey: the key has no version
+    no_such_version,     // 404 NoSuchVersion: the versionId names no version
+    delete_marker,       // 404 NoSuchKey with x-amz-delete-marker: the current version is a marker
+    delete_marker_named, // 405 MethodNotAllowed: the versionId names a delete marker
+    not_modified,        // 304
+    precondition_failed, // 412
+};
+
+struct read_decision {
+    read_answer answer = read_answer::proceed;
+    std::string_view condition; // the header that decided a 304 / 412
+};
+
+// GET / HEAD (§3), after the bucket lookup (R-G0a): what was found is decided before any
+// condition, so a missing key or a delete marker is never a 412 or 304 (R-G0b); then
+// evaluate_read against the version found, the one versionId names if any (R-G0c). The object
+// sub-resources (acl, tagging, attributes) take the same existence steps with no conditions.
+read_decision decide_read(const found_version &f, const read_conditions &c, sys_seconds now);
+
+// The error of a refusing read decision (any answer but proceed and not_modified): NoSuchKey +
+// Key, NoSuchVersion + Key + VersionId, MethodNotAllowed + Method + ResourceType, or E1.
+s3_error read_decision_error(const read_decision &d, std::string_view method, std::string_view key,
+                             std::string_view version_id);
+
+enum class copy_answer {
+    proceed,
+    no_such_key,         // 404 NoSuchKey of the source: no current version, or a delete marker
+    no_such_version,     // 404 NoSuchVersion: the source's versionId names no version
+    delete_marker_named, // 400 InvalidRequest (E7): the source's versionId names a delete marker
+    precondition_failed, // 412 x-amz-copy-source-If-... (R-C1..R-C6)
+    onto_itself,         // 400 InvalidRequest (E6): a copy onto itself that changes nothing
+    destination,         // the destination's conditions refused: see copy_decision::destination
+};
+
+struct copy_decision {
+    copy_answer answer = copy_answer::proceed;
+    std::string_view condition; // the x-amz-copy-source-If-... header that decided a 412
+    write_outcome destination;  // the destination's verdict when answer == destination (D3)
+};
+
+// The source half of CopyObject and UploadPartCopy (§7.1), after the source bucket's lookup:
+// what was found (R-C7), then evaluate_copy_source against that version (R-C8, R-C1..R-C6).
+copy_decision decide_copy_source(const found_version &source, const read_conditions &c,
+                                 sys_seconds now);
+
+// Everything CopyObject's decision reads.
+struct copy_facts {
+    found_version source;
+    read_conditions source_conditions;
+    bool onto_itself = false;       // source and destination are the same bucket and key
+    bool changes_something = false; // x-amz-metadata-directive: REPLACE or copy_changes_attributes
+    write_conditions destination_conditions; // parse_write_conditions, on the request head (D4)
+    write_context destination;               // the destination key at commit (D3)
+    sys_seconds now{};                       // the store's clock at commit
+};
+
+// CopyObject in D6's order, after the 501 header validation and the buckets' lookups:
+// decide_copy_source -> a copy onto itself that changes nothing (R-C15) -> evaluate_write on the
+// destination (D3, D5, R-C9, R-C10, R-C12).
+copy_decision decide_copy(const copy_facts &f);
+
+// R-C15: whether the request sets an attribute that makes a copy onto itself legal besides
+// `x-amz-metadata-directive: REPLACE`: x-amz-storage-class, x-amz-website-redirect-location or
+// x-amz-server-side-encryption, whatever its value.
+bool copy_changes_attributes(const header_lookup &h);
+
+// The error of a refusing copy decision: `source_key` and `source_version_id` name the source in
+// its 404s, `key` the destination in write_verdict_error's.
+s3_error copy_decision_error(const copy_decision &d, std::string_view source_key,
+                             std::string_view source_version_id, std::string_view key);
+
+// DeleteObjects (§8): a <Size> or <LastModifiedTime> in any <Object> rejects the whole request
+// with MalformedXML before any key is deleted (R-D13).
+std::optional<s3_error> delete_objects_refusal(const delete_objects_request &r);
+
+// One <Object> of DeleteObjects: its <ETag> (a value, a list or `*`) is that key's If-Match
+// (R-D11); DeleteObject's header validation (R-D5..R-D8) does not apply. It is decided at commit
+// by evaluate_delete as DeleteObject's If-Match is, and a refusal (412; 404 on an absent key or a
+// delete marker, R-D12; 409; 428) is that key's <Error> in a 200, not the request's.
+delete_conditions delete_objects_key_conditions(const delete_objects_request::object &o);
 
 } // namespace ifmatch::protocol

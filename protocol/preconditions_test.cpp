@@ -1,9 +1,13 @@
 // Unit tests for protocol/preconditions. The first half replays every row of
-// tests/vectors/conditional_requests.tsv through the pure evaluators, using a small model of the
-// handlers' order of checks (existence, versionId, copy-to-self, D6); the second half tests the
-// 409 model (D3, R-M3, R-M5, R-M6, R-D15), D5 and the error shapes (E1..E4) directly.
+// tests/vectors/conditional_requests.tsv through the production decisions: decide_read,
+// decide_copy, decide_copy_source, parse_write_conditions + evaluate_write,
+// parse_delete_conditions + evaluate_delete, and parse_delete_objects + delete_objects_refusal +
+// delete_objects_key_conditions + evaluate_delete, fed with the facts each state stands for; the
+// second half tests the 409 model (D3, R-M3, R-M5, R-M6, R-D15), D5, the error shapes (E1..E4,
+// E6, E7) and the steps of the orders no row reaches (NoSuchVersion) directly.
 #include "protocol/preconditions.hpp"
 #include "protocol/text.hpp"
+#include "protocol/xml.hpp"
 
 #include <doctest/doctest.h>
 
@@ -181,82 +185,60 @@ request to_request(const vector_row &row) {
     return req;
 }
 
-// ------------------------------------------------------------------ the handler model
-
-// What the model answers: a status and, for errors, the s3_error a handler would render.
-struct answer {
-    int status = 200;
-    std::optional<s3_error> error;
-    bool range_dependent = false; // 2xx whose exact status depends on Range (not modelled)
-};
-
-answer fail(int status, s3_error err) { return {status, std::move(err), false}; }
-
-// Status of the errors the evaluators produce (the catalogue is not consulted: E1..E4, D5).
-int status_of(s3_errc e) {
-    switch (e) {
-    case s3_errc::precondition_failed:
-        return 412;
-    case s3_errc::no_such_key:
-        return 404;
-    case s3_errc::conditional_request_conflict:
-        return 409;
-    case s3_errc::precondition_required:
-        return 428;
-    case s3_errc::not_implemented:
-        return 501;
-    default:
-        FAIL("unexpected errc from an evaluator");
-        return 0;
-    }
-}
-
-answer from_write(const write_outcome &o, std::string_view key, int ok_status) {
-    if (o.verdict == write_verdict::proceed) {
-        return {ok_status, std::nullopt, false};
-    }
-    auto err = write_verdict_error(o, key);
-    const int status = status_of(err.code);
-    return fail(status, std::move(err));
-}
-
-answer from_read(const read_outcome &o) {
-    switch (o.verdict) {
-    case read_verdict::proceed:
-        return {};
-    case read_verdict::not_modified:
-        return {304, std::nullopt, false};
-    case read_verdict::precondition_failed:
-        return fail(
-            412,
-            s3_error(s3_errc::precondition_failed).with("Condition", std::string(o.condition)));
-    }
-    return {};
-}
+// ------------------------------------------------------------------ the world of each state
+//
+// What the store's lookups and its commit see in each state of the table: facts of the fixed
+// world, never a decision. Every decision is made by the production functions of
+// protocol/preconditions (decide_read, decide_copy, decide_copy_source, evaluate_write,
+// evaluate_delete, delete_objects_key_conditions, ...), which the rows below call.
 
 validators current_object() { return {etag, current_lm}; }
 validators old_version() { return {old_etag, old_lm}; }
 
-// GET / HEAD (§3): bucket, version and key checks first (R-G0a..R-G0c), then evaluate_read,
-// then Range (R-G13, R-G15: not modelled beyond "the evaluator proceeds").
-answer simulate_read(const request &req) {
-    if (req.has("no-bucket")) {
-        return fail(404, s3_error(s3_errc::no_such_bucket));
-    }
-    auto v = current_object();
+found_version object_found(validators v, bool by_version_id) {
+    return {found_kind::object, by_version_id, std::move(v)};
+}
+
+// GET / HEAD: the current version of `k`, or the one ?versionId= names (R-G0c).
+found_version read_lookup(const request &req) {
     if (const auto version = req.param("versionId")) {
         if (*version == "v-marker") {
-            return fail(405, s3_error(s3_errc::method_not_allowed));
+            REQUIRE(req.has("delete-marker"));
+            return {found_kind::delete_marker, true, {}};
         }
         REQUIRE(*version == "v-old");
-        v = old_version();
-    } else if (req.has("absent") || req.has("delete-marker")) {
-        return fail(404, s3_error(s3_errc::no_such_key).with("Key", "k"));
+        return object_found(old_version(), true);
     }
-    auto out = from_read(evaluate_read(parse_read_conditions(req.lookup(), now), v, now));
-    out.range_dependent =
-        !out.error && out.status == 200 && (req.header("Range") || req.param("partNumber"));
-    return out;
+    if (req.has("absent")) {
+        return {};
+    }
+    if (req.has("delete-marker")) {
+        return {found_kind::delete_marker, false, {}};
+    }
+    REQUIRE((req.has("exists") || req.has("versioned-exists")));
+    return object_found(current_object(), false);
+}
+
+// COPY / UPLOAD_PART_COPY: the version x-amz-copy-source selects (R-C8).
+found_version source_lookup(const request &req) {
+    const auto source = std::string(req.header("x-amz-copy-source").value_or("/bucket/src"));
+    if (const auto q = source.find("?versionId="); q != std::string::npos) {
+        if (source.substr(q + 11) == "v-marker") {
+            REQUIRE(req.has("src-delete-marker"));
+            return {found_kind::delete_marker, true, {}};
+        }
+        REQUIRE(source.substr(q + 11) == "v-old");
+        return object_found(old_version(), true);
+    }
+    if (req.has("src-absent")) {
+        return {};
+    }
+    if (req.has("src-delete-marker")) {
+        return {found_kind::delete_marker, false, {}};
+    }
+    REQUIRE((req.has("src-exists") || req.has("src-versioned-exists") || req.has("self") ||
+             req.has("self-versioned")));
+    return object_found(current_object(), false);
 }
 
 // What a commit-time write sees for a single-key state (D3).
@@ -285,48 +267,6 @@ write_context key_context(const request &req) {
     return ctx;
 }
 
-// PUT / COMPLETE (§4, §6): 501 validation on the head (D4), NoSuchUpload (R-M7), then D3.
-answer simulate_write(const request &req) {
-    auto parsed = parse_write_conditions(req.lookup());
-    if (!parsed) {
-        return fail(501, parsed.error());
-    }
-    if (req.has("no-upload")) {
-        return fail(404, s3_error(s3_errc::no_such_upload));
-    }
-    return from_write(evaluate_write(*parsed, key_context(req)), "k", 200);
-}
-
-// R-C15: an in-place copy must change metadata, storage class, redirect or encryption.
-bool changes_something(const request &req) {
-    const auto directive = req.header("x-amz-metadata-directive");
-    return (directive && *directive == "REPLACE") || req.header("x-amz-storage-class") ||
-           req.header("x-amz-website-redirect-location") ||
-           req.header("x-amz-server-side-encryption");
-}
-
-// Source half of COPY / UPLOAD_PART_COPY (R-C7, R-C8, then R-C1..R-C6); nullopt: go on.
-std::optional<answer> simulate_copy_source(const request &req) {
-    if (req.has("src-no-bucket")) {
-        return fail(404, s3_error(s3_errc::no_such_bucket));
-    }
-    const auto source = std::string(req.header("x-amz-copy-source").value_or("/bucket/src"));
-    auto v = current_object();
-    if (const auto q = source.find("?versionId="); q != std::string::npos) {
-        if (source.substr(q + 11) == "v-marker") {
-            return fail(400, s3_error(s3_errc::invalid_request));
-        }
-        v = old_version();
-    } else if (req.has("src-absent") || req.has("src-delete-marker")) {
-        return fail(404, s3_error(s3_errc::no_such_key).with("Key", "src"));
-    }
-    const auto out = evaluate_copy_source(parse_copy_source_conditions(req.lookup(), now), v, now);
-    if (out.verdict != read_verdict::proceed) {
-        return from_read(out);
-    }
-    return std::nullopt;
-}
-
 // The destination of a CopyObject at commit (R-C9, R-C10, R-C12).
 write_context dest_context(const request &req) {
     write_context ctx;
@@ -345,56 +285,169 @@ write_context dest_context(const request &req) {
     return ctx;
 }
 
-// COPY in D6 order: destination 501 -> source 404 -> source 412 -> copy-to-self 400 ->
-// destination conditions at commit.
-answer simulate_copy(const request &req) {
+// ------------------------------------------------------------------ decisions to answers
+
+// What a row's request is answered: a status and, for errors, the s3_error a handler renders.
+struct answer {
+    int status = 200;
+    std::optional<s3_error> error;
+    bool range_dependent = false; // 2xx whose exact status depends on Range (not decided here)
+};
+
+answer fail(int status, s3_error err) { return {status, std::move(err), false}; }
+
+// HTTP status of the errors met in the table, written out here so that the test does not depend
+// on the catalogue (protocol/errors.cpp).
+int status_of(s3_errc e) {
+    switch (e) {
+    case s3_errc::precondition_failed:
+        return 412;
+    case s3_errc::no_such_key:
+    case s3_errc::no_such_version:
+    case s3_errc::no_such_bucket:
+    case s3_errc::no_such_upload:
+        return 404;
+    case s3_errc::method_not_allowed:
+        return 405;
+    case s3_errc::conditional_request_conflict:
+        return 409;
+    case s3_errc::precondition_required:
+        return 428;
+    case s3_errc::not_implemented:
+        return 501;
+    case s3_errc::invalid_request:
+    case s3_errc::malformed_xml:
+        return 400;
+    default:
+        FAIL("unexpected errc in a decision");
+        return 0;
+    }
+}
+
+answer refusal(s3_error err) {
+    const int status = status_of(err.code);
+    return fail(status, std::move(err));
+}
+
+answer from_write(const write_outcome &o, std::string_view key, int ok_status) {
+    if (o.verdict == write_verdict::proceed) {
+        return {ok_status, std::nullopt, false};
+    }
+    return refusal(write_verdict_error(o, key));
+}
+
+answer from_read(const read_decision &d, std::string_view method, const request &req) {
+    if (d.answer == read_answer::proceed) {
+        return {};
+    }
+    if (d.answer == read_answer::not_modified) {
+        return {304, std::nullopt, false};
+    }
+    return refusal(read_decision_error(d, method, "k", req.param("versionId").value_or("")));
+}
+
+answer from_copy(const copy_decision &d, std::string_view source_key, std::string_view key) {
+    if (d.answer == copy_answer::proceed) {
+        return {};
+    }
+    return refusal(copy_decision_error(d, source_key, {}, key));
+}
+
+// The lookups the store answers before any decision is reached: a missing bucket (R-G0a, R-C7)
+// or upload (R-M7). They are lookups, not preconditions; conditional_vectors.py meets them on
+// the real server.
+std::optional<answer> missing_bucket(const request &req, std::string_view token) {
+    if (req.has(token)) {
+        return fail(404, s3_error(s3_errc::no_such_bucket));
+    }
+    return std::nullopt;
+}
+
+// ------------------------------------------------------------------ one row, one operation
+
+// GET / HEAD (§3): the bucket lookup (R-G0a), then decide_read; then Range (R-G13, R-G15: only
+// "the conditions let it through" is checked here).
+answer read_row(const request &req, std::string_view method) {
+    if (auto missing = missing_bucket(req, "no-bucket")) {
+        return *missing;
+    }
+    const auto d = decide_read(read_lookup(req), parse_read_conditions(req.lookup(), now), now);
+    auto out = from_read(d, method, req);
+    out.range_dependent =
+        !out.error && out.status == 200 && (req.header("Range") || req.param("partNumber"));
+    return out;
+}
+
+// PUT / COMPLETE (§4, §6): 501 validation on the head (D4), the upload's lookup (R-M7), then
+// evaluate_write at commit (D3).
+answer write_row(const request &req) {
     auto parsed = parse_write_conditions(req.lookup());
     if (!parsed) {
         return fail(501, parsed.error());
     }
-    if (auto early = simulate_copy_source(req)) {
-        return *early;
+    if (req.has("no-upload")) {
+        return fail(404, s3_error(s3_errc::no_such_upload));
     }
-    const bool self = req.has("self") || req.has("self-versioned");
-    if (self && !changes_something(req)) {
-        return fail(400, s3_error(s3_errc::invalid_request));
-    }
-    return from_write(evaluate_write(*parsed, dest_context(req)), self ? "k" : "dest", 200);
+    return from_write(evaluate_write(*parsed, key_context(req)), "k", 200);
 }
 
-// UPLOAD_PART_COPY: source half only; no destination conditions (R-C14).
-answer simulate_upload_part_copy(const request &req) {
-    REQUIRE(req.has("upload-open"));
-    if (auto early = simulate_copy_source(req)) {
-        return *early;
-    }
-    return {};
-}
-
-// DELETE (§8): 501 validation (R-D5..R-D8), then evaluate_delete at commit.
-answer simulate_delete(const request &req) {
-    const bool has_version = req.param("versionId").has_value();
-    auto parsed = parse_delete_conditions(req.lookup(), has_version);
+// COPY: destination 501 on the head (D6, R-C11), the source bucket's lookup, then decide_copy.
+answer copy_row(const request &req) {
+    auto parsed = parse_write_conditions(req.lookup());
     if (!parsed) {
         return fail(501, parsed.error());
     }
-    if (has_version) {
-        return {204, std::nullopt, false}; // deleting a named version, unconditionally
+    if (auto missing = missing_bucket(req, "src-no-bucket")) {
+        return *missing;
+    }
+    const bool self = req.has("self") || req.has("self-versioned");
+    copy_facts f;
+    f.source = source_lookup(req);
+    f.source_conditions = parse_copy_source_conditions(req.lookup(), now);
+    f.onto_itself = self;
+    f.changes_something = req.header("x-amz-metadata-directive") == std::string_view("REPLACE") ||
+                          copy_changes_attributes(req.lookup());
+    f.destination_conditions = *parsed;
+    f.destination = dest_context(req);
+    f.now = now;
+    return from_copy(decide_copy(f), self ? "k" : "src", self ? "k" : "dest");
+}
+
+// UPLOAD_PART_COPY: the source half only; no destination conditions (R-C14).
+answer upload_part_copy_row(const request &req) {
+    REQUIRE(req.has("upload-open"));
+    const auto d = decide_copy_source(source_lookup(req),
+                                      parse_copy_source_conditions(req.lookup(), now), now);
+    return from_copy(d, "src", "k");
+}
+
+// DELETE (§8): 501 validation on the head (R-D5..R-D8), then evaluate_delete at commit, which
+// the store applies with or without a versionId.
+answer delete_row(const request &req) {
+    auto parsed = parse_delete_conditions(req.lookup(), req.param("versionId").has_value());
+    if (!parsed) {
+        return fail(501, parsed.error());
     }
     return from_write(evaluate_delete(*parsed, key_context(req)), "k", 204);
 }
 
-// DELETE_OBJECTS (R-D11..R-D13): one <Object>; a failed condition is a per-key <Error> in a 200.
-answer simulate_delete_objects(const request &req) {
-    if (req.header("Size") || req.header("LastModifiedTime")) {
-        return fail(400, s3_error(s3_errc::malformed_xml));
+// DELETE_OBJECTS (R-D11..R-D13): the row's pairs become the elements of one <Object> of a
+// <Delete> body read by parse_delete_objects; a refused key is a per-key <Error> in a 200.
+answer delete_objects_row(const request &req) {
+    std::string body = "<Delete><Object><Key>k</Key>";
+    for (const auto &[name, value] : req.headers) {
+        REQUIRE((name == "ETag" || name == "Size" || name == "LastModifiedTime"));
+        body += "<" + name + ">" + xml_escape(value) + "</" + name + ">";
     }
-    delete_conditions c;
-    if (const auto e = req.header("ETag")) {
-        c.if_match = parse_etag_list(*e);
+    body += "</Object></Delete>";
+    const auto parsed = parse_delete_objects(body);
+    REQUIRE(parsed.has_value());
+    if (auto refused = delete_objects_refusal(*parsed)) {
+        return refusal(*refused);
     }
-    auto ctx = key_context(req);
-    const auto out = evaluate_delete(c, ctx);
+    REQUIRE(parsed->objects.size() == 1);
+    const auto out =
+        evaluate_delete(delete_objects_key_conditions(parsed->objects.front()), key_context(req));
     if (out.verdict == write_verdict::proceed) {
         return {};
     }
@@ -402,25 +455,28 @@ answer simulate_delete_objects(const request &req) {
     return {200, s3_error(write_verdict_error(out, "k").code).with("Key", "k"), false};
 }
 
-answer simulate(const vector_row &row) {
+const std::set<std::string> table_ops = {
+    "GET", "HEAD", "PUT", "COMPLETE", "COPY", "UPLOAD_PART_COPY", "DELETE", "DELETE_OBJECTS"};
+
+answer answer_row(const vector_row &row) {
     const auto req = to_request(row);
     if (row.op == "GET" || row.op == "HEAD") {
-        return simulate_read(req);
+        return read_row(req, row.op);
     }
     if (row.op == "PUT" || row.op == "COMPLETE") {
-        return simulate_write(req);
+        return write_row(req);
     }
     if (row.op == "COPY") {
-        return simulate_copy(req);
+        return copy_row(req);
     }
     if (row.op == "UPLOAD_PART_COPY") {
-        return simulate_upload_part_copy(req);
+        return upload_part_copy_row(req);
     }
     if (row.op == "DELETE") {
-        return simulate_delete(req);
+        return delete_row(req);
     }
     REQUIRE(row.op == "DELETE_OBJECTS");
-    return simulate_delete_objects(req);
+    return delete_objects_row(req);
 }
 
 // ------------------------------------------------------------------ comparing with a row
@@ -466,7 +522,7 @@ void check_error(const vector_row &row, const s3_error &err) {
 
 void check_row(const vector_row &row) {
     INFO(row.id << " " << row.rule << " " << row.op << " [" << row.state << "] " << row.headers);
-    const auto got = simulate(row);
+    const auto got = answer_row(row);
     if (got.range_dependent) {
         // R-G13/R-G15: conditions passed; the 206/416/200 choice belongs to range handling.
         CHECK((row.status == 200 || row.status == 206 || row.status == 416));
@@ -512,6 +568,7 @@ TEST_CASE("truth table: format as in the spec's Truth-table format section") {
     for (const auto &row : t.rows) {
         INFO(row.id);
         CHECK(ids.insert(row.id).second);
+        CHECK(table_ops.count(row.op) == 1); // every row is driven by one of the cases below
         CHECK_FALSE(row.rule.empty());
         CHECK_FALSE(row.note.empty());
         CHECK(substitute(row.headers).find('$') == std::string::npos);
@@ -790,6 +847,113 @@ TEST_CASE("D5, R-B4: 428 PreconditionRequired names the missing header") {
     CHECK(d.code == s3_errc::precondition_required);
     CHECK(d.message.find("If-Match") != std::string::npos);
     CHECK(d.message.find("If-None-Match") == std::string::npos);
+}
+
+// ==================================================================== orders of checks, directly
+
+TEST_CASE("R-G0b: a version id naming no version is NoSuchVersion with Key and VersionId") {
+    read_conditions c;
+    c.if_match = parse_etag_list(etag);
+    const auto d = decide_read({found_kind::nothing, true, {}}, c, now);
+    CHECK(d.answer == read_answer::no_such_version);
+    const auto e = read_decision_error(d, "GET", "k", "v-gone");
+    CHECK(e.code == s3_errc::no_such_version);
+    CHECK(e.fields == decltype(e.fields){{"Key", "k"}, {"VersionId", "v-gone"}});
+}
+
+TEST_CASE("R-G0b: a delete marker is decided before any condition, 404 or 405 by version id") {
+    read_conditions c;
+    c.if_none_match = parse_etag_list("*");
+    c.if_modified_since = now;
+    const auto current = decide_read({found_kind::delete_marker, false, {}}, c, now);
+    CHECK(current.answer == read_answer::delete_marker);
+    CHECK(current.condition.empty());
+    const auto e = read_decision_error(current, "HEAD", "a/b", "v-marker");
+    CHECK(e.code == s3_errc::no_such_key);
+    CHECK(e.fields == decltype(e.fields){{"Key", "a/b"}});
+    const auto named = decide_read({found_kind::delete_marker, true, {}}, {}, now);
+    CHECK(named.answer == read_answer::delete_marker_named);
+    const auto m = read_decision_error(named, "HEAD", "a/b", "v-marker");
+    CHECK(m.code == s3_errc::method_not_allowed);
+    CHECK(m.fields == decltype(m.fields){{"Method", "HEAD"}, {"ResourceType", "DeleteMarker"}});
+}
+
+TEST_CASE("R-C7: copy source 404s name the source; a named delete marker is E7") {
+    const auto gone = decide_copy_source({found_kind::nothing, true, {}}, {}, now);
+    CHECK(gone.answer == copy_answer::no_such_version);
+    CHECK(copy_decision_error(gone, "src", "v-gone", "dest").fields ==
+          decltype(s3_error::fields){{"Key", "src"}, {"VersionId", "v-gone"}});
+    const auto absent = decide_copy_source({}, {}, now);
+    CHECK(absent.answer == copy_answer::no_such_key);
+    CHECK(copy_decision_error(absent, "src", {}, "dest").fields ==
+          decltype(s3_error::fields){{"Key", "src"}});
+    const auto marker = decide_copy_source({found_kind::delete_marker, true, {}}, {}, now);
+    CHECK(marker.answer == copy_answer::delete_marker_named);
+    const auto e7 = copy_decision_error(marker, "src", "v-marker", "dest");
+    CHECK(e7.code == s3_errc::invalid_request);
+    CHECK(e7.message == "The source of a copy request may not specifically refer to a delete "
+                        "marker by version id.");
+    CHECK(e7.fields.empty());
+}
+
+TEST_CASE("D6, R-C15, E6: decide_copy checks source, then copy onto itself, then destination") {
+    copy_facts f;
+    f.source = {found_kind::object, false, current_object()};
+    f.onto_itself = true;
+    f.destination_conditions = if_match(old_etag);
+    f.destination = existing(etag);
+    f.destination.conditions_required = true;
+    f.now = now;
+    const auto self = decide_copy(f);
+    CHECK(self.answer == copy_answer::onto_itself);
+    const auto e6 = copy_decision_error(self, "k", {}, "k");
+    CHECK(e6.code == s3_errc::invalid_request);
+    CHECK(e6.message.find("copy an object to itself") != std::string::npos);
+    f.changes_something = true;
+    const auto dest = decide_copy(f);
+    CHECK(dest.answer == copy_answer::destination);
+    CHECK(dest.destination.verdict == write_verdict::precondition_failed);
+    CHECK(copy_decision_error(dest, "k", {}, "k").fields ==
+          decltype(s3_error::fields){{"Condition", "If-Match"}});
+    f.source_conditions.if_unmodified_since = floor<seconds>(old_lm);
+    const auto source = decide_copy(f);
+    CHECK(source.answer == copy_answer::precondition_failed);
+    CHECK(source.condition == "x-amz-copy-source-If-Unmodified-Since");
+    f.source = {};
+    CHECK(decide_copy(f).answer == copy_answer::no_such_key);
+    f.source = {found_kind::object, false, current_object()};
+    f.source_conditions = {};
+    f.destination_conditions = if_match(etag);
+    CHECK(decide_copy(f).answer == copy_answer::proceed);
+}
+
+TEST_CASE("R-C15: the attributes that make a copy onto itself legal, whatever their value") {
+    CHECK(copy_changes_attributes(headers({{"x-amz-storage-class", "STANDARD"}})));
+    CHECK(copy_changes_attributes(headers({{"X-Amz-Website-Redirect-Location", ""}})));
+    CHECK(copy_changes_attributes(headers({{"x-amz-server-side-encryption", "AES256"}})));
+    CHECK_FALSE(copy_changes_attributes(headers({{"x-amz-acl", "private"}})));
+    CHECK_FALSE(copy_changes_attributes(headers({{"x-amz-metadata-directive", "REPLACE"}})));
+}
+
+TEST_CASE("R-D11, R-D13: a DeleteObjects <Object>'s ETag is its If-Match; Size or time refuses") {
+    const auto parsed = parse_delete_objects(
+        "<Delete><Object><Key>a</Key><ETag>\"098f6bcd4621d373cade4e832627b4f6\"</ETag></Object>"
+        "<Object><Key>b</Key><ETag>*</ETag><VersionId>v</VersionId></Object>"
+        "<Object><Key>c</Key></Object></Delete>");
+    REQUIRE(parsed.has_value());
+    CHECK_FALSE(delete_objects_refusal(*parsed));
+    const auto a = delete_objects_key_conditions(parsed->objects[0]);
+    CHECK(evaluate_delete(a, existing(etag)).verdict == write_verdict::proceed);
+    CHECK(evaluate_delete(a, existing(old_etag)).verdict == write_verdict::precondition_failed);
+    CHECK(delete_objects_key_conditions(parsed->objects[1]).if_match->any);
+    CHECK_FALSE(delete_objects_key_conditions(parsed->objects[2]).if_match);
+    const auto sized = parse_delete_objects("<Delete><Object><Key>a</Key></Object><Object><Key>b"
+                                            "</Key><LastModifiedTime>x</LastModifiedTime>"
+                                            "</Object></Delete>");
+    REQUIRE(sized.has_value());
+    const auto refused = delete_objects_refusal(*sized);
+    REQUIRE(refused);
+    CHECK(refused->code == s3_errc::malformed_xml);
 }
 
 // ==================================================================== read evaluation, directly

@@ -81,8 +81,8 @@ struct copy_lookup {
     storage::object_read source;
 };
 
-// NoSuchUpload first, then the source (NoSuchBucket / NoSuchKey / NoSuchVersion; a version id
-// naming a delete marker is 400 InvalidRequest, a current marker NoSuchKey).
+// NoSuchUpload first, then the source (NoSuchBucket / NoSuchKey / NoSuchVersion); a delete
+// marker found is judged by protocol::decide_copy_source with the source conditions.
 net::awaitable<protocol::result<copy_lookup>> look_up(context &ctx, const std::string &id,
                                                       const copy_source &src) {
     auto bucket = ctx.target.bucket;
@@ -103,14 +103,6 @@ net::awaitable<protocol::result<copy_lookup>> look_up(context &ctx, const std::s
     auto o = co_await std::move(o_call);
     if (o.has_error()) {
         co_return o.error();
-    }
-    if (o->version.delete_marker) {
-        if (g.version_id) {
-            co_return s3_error(s3_errc::invalid_request, "The source of a copy request may not "
-                                                         "specifically refer to a delete marker "
-                                                         "by version id.");
-        }
-        co_return s3_error(s3_errc::no_such_key).with("Key", g.key);
     }
     co_return copy_lookup{std::move(*u), std::move(*o)};
 }
@@ -180,14 +172,19 @@ net::awaitable<response> upload_part_copy(context &ctx) {
         co_return error_response(found.error(), ctx);
     }
     const auto &v = found->source.version;
-    protocol::validators val{v.etag, protocol::sys_millis(std::chrono::milliseconds(
-                                         v.last_modified_ms))};
+    protocol::found_version source{
+        v.delete_marker ? protocol::found_kind::delete_marker : protocol::found_kind::object,
+        src->version_id.has_value(),
+        {v.etag, protocol::sys_millis(std::chrono::milliseconds(v.last_modified_ms))}};
     auto now = store_now(ctx);
-    auto o = protocol::evaluate_copy_source(
-        protocol::parse_copy_source_conditions(ctx.lookup(), now), val, now);
-    if (o.verdict != protocol::read_verdict::proceed) {
-        auto err = s3_error(s3_errc::precondition_failed).with("Condition", std::string(o.condition));
-        note_write_failure(ctx, err);
+    auto o = protocol::decide_copy_source(
+        source, protocol::parse_copy_source_conditions(ctx.lookup(), now), now);
+    if (o.answer != protocol::copy_answer::proceed) {
+        auto err = protocol::copy_decision_error(o, src->key, src->version_id.value_or(""),
+                                                 ctx.target.key);
+        if (o.answer == protocol::copy_answer::precondition_failed) {
+            note_write_failure(ctx, err);
+        }
         co_return error_response(err, ctx);
     }
     auto range = copy_range(ctx, v.size);

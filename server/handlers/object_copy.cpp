@@ -74,10 +74,8 @@ protocol::result<storage::copy_request> prepare_copy(context &ctx) {
             .with("ArgumentName", "x-amz-tagging-directive")
             .with("ArgumentValue", std::string(tag_directive));
     }
-    for (auto h : {"x-amz-storage-class", "x-amz-website-redirect-location",
-                   "x-amz-server-side-encryption"}) {
-        if (ctx.req.header(h)) r.changes_attributes = true;
-    }
+    r.changes_attributes = protocol::copy_changes_attributes(
+        [&ctx](std::string_view name) { return ctx.req.header(name); });
     auto meta = meta_from_request(ctx.req);
     if (meta.has_error()) return meta.error();
     r.src_bucket = src->bucket;

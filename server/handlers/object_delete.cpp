@@ -144,10 +144,8 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
     if (parsed.has_error()) {
         co_return error_response(parsed.error(), ctx);
     }
-    for (auto &o : parsed->objects) {
-        if (o.has_size_or_time) {
-            co_return error_response(s3_error(s3_errc::malformed_xml), ctx);
-        }
+    if (auto refused = protocol::delete_objects_refusal(*parsed)) {
+        co_return error_response(*refused, ctx);
     }
     auto policy_call = load_bucket_policy(ctx);
     auto policy = co_await std::move(policy_call);
@@ -161,9 +159,7 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
         d.bucket = ctx.target.bucket;
         d.key = o.key;
         d.version_id = o.version_id;
-        if (o.etag) {
-            d.conditions.if_match = protocol::parse_etag_list(*o.etag);
-        }
+        d.conditions = protocol::delete_objects_key_conditions(o);
         d.start = ctx.start;
         d.server_requires_conditions = ctx.cfg.require_conditional_writes;
         d.writer = ctx.writer();

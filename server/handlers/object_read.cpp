@@ -24,11 +24,10 @@ void add_validators(response &res, const storage::object_version &v) {
 }
 
 // 404 for a current delete marker, 405 for a version id naming one (R-G0b).
-response delete_marker_response(context &ctx, const storage::object_version &v, bool by_id) {
-    s3_error err = by_id ? s3_error(s3_errc::method_not_allowed)
-                               .with("Method", ctx.req.method)
-                               .with("ResourceType", "DeleteMarker")
-                         : s3_error(s3_errc::no_such_key).with("Key", ctx.target.key);
+response delete_marker_response(context &ctx, const storage::object_version &v,
+                                const protocol::read_decision &d) {
+    const bool by_id = d.answer == protocol::read_answer::delete_marker_named;
+    s3_error err = protocol::read_decision_error(d, ctx.req.method, ctx.target.key, v.version_id);
     response res = error_response(err, ctx);
     res.set("x-amz-delete-marker", "true");
     res.set("x-amz-version-id", v.version_id);
@@ -39,31 +38,38 @@ response delete_marker_response(context &ctx, const storage::object_version &v, 
     return res;
 }
 
+// The version found, decided by protocol::decide_read: a delete marker's 404 / 405 (R-G0b), or
 // 304 / 412 for failed read conditions; ETag and Last-Modified on both (R-G12, D7).
-std::optional<response> check_conditions(context &ctx, const storage::object_version &v) {
+std::optional<response> check_conditions(context &ctx, const storage::object_version &v,
+                                         bool by_id) {
     auto now = store_now(ctx);
     auto conds = protocol::parse_read_conditions(ctx.lookup(), now);
+    protocol::found_version found{
+        v.delete_marker ? protocol::found_kind::delete_marker : protocol::found_kind::object,
+        by_id,
+        {v.etag, protocol::sys_millis(std::chrono::milliseconds(v.last_modified_ms))}};
+    auto o = protocol::decide_read(found, conds, now);
+    if (o.answer == protocol::read_answer::delete_marker ||
+        o.answer == protocol::read_answer::delete_marker_named) {
+        return delete_marker_response(ctx, v, o);
+    }
     if (conds.empty()) {
         return std::nullopt;
     }
     ctx.log.conditions = describe_conditions(ctx);
-    protocol::validators val{v.etag, protocol::sys_millis(std::chrono::milliseconds(
-                                         v.last_modified_ms))};
-    auto o = protocol::evaluate_read(conds, val, now);
-    if (o.verdict == protocol::read_verdict::proceed) {
+    if (o.answer == protocol::read_answer::proceed) {
         return std::nullopt;
     }
     ctx.log.failed_condition = std::string(o.condition);
     note_read_outcome(ctx, v, o.condition); // D9
     ctx.log.current = "etag=" + v.etag + " last-modified=" + http_date_ms(v.last_modified_ms);
     response res;
-    if (o.verdict == protocol::read_verdict::not_modified) {
+    if (o.answer == protocol::read_answer::not_modified) {
         res.status = 304;
         res.head = false;
     } else {
         res = error_response(
-            s3_error(s3_errc::precondition_failed).with("Condition", std::string(o.condition)),
-            ctx);
+            protocol::read_decision_error(o, ctx.req.method, ctx.target.key, v.version_id), ctx);
         ctx.log.error_code = "PreconditionFailed";
     }
     add_validators(res, v);
@@ -204,10 +210,7 @@ net::awaitable<response> handle_get_object(context &ctx) {
     }
     protocol::result<storage::object_read> r(std::move(*rp));
     auto &obj = *r;
-    if (obj.version.delete_marker) {
-        co_return delete_marker_response(ctx, obj.version, g.version_id.has_value());
-    }
-    if (auto c = check_conditions(ctx, obj.version)) {
+    if (auto c = check_conditions(ctx, obj.version, g.version_id.has_value())) {
         co_return std::move(*c);
     }
     response res;

@@ -48,13 +48,12 @@ net::awaitable<protocol::result<storage::object_version>> lookup_version(context
 }
 
 // A delete marker answers 404 NoSuchKey (current) or 405 MethodNotAllowed (named by version id),
-// with x-amz-delete-marker.
+// with x-amz-delete-marker; protocol::decide_read decides which.
 response marker_response(context &ctx, const storage::object_version &v) {
-    const bool by_id = ctx.target.query.get("versionId").has_value();
-    s3_error err = by_id ? s3_error(s3_errc::method_not_allowed)
-                               .with("Method", ctx.req.method)
-                               .with("ResourceType", "DeleteMarker")
-                         : s3_error(s3_errc::no_such_key).with("Key", ctx.target.key);
+    const protocol::found_version found{
+        protocol::found_kind::delete_marker, ctx.target.query.get("versionId").has_value(), {}};
+    s3_error err = protocol::read_decision_error(protocol::decide_read(found, {}, {}),
+                                                 ctx.req.method, ctx.target.key, v.version_id);
     response res = error_response(err, ctx);
     res.set("x-amz-delete-marker", "true");
     if (v.version_id != "null")

@@ -86,31 +86,16 @@ result<write_result> put_object(write_txn &t, const put_request &r,
 
 namespace {
 
-// Source lookup of CopyObject (R-C7): NoSuchBucket / NoSuchKey of the source, NoSuchVersion,
-// and 400 for a version id naming a delete marker (E7).
-result<object_version> copy_source(write_txn &t, const copy_request &r) {
+// Source lookup of CopyObject (R-C7): NoSuchBucket of the source, else the version found (none,
+// a delete marker or an object), which protocol::decide_copy judges.
+result<std::optional<object_version>> copy_source(write_txn &t, const copy_request &r) {
     if (!rows::find_bucket(t, r.src_bucket)) {
         return rows::no_such_bucket(r.src_bucket);
     }
     if (r.src_version_id) {
-        auto v = rows::find_version(t.db, r.src_bucket, r.src_key, *r.src_version_id);
-        if (!v) {
-            return s3_error(s3_errc::no_such_version)
-                .with("Key", r.src_key)
-                .with("VersionId", *r.src_version_id);
-        }
-        if (v->delete_marker) {
-            return s3_error(s3_errc::invalid_request, "The source of a copy request may not "
-                                                      "specifically refer to a delete marker by "
-                                                      "version id.");
-        }
-        return *v;
+        return rows::find_version(t.db, r.src_bucket, r.src_key, *r.src_version_id);
     }
-    auto v = rows::find_latest(t.db, r.src_bucket, r.src_key);
-    if (!v || v->delete_marker) {
-        return rows::no_such_key(r.src_key);
-    }
-    return *v;
+    return rows::find_latest(t.db, r.src_bucket, r.src_key);
 }
 
 
@@ -142,28 +127,35 @@ result<write_result> copy_object(write_txn &t, const copy_request &r,
     if (!b) {
         return rows::no_such_bucket(r.bucket);
     }
-    auto src = copy_source(t, r);
-    if (src.has_error()) {
-        return src.error();
+    auto found = copy_source(t, r);
+    if (found.has_error()) {
+        return found.error();
     }
-    protocol::validators val{src->etag, protocol::sys_millis(std::chrono::milliseconds(
-                                            src->last_modified_ms))};
-    auto now = std::chrono::time_point_cast<std::chrono::seconds>(
+    auto &src = *found;
+    protocol::copy_facts facts;
+    facts.source.kind = !src                 ? protocol::found_kind::nothing
+                        : src->delete_marker ? protocol::found_kind::delete_marker
+                                             : protocol::found_kind::object;
+    facts.source.by_version_id = r.src_version_id.has_value();
+    if (src) {
+        facts.source.v = {src->etag,
+                          protocol::sys_millis(std::chrono::milliseconds(src->last_modified_ms))};
+    }
+    facts.source_conditions = r.src_conditions;
+    facts.onto_itself = r.src_bucket == r.bucket && r.src_key == r.key;
+    facts.changes_something = r.replace_metadata || r.changes_attributes;
+    facts.destination_conditions = r.conditions;
+    facts.destination =
+        rows::gather_context(t, *b, r.key, r.start.seq, r.server_requires_conditions);
+    facts.now = std::chrono::time_point_cast<std::chrono::seconds>(
         protocol::sys_millis(std::chrono::milliseconds(t.now_ms)));
-    auto o = protocol::evaluate_copy_source(r.src_conditions, val, now);
-    if (o.verdict != protocol::read_verdict::proceed) {
-        return s3_error(s3_errc::precondition_failed).with("Condition", std::string(o.condition));
-    }
-    bool same = r.src_bucket == r.bucket && r.src_key == r.key;
-    if (same && !r.replace_metadata && !r.changes_attributes) {
-        return s3_error(s3_errc::invalid_request,
-                        "This copy request is illegal because it is trying to copy an object to "
-                        "itself without changing the object's metadata, storage class, website "
-                        "redirect location or encryption attributes.");
-    }
-    if (auto err = decide(t, *b, r.key, r.conditions, r.start, r.server_requires_conditions,
-                          refused)) {
-        return *err;
+    if (auto d = protocol::decide_copy(facts); d.answer != protocol::copy_answer::proceed) {
+        if (d.answer == protocol::copy_answer::destination) {
+            if (refused) {
+                *refused = capture_current(t.db, b->name, r.key);
+            }
+        }
+        return protocol::copy_decision_error(d, r.src_key, r.src_version_id.value_or(""), r.key);
     }
     version_fields f = r.fields;
     if (!r.replace_metadata) {
