@@ -677,3 +677,58 @@ TEST_CASE("contract: acknowledged writes survive close and reopen") {
         db->close();
     }
 }
+
+TEST_CASE("contract: UploadPartCopy's source conditions are decided at commit (R-C16)") {
+    for (const auto &b : backends()) {
+        CAPTURE(b.name);
+        fixture f(b);
+        f.bucket("bk");
+        auto w = f.put("bk", "src", "original");
+        REQUIRE(w.value.has_value());
+        storage::create_upload_request c;
+        c.bucket = "bk";
+        c.key = "dst";
+        auto u = ask<storage::upload_info>([&](auto done) { f.db->create_upload(c, std::move(done)); });
+        REQUIRE(u.has_value());
+        auto src = f.get("bk", "src");
+        REQUIRE(src.has_value());
+        auto copy_part = [&](protocol::read_conditions cond, std::int64_t read_seq) {
+            storage::upload_part_request r;
+            r.bucket = "bk";
+            r.key = "dst";
+            r.upload_id = u->upload_id;
+            r.body = f.stage("original");
+            r.part.number = 1;
+            r.part.etag = quoted_md5("original");
+            r.part.size = 8;
+            r.source = storage::upload_part_request::copy_from{"bk", "src", {}, std::move(cond),
+                                                               read_seq};
+            return ask<storage::part_info>([&](auto done) { f.db->put_part(r, std::move(done)); });
+        };
+        protocol::read_conditions match;
+        match.if_match = protocol::parse_etag_list(quoted_md5("original"));
+        protocol::read_conditions mismatch;
+        mismatch.if_match = protocol::parse_etag_list(quoted_md5("other"));
+        auto failed = copy_part(mismatch, src->version.seq);
+        REQUIRE(failed.has_error());
+        CHECK(failed.error().code == s3_errc::precondition_failed);
+        REQUIRE(copy_part(match, src->version.seq).has_value());
+        // The source replaced (same bytes, a new version) after its bytes were read: with
+        // conditions the stale part is refused; without, the copy of what was read stands.
+        REQUIRE(f.put("bk", "src", "original").value.has_value());
+        auto stale = copy_part(match, src->version.seq);
+        REQUIRE(stale.has_error());
+        CHECK(stale.error().code == s3_errc::conditional_request_conflict);
+        CHECK(copy_part({}, src->version.seq).has_value());
+        // A source deleted before the commit: 404 NoSuchKey, whatever the conditions.
+        REQUIRE(f.del("bk", "src").value.has_value());
+        auto gone = copy_part(match, src->version.seq);
+        REQUIRE(gone.has_error());
+        CHECK(gone.error().code == s3_errc::no_such_key);
+        storage::list_parts_request lp{"bk", "dst", u->upload_id, 0, 1000};
+        auto parts = ask<storage::list_parts_page>(
+            [&](auto done) { f.db->list_parts(lp, std::move(done)); });
+        REQUIRE(parts.has_value());
+        REQUIRE(parts->parts.size() == 1); // only the successful copies stored part 1
+    }
+}

@@ -162,6 +162,15 @@ struct upload_part_request {
     std::int64_t share_body_id = 0; // UploadPartCopy of a whole object: reference this body
     std::int64_t share_version_seq = 0; // ... of this version, which must still exist
     part_info part;
+    // UploadPartCopy: the source and its x-amz-copy-source-if-* conditions, decided at commit
+    // against the source as it is then, like CopyObject's (D6, R-C16).
+    struct copy_from {
+        std::string bucket, key;
+        std::optional<std::string> version_id;
+        protocol::read_conditions conditions;
+        std::int64_t read_seq = 0; // the version whose bytes the part holds
+    };
+    std::optional<copy_from> source;
 };
 
 struct complete_request {

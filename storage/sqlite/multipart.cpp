@@ -137,6 +137,41 @@ result<upload_info> find_upload(read_txn &t, const std::string &bucket, const st
     return lookup_upload(t.db, bucket, key, upload_id);
 }
 
+namespace {
+
+// UploadPartCopy's source at commit (R-C16): the source's conditions are decided against its
+// version now, in the order of decide_copy_source; when conditions were sent and the source's
+// version is no longer the one whose bytes the part holds, the part would be stale: 409.
+std::optional<s3_error> check_copy_source(write_txn &t, const upload_part_request::copy_from &s,
+                                          const std::string &key) {
+    if (!rows::find_bucket(t, s.bucket)) {
+        return rows::no_such_bucket(s.bucket);
+    }
+    auto v = s.version_id ? rows::find_version(t.db, s.bucket, s.key, *s.version_id)
+                          : rows::find_latest(t.db, s.bucket, s.key);
+    protocol::found_version found;
+    found.by_version_id = s.version_id.has_value();
+    if (v) {
+        found.kind = v->delete_marker ? protocol::found_kind::delete_marker
+                                      : protocol::found_kind::object;
+        found.v = {v->etag, protocol::sys_millis(std::chrono::milliseconds(v->last_modified_ms))};
+    }
+    auto now = std::chrono::time_point_cast<std::chrono::seconds>(
+        protocol::sys_millis(std::chrono::milliseconds(t.now_ms)));
+    auto d = protocol::decide_copy_source(found, s.conditions, now);
+    if (d.answer != protocol::copy_answer::proceed) {
+        return protocol::copy_decision_error(d, s.key, s.version_id.value_or(""), key);
+    }
+    if (!s.conditions.empty() && v->seq != s.read_seq) {
+        return s3_error(s3_errc::conditional_request_conflict,
+                        "The copy source was replaced while the part was being copied.")
+            .with("Key", s.key);
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 result<part_info> put_part(write_txn &t, const upload_part_request &r) {
     if (r.body.is_file()) {
         t.adopt_file(r.body.file); // kept on commit, removed with a rollback
@@ -144,6 +179,11 @@ result<part_info> put_part(write_txn &t, const upload_part_request &r) {
     auto u = lookup_upload(t.db, r.bucket, r.key, r.upload_id);
     if (u.has_error()) {
         return u.error();
+    }
+    if (r.source) {
+        if (auto err = check_copy_source(t, *r.source, r.key)) {
+            return *err;
+        }
     }
     part_info p = r.part;
     if (r.share_body_id) {
