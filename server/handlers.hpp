@@ -26,7 +26,7 @@ struct log_fields {
     std::uint64_t bytes_out = 0;
 };
 
-struct request_note; // server/events.hpp
+struct request_note; // server/outcomes.hpp
 
 struct context {
     const config &cfg;

@@ -10,7 +10,7 @@
 #include "protocol/header_values.hpp"
 #include "protocol/sigv4.hpp"
 #include "protocol/text.hpp"
-#include "server/events.hpp"
+#include "server/outcomes.hpp"
 
 #include "protocol/http_date.hpp"
 #include "server/auth.hpp"

@@ -1,9 +1,10 @@
 // CompleteMultipartUpload with conditional completion (spec §6, R-M1..R-M11, D3, D5, D8) and
 // ListParts. Header validation (501) is answered before the body is read; NoSuchUpload, the parts
 // checks and the conditions are decided by the store in one commit.
-#include "server/events.hpp"
+#include "server/commit_faults.hpp"
 #include "server/handlers.hpp"
 #include "server/multipart_common.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 

@@ -1,6 +1,8 @@
 // DeleteObject (with If-Match, spec §8) and DeleteObjects (per-object <ETag>, R-D11).
-#include "server/events.hpp"
+#include "server/commit_faults.hpp"
+#include "server/event_hub.hpp"
 #include "server/handlers.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 

@@ -1,7 +1,7 @@
 // GetObject / HeadObject: versions, delete markers, conditions (spec §3), ranges and parts
 // (R-G13), response-* overrides, checksum mode.
-#include "server/events.hpp"
 #include "server/handlers.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 
