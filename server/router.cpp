@@ -125,6 +125,12 @@ response xml_response(std::string body, int status) {
     return r;
 }
 
+response empty_response(int status) {
+    response r;
+    r.status = status;
+    return r;
+}
+
 namespace {
 
 // A hex x-amz-content-sha256 must equal the SHA-256 of the body (wire.md §1.3).

@@ -219,12 +219,7 @@ net::awaitable<response> abort_upload(context &ctx) {
     auto r_call = store_call<bool>(
         [&](auto done) { ctx.db.abort_upload(bucket, key, upload, std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    response res;
-    res.status = 204;
-    co_return res;
+    co_return empty_or_error(r, ctx);
 }
 
 } // namespace

@@ -177,10 +177,9 @@ net::awaitable<response> list_parts(context &ctx) {
     auto r_call = store_call<storage::list_parts_page>(
         [&](auto done) { ctx.db.list_parts(r, std::move(done)); });
     auto p = co_await std::move(r_call);
-    if (p.has_error()) {
-        co_return error_response(p.error(), ctx);
-    }
-    co_return xml_response(render_parts(ctx, *p, *marker, *max));
+    co_return xml_or_error(p, ctx, [&](const storage::list_parts_page &page) {
+        return render_parts(ctx, page, *marker, *max);
+    });
 }
 
 } // namespace ifmatch::server

@@ -52,8 +52,7 @@ net::awaitable<response> handle_delete_object(context &ctx) {
         note_refusal(ctx, r.error(), outcome.refused_against);
         co_return error_response(r.error(), ctx);
     }
-    response res;
-    res.status = 204;
+    response res = empty_response();
     if (r->delete_marker) {
         res.set("x-amz-delete-marker", "true");
     }

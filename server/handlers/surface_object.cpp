@@ -77,8 +77,7 @@ net::awaitable<response> change_extra(context &ctx, std::string_view name,
     auto r = co_await std::move(r_call);
     if (r.has_error())
         co_return error_response(r.error(), ctx);
-    response res;
-    res.status = status;
+    response res = empty_response(status);
     if (r->version_id != "null")
         res.set("x-amz-version-id", r->version_id);
     co_return res;
