@@ -22,9 +22,7 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     storage::delete_request d;
     d.bucket = ctx.target.bucket;
     d.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId")) {
-        d.version_id = std::string(*vid);
-    }
+    d.version_id = ctx.target.version_id;
     auto conds = protocol::parse_delete_conditions(ctx.lookup(), d.version_id.has_value());
     if (conds.has_error()) {
         note_write_failure(ctx, conds.error());

@@ -36,8 +36,7 @@ net::awaitable<protocol::result<storage::object_version>> lookup_version(context
     storage::get_request g;
     g.bucket = ctx.target.bucket;
     g.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId"))
-        g.version_id = std::string(*vid);
+    g.version_id = ctx.target.version_id;
     g.open_body = false;
     auto r_call =
         store_call<storage::object_read>([&](auto done) { ctx.db.get_object(g, std::move(done)); });
@@ -50,7 +49,7 @@ net::awaitable<protocol::result<storage::object_version>> lookup_version(context
 // A delete marker answers 404 NoSuchKey (current) or 405 MethodNotAllowed (named by version id),
 // with x-amz-delete-marker.
 response marker_response(context &ctx, const storage::object_version &v) {
-    const bool by_id = ctx.target.query.get("versionId").has_value();
+    const bool by_id = ctx.target.version_id.has_value();
     s3_error err = by_id ? s3_error(s3_errc::method_not_allowed)
                                .with("Method", ctx.req.method)
                                .with("ResourceType", "DeleteMarker")
@@ -68,8 +67,7 @@ net::awaitable<response> change_extra(context &ctx, std::string_view name,
     storage::version_extra_request req;
     req.bucket = ctx.target.bucket;
     req.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId"))
-        req.version_id = std::string(*vid);
+    req.version_id = ctx.target.version_id;
     req.name = std::string(name);
     req.value = value;
     auto r_call = store_call<storage::object_version>(
