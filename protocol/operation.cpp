@@ -9,7 +9,10 @@
 #include "protocol/text.hpp"
 #include "protocol/utf8.hpp"
 
+#include <cerrno>
+#include <cstdlib>
 #include <iterator>
+#include <limits>
 
 namespace ifmatch::protocol {
 namespace {
@@ -282,6 +285,35 @@ result<void> locate(classified_request &out, std::string_view path) {
     return {};
 }
 
+// The number std::stoi reads from `s` when it reads the whole of `s` (optional white space and
+// sign, decimal digits, within int's range), without its exceptions.
+std::optional<int> whole_int(const std::string &s) {
+    const char *begin = s.c_str();
+    char *end = nullptr;
+    errno = 0;
+    const long v = std::strtol(begin, &end, 10);
+    if (end == begin || errno == ERANGE || v < std::numeric_limits<int>::min() ||
+        v > std::numeric_limits<int>::max() || static_cast<std::size_t>(end - begin) != s.size()) {
+        return std::nullopt;
+    }
+    return static_cast<int>(v);
+}
+
+// Copies the parameters many handlers read out of the query string (classified_request).
+void read_common_params(classified_request &out) {
+    if (const auto v = out.query.get("versionId")) {
+        out.version_id = std::string(*v);
+    }
+    if (const auto v = out.query.get("uploadId")) {
+        out.upload_id = std::string(*v);
+    }
+    if (const auto v = out.query.get("partNumber")) {
+        std::string raw(*v);
+        auto value = whole_int(raw);
+        out.part_number = int_param{std::move(raw), value};
+    }
+}
+
 // Picks the operation once bucket and key are known.
 result<op> route(const classified_request &r, const request_head &h) {
     if (r.operation == op::admin) {
@@ -426,6 +458,7 @@ result<classified_request> classify(const request_head &h, std::string_view doma
         }
     }
     out.query = std::move(*query);
+    read_common_params(out);
     out.bucket = virtual_host_bucket(h.host, domain);
     out.virtual_host = !out.bucket.empty();
     if (auto located = locate(out, out.raw_path); !located) {

@@ -114,6 +114,15 @@ struct request_head {
     bool has_copy_source = false; // x-amz-copy-source present
 };
 
+// A query parameter S3 reads as a number (partNumber): its value as sent (decoded), and the
+// number when the whole value is one within int's range (std::stoi's syntax: leading white space
+// and a sign allowed). classify never refuses the value: the handler that uses it answers an
+// invalid one at its own point, and its error names the value as sent.
+struct int_param {
+    std::string raw;
+    std::optional<int> value;
+};
+
 struct classified_request {
     op operation = op::unsupported;
     std::string bucket;     // empty for service-level requests
@@ -123,6 +132,11 @@ struct classified_request {
     std::string raw_path;  // the encoded path as received (for SigV4)
     std::string raw_query; // the encoded query as received
     query_params query;
+    // The parameters many handlers read, taken from `query` (nullopt when not sent; the first
+    // one when sent twice, as query_params::get). Every other parameter is read from `query`.
+    std::optional<std::string> version_id; // ?versionId=
+    std::optional<std::string> upload_id;  // ?uploadId= (possibly empty)
+    std::optional<int_param> part_number;  // ?partNumber=
 };
 
 // Classifies a request. `domain` is the base domain for virtual-hosted style (`localhost`):

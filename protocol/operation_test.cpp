@@ -3,8 +3,10 @@
 #include "protocol/operation.hpp"
 
 #include <doctest/doctest.h>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 using namespace ifmatch::protocol;
 
@@ -274,6 +276,46 @@ TEST_CASE("operation: raw path and query are kept for SigV4") {
     CHECK(absolute->raw_path == "/b/k");
     CHECK(absolute->operation == op::get_object);
     CHECK(absolute->key == "k");
+}
+
+TEST_CASE("operation: versionId, uploadId and partNumber are read once, as sent") {
+    const auto part = classify({"PUT", "/b/k?partNumber=7&uploadId=a%2Bb", "h", false}, domain);
+    REQUIRE(part.has_value());
+    CHECK(part->operation == op::upload_part);
+    CHECK(part->upload_id == "a+b");
+    REQUIRE(part->part_number.has_value());
+    CHECK(part->part_number->raw == "7");
+    CHECK(part->part_number->value == 7);
+    CHECK_FALSE(part->version_id.has_value());
+
+    const auto plain = classify({"GET", "/b/k", "h", false}, domain);
+    REQUIRE(plain.has_value());
+    CHECK_FALSE(plain->version_id.has_value());
+    CHECK_FALSE(plain->upload_id.has_value());
+    CHECK_FALSE(plain->part_number.has_value());
+
+    const auto version = classify({"GET", "/b/k?versionId=null&versionId=x", "h", false}, domain);
+    REQUIRE(version.has_value());
+    CHECK(version->version_id == "null");
+    const auto empty = classify({"DELETE", "/b/k?versionId=&uploadId", "h", false}, domain);
+    REQUIRE(empty.has_value());
+    CHECK(empty->version_id == "");
+    CHECK(empty->upload_id == "");
+
+    // The number is kept only when the whole value is one (std::stoi's syntax), never refused.
+    const std::pair<std::string_view, std::optional<int>> numbers[] = {
+        {"1", 1},          {"%205", 5},         {"+5", 5},        {"-3", -3},
+        {"05", 5},         {"10001", 10001},    {"2147483647", 2147483647},
+        {"2147483648", {}}, {"3x", {}},         {"5%20", {}},     {"", {}},
+        {"x", {}},          {"0x10", {}},       {"1.0", {}},      {"5%00", {}}};
+    for (const auto &[value, number] : numbers) {
+        CAPTURE(value);
+        const auto target = "/b/k?uploadId=u&partNumber=" + std::string(value);
+        const auto got = classify({"PUT", target, "h", false}, domain);
+        REQUIRE(got.has_value());
+        REQUIRE(got->part_number.has_value());
+        CHECK(got->part_number->value == number);
+    }
 }
 
 TEST_CASE("operation: errors") {

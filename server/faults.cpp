@@ -1,15 +1,7 @@
-// Fault rules (spec D10): parsing, matching, the registry, and applying a delay or an injected
-// write/delete just before a request's commit.
+// Fault rules (spec D10): parsing, matching and the registry. Applying them is run_observed's
+// (server/outcomes.cpp: status rules) and before_commit's (server/commit_faults.cpp: delays and
+// injected writes or deletes).
 #include "server/faults.hpp"
-
-#include "protocol/crypto.hpp"
-#include "server/events.hpp"
-#include "server/store_calls.hpp"
-#include "storage/object_store.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 
 namespace ifmatch::server {
 

@@ -26,7 +26,7 @@ struct log_fields {
     std::uint64_t bytes_out = 0;
 };
 
-struct request_note; // server/events.hpp
+struct request_note; // server/outcomes.hpp
 
 struct context {
     const config &cfg;
@@ -112,6 +112,21 @@ net::awaitable<std::optional<response>> handle_console(context &ctx, const std::
 std::string http_date_ms(std::int64_t ms);     // RFC 1123 Last-Modified from milliseconds
 std::string iso_date_ms(std::int64_t ms);      // XML LastModified
 response xml_response(std::string body, int status = 200);
+// A response without a body: 204 No Content, or `status` (200 for the PUTs S3 answers so).
+response empty_response(int status = 204);
+
+// The usual tails of a handler, once its store call was awaited into `r` (a named local; these
+// are plain functions, not coroutines): `r`'s error as the S3 error response, else
+// empty_response(status) ...
+template <class T>
+response empty_or_error(const protocol::result<T> &r, const context &ctx, int status = 204) {
+    return r.has_error() ? error_response(r.error(), ctx) : empty_response(status);
+}
+// ... or else the XML document `render(*r)` returns.
+template <class T, class Render>
+response xml_or_error(const protocol::result<T> &r, const context &ctx, Render render) {
+    return r.has_error() ? error_response(r.error(), ctx) : xml_response(render(*r));
+}
 // Reads the whole (small) request body, up to `limit` bytes, and checks a hex
 // x-amz-content-sha256 against it. Errors: as body_source, XAmzContentSHA256Mismatch, or
 // InvalidRequest when it is larger than the limit.

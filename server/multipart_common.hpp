@@ -8,9 +8,10 @@
 
 namespace ifmatch::server {
 
-// ?uploadId=. Errors: NoSuchUpload when missing or empty.
+// ?uploadId= (ctx.target.upload_id). Errors: NoSuchUpload when missing or empty.
 protocol::result<std::string> upload_id_of(const context &ctx);
-// ?partNumber= in 1..10000. Errors: InvalidArgument.
+// ?partNumber= (ctx.target.part_number), a whole number in 1..10000. Errors: InvalidArgument
+// naming the value as sent.
 protocol::result<int> part_number_of(const context &ctx);
 // "CRC32" -> "x-amz-checksum-crc32".
 std::string checksum_header_name(const std::string &algo);

@@ -10,7 +10,7 @@
 #include "protocol/header_values.hpp"
 #include "protocol/sigv4.hpp"
 #include "protocol/text.hpp"
-#include "server/events.hpp"
+#include "server/outcomes.hpp"
 
 #include "protocol/http_date.hpp"
 #include "server/auth.hpp"
@@ -122,6 +122,12 @@ response xml_response(std::string body, int status) {
     r.status = status;
     r.body = std::move(body);
     r.set("Content-Type", "application/xml");
+    return r;
+}
+
+response empty_response(int status) {
+    response r;
+    r.status = status;
     return r;
 }
 

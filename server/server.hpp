@@ -1,6 +1,6 @@
 // The network side: an acceptor coroutine and one coroutine per connection on its own strand,
 // served by a pool of I/O threads; optionally a second, HTTPS listener. Beast stays inside
-// server.cpp and session.cpp.
+// server.cpp and the connection's files (server/connection_streams.hpp).
 #pragma once
 
 #include "server/config.hpp"

@@ -3,7 +3,7 @@
 // which state. Pure: used by the console API and `ifmatch explain`.
 #pragma once
 
-#include "server/events.hpp"
+#include "server/outcome_event.hpp"
 #include "storage/types.hpp"
 
 #include <nlohmann/json.hpp>

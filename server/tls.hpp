@@ -1,6 +1,7 @@
 // TLS set-up: builds the OpenSSL server context (TLS 1.2 or newer, the configured certificate
-// chain and private key) for the HTTPS listener. Only tls.cpp and session.cpp see Asio's SSL
-// headers; everything else passes the context around through this forward declaration.
+// chain and private key) for the HTTPS listener. Only tls.cpp and the connection's files
+// (server/connection_streams.hpp) see Asio's SSL headers; everything else passes the context
+// around through this forward declaration.
 #pragma once
 
 #include "server/config.hpp"

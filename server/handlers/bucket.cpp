@@ -160,12 +160,7 @@ net::awaitable<response> remove(context &ctx) {
     auto name = ctx.target.bucket;
     auto r_call = store_call<bool>([&](auto done) { ctx.db.delete_bucket(name, std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    response res;
-    res.status = 204;
-    co_return res;
+    co_return empty_or_error(r, ctx);
 }
 
 net::awaitable<response> read_bucket(context &ctx) {
@@ -233,10 +228,7 @@ net::awaitable<response> put_versioning(context &ctx) {
     auto r_call = store_call<bool>(
         [&](auto done) { ctx.db.set_bucket_versioning(name, status, std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    co_return response{};
+    co_return empty_or_error(r, ctx, 200);
 }
 
 } // namespace

@@ -63,9 +63,7 @@ net::awaitable<response> when_bucket_exists(context &ctx, std::string_view body_
         co_return std::move(*missing);
     }
     if (body.empty()) {
-        response res;
-        res.status = 204;
-        co_return res;
+        co_return empty_response();
     }
     co_return xml_response(std::move(body));
 }
@@ -74,10 +72,7 @@ net::awaitable<response> when_bucket_exists(context &ctx, std::string_view body_
 // stored value, which is empty when there is none.
 net::awaitable<response> get_with_default(context &ctx, std::string_view name, render_fn render) {
     auto v = co_await read_setting(ctx, name);
-    if (v.has_error()) {
-        co_return error_response(v.error(), ctx);
-    }
-    co_return xml_response(render(*v));
+    co_return xml_or_error(v, ctx, render);
 }
 
 std::string stored_document(const std::string &v) { return v; }

@@ -2,7 +2,8 @@
 // rules (faults), the JSON API the console reads (api/buckets, api/objects, api/versions,
 // api/timeline) and the console page itself (ui, assets embedded at build time).
 #include "server/console_assets.hpp"
-#include "server/events.hpp"
+#include "server/event_hub.hpp"
+#include "server/faults.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "server/timeline.hpp"

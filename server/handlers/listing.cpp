@@ -126,10 +126,9 @@ net::awaitable<response> handle_list(context &ctx) {
     auto r_call =
         store_call<storage::list_page>([&](auto done) { ctx.db.list_objects(lr, std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    co_return xml_response(render(ctx, *p, *r));
+    co_return xml_or_error(r, ctx, [&](const storage::list_page &page) {
+        return render(ctx, *p, page);
+    });
 }
 
 } // namespace ifmatch::server

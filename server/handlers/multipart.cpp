@@ -27,28 +27,21 @@ std::string checksum_header_name(const std::string &algo) {
 }
 
 protocol::result<std::string> upload_id_of(const context &ctx) {
-    auto id = ctx.target.query.get("uploadId");
+    const auto &id = ctx.target.upload_id;
     if (!id || id->empty()) {
         return s3_error(s3_errc::no_such_upload).with("UploadId", "");
     }
-    return std::string(*id);
+    return *id;
 }
 
 protocol::result<int> part_number_of(const context &ctx) {
-    auto raw = std::string(ctx.target.query.get("partNumber").value_or(""));
-    int n = 0;
-    try {
-        std::size_t used = 0;
-        n = std::stoi(raw, &used);
-        if (used != raw.size()) n = 0;
-    } catch (...) {
-        n = 0;
-    }
+    const auto &part = ctx.target.part_number;
+    const int n = part && part->value ? *part->value : 0;
     if (n < 1 || n > 10000) {
         return s3_error(s3_errc::invalid_argument,
                         "Part number must be an integer between 1 and 10000, inclusive")
             .with("ArgumentName", "partNumber")
-            .with("ArgumentValue", raw);
+            .with("ArgumentValue", part ? part->raw : std::string());
     }
     return n;
 }
@@ -219,12 +212,7 @@ net::awaitable<response> abort_upload(context &ctx) {
     auto r_call = store_call<bool>(
         [&](auto done) { ctx.db.abort_upload(bucket, key, upload, std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    response res;
-    res.status = 204;
-    co_return res;
+    co_return empty_or_error(r, ctx);
 }
 
 } // namespace

@@ -1,9 +1,10 @@
 // CompleteMultipartUpload with conditional completion (spec §6, R-M1..R-M11, D3, D5, D8) and
 // ListParts. Header validation (501) is answered before the body is read; NoSuchUpload, the parts
 // checks and the conditions are decided by the store in one commit.
-#include "server/events.hpp"
+#include "server/commit_faults.hpp"
 #include "server/handlers.hpp"
 #include "server/multipart_common.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 
@@ -176,10 +177,9 @@ net::awaitable<response> list_parts(context &ctx) {
     auto r_call = store_call<storage::list_parts_page>(
         [&](auto done) { ctx.db.list_parts(r, std::move(done)); });
     auto p = co_await std::move(r_call);
-    if (p.has_error()) {
-        co_return error_response(p.error(), ctx);
-    }
-    co_return xml_response(render_parts(ctx, *p, *marker, *max));
+    co_return xml_or_error(p, ctx, [&](const storage::list_parts_page &page) {
+        return render_parts(ctx, page, *marker, *max);
+    });
 }
 
 } // namespace ifmatch::server

@@ -1,9 +1,10 @@
 // CopyObject (spec §7, D6): source `bucket/key[?versionId=]`, source conditions, the copy-to-self
 // rule, destination conditions at commit. The copy shares the source's stored body.
 #include "server/body_pool.hpp"
+#include "server/commit_faults.hpp"
 #include "server/copy_source.hpp"
-#include "server/events.hpp"
 #include "server/handlers.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
 #include "server/upload.hpp"

@@ -1,6 +1,8 @@
 // DeleteObject (with If-Match, spec §8) and DeleteObjects (per-object <ETag>, R-D11).
-#include "server/events.hpp"
+#include "server/commit_faults.hpp"
+#include "server/event_hub.hpp"
 #include "server/handlers.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 
@@ -20,9 +22,7 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     storage::delete_request d;
     d.bucket = ctx.target.bucket;
     d.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId")) {
-        d.version_id = std::string(*vid);
-    }
+    d.version_id = ctx.target.version_id;
     auto conds = protocol::parse_delete_conditions(ctx.lookup(), d.version_id.has_value());
     if (conds.has_error()) {
         note_write_failure(ctx, conds.error());
@@ -50,8 +50,7 @@ net::awaitable<response> handle_delete_object(context &ctx) {
         note_refusal(ctx, r.error(), outcome.refused_against);
         co_return error_response(r.error(), ctx);
     }
-    response res;
-    res.status = 204;
+    response res = empty_response();
     if (r->delete_marker) {
         res.set("x-amz-delete-marker", "true");
     }

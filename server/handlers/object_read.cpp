@@ -1,7 +1,7 @@
 // GetObject / HeadObject: versions, delete markers, conditions (spec §3), ranges and parts
 // (R-G13), response-* overrides, checksum mode.
-#include "server/events.hpp"
 #include "server/handlers.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
 
@@ -105,7 +105,7 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
             range_h.reset(); // R-G15: a stale If-Range turns the request into a plain GET
         }
     }
-    auto part = ctx.target.query.get("partNumber");
+    const auto &part = ctx.target.part_number;
     res.offset = 0;
     res.length = v.size;
     if (range_h && part) {
@@ -115,16 +115,17 @@ std::optional<response> select_bytes(context &ctx, const storage::object_read &o
                               ctx);
     }
     if (part) {
+        // The number the value starts with ("3x" asks for part 3), not only a whole number.
         int n = 0;
         try {
-            n = std::stoi(std::string(*part));
+            n = std::stoi(part->raw);
         } catch (...) {
             n = 0;
         }
         int count = std::max(1, v.parts_count);
         if (n < 1 || n > count) {
             return error_response(s3_error(s3_errc::invalid_part_number)
-                                      .with("PartNumberRequested", std::string(*part))
+                                      .with("PartNumberRequested", part->raw)
                                       .with("ActualPartCount", std::to_string(count)),
                                   ctx);
         }
@@ -186,10 +187,8 @@ net::awaitable<response> handle_get_object(context &ctx) {
     storage::get_request g;
     g.bucket = ctx.target.bucket;
     g.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId")) {
-        g.version_id = std::string(*vid);
-    }
-    bool want_parts = ctx.target.query.get("partNumber").has_value();
+    g.version_id = ctx.target.version_id;
+    bool want_parts = ctx.target.part_number.has_value();
     bool cacheable = !g.version_id && !want_parts;
     // A cacheable HEAD reads the (small, inline) body too, so the cache can keep the object.
     g.open_body = !ctx.is_head() || cacheable;

@@ -1,7 +1,8 @@
 // PutObject with conditional writes (spec §4, D3–D5): header validation on the request head,
 // the body streamed and verified, the decision taken by the store at commit.
-#include "server/events.hpp"
+#include "server/commit_faults.hpp"
 #include "server/handlers.hpp"
+#include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
 #include "server/upload.hpp"

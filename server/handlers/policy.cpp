@@ -39,12 +39,7 @@ net::awaitable<response> put_policy(context &ctx) {
     auto r_call =
         store_call<bool>([&](auto done) { ctx.db.set_bucket_policy(bucket, text, std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    response res;
-    res.status = 204;
-    co_return res;
+    co_return empty_or_error(r, ctx);
 }
 
 net::awaitable<response> get_policy(context &ctx) {
@@ -70,12 +65,7 @@ net::awaitable<response> delete_policy(context &ctx) {
     auto r_call =
         store_call<bool>([&](auto done) { ctx.db.set_bucket_policy(bucket, "", std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    response res;
-    res.status = 204;
-    co_return res;
+    co_return empty_or_error(r, ctx);
 }
 
 } // namespace

@@ -36,12 +36,7 @@ net::awaitable<response> write_setting(context &ctx, std::string_view name_v,
     auto r_call = store_call<bool>(
         [&](auto done) { ctx.db.set_bucket_setting(bucket, name, value, std::move(done)); });
     auto r = co_await std::move(r_call);
-    if (r.has_error()) {
-        co_return error_response(r.error(), ctx);
-    }
-    response res;
-    res.status = status;
-    co_return res;
+    co_return empty_or_error(r, ctx, status);
 }
 
 // GET of a setting: `render` its stored value, or `missing` when there is none.
@@ -111,11 +106,9 @@ protocol::result<std::string> parse_ownership(std::string_view b) {
 
 net::awaitable<response> get_acl(context &ctx) {
     auto v = co_await read_setting(ctx, "acl");
-    if (v.has_error()) {
-        co_return error_response(v.error(), ctx);
-    }
-    co_return xml_response(
-        protocol::render_access_control_policy(protocol::decode_acl(*v), owner_id));
+    co_return xml_or_error(v, ctx, [](const std::string &acl) {
+        return protocol::render_access_control_policy(protocol::decode_acl(acl), owner_id);
+    });
 }
 
 net::awaitable<response> put_acl(context &ctx) {

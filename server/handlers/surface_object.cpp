@@ -36,8 +36,7 @@ net::awaitable<protocol::result<storage::object_version>> lookup_version(context
     storage::get_request g;
     g.bucket = ctx.target.bucket;
     g.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId"))
-        g.version_id = std::string(*vid);
+    g.version_id = ctx.target.version_id;
     g.open_body = false;
     auto r_call =
         store_call<storage::object_read>([&](auto done) { ctx.db.get_object(g, std::move(done)); });
@@ -51,7 +50,7 @@ net::awaitable<protocol::result<storage::object_version>> lookup_version(context
 // with x-amz-delete-marker; protocol::decide_read decides which.
 response marker_response(context &ctx, const storage::object_version &v) {
     const protocol::found_version found{
-        protocol::found_kind::delete_marker, ctx.target.query.get("versionId").has_value(), {}};
+        protocol::found_kind::delete_marker, ctx.target.version_id.has_value(), {}};
     s3_error err = protocol::read_decision_error(protocol::decide_read(found, {}, {}),
                                                  ctx.req.method, ctx.target.key, v.version_id);
     response res = error_response(err, ctx);
@@ -67,8 +66,7 @@ net::awaitable<response> change_extra(context &ctx, std::string_view name,
     storage::version_extra_request req;
     req.bucket = ctx.target.bucket;
     req.key = ctx.target.key;
-    if (auto vid = ctx.target.query.get("versionId"))
-        req.version_id = std::string(*vid);
+    req.version_id = ctx.target.version_id;
     req.name = std::string(name);
     req.value = value;
     auto r_call = store_call<storage::object_version>(
@@ -76,8 +74,7 @@ net::awaitable<response> change_extra(context &ctx, std::string_view name,
     auto r = co_await std::move(r_call);
     if (r.has_error())
         co_return error_response(r.error(), ctx);
-    response res;
-    res.status = status;
+    response res = empty_response(status);
     if (r->version_id != "null")
         res.set("x-amz-version-id", r->version_id);
     co_return res;

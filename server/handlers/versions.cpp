@@ -138,10 +138,9 @@ net::awaitable<response> handle_list_versions(context &ctx) {
     auto r_call = store_call<storage::list_versions_page>(
         [&](auto done) { ctx.db.list_versions(r, std::move(done)); });
     auto page = co_await std::move(r_call);
-    if (page.has_error()) {
-        co_return error_response(page.error(), ctx);
-    }
-    co_return xml_response(render_versions(ctx, *p, *page));
+    co_return xml_or_error(page, ctx, [&](const storage::list_versions_page &v) {
+        return render_versions(ctx, *p, v);
+    });
 }
 
 net::awaitable<response> handle_list_uploads(context &ctx) {
@@ -154,10 +153,9 @@ net::awaitable<response> handle_list_uploads(context &ctx) {
     auto r_call = store_call<storage::list_uploads_page>(
         [&](auto done) { ctx.db.list_uploads(r, std::move(done)); });
     auto page = co_await std::move(r_call);
-    if (page.has_error()) {
-        co_return error_response(page.error(), ctx);
-    }
-    co_return xml_response(render_uploads(ctx, *p, *page));
+    co_return xml_or_error(page, ctx, [&](const storage::list_uploads_page &u) {
+        return render_uploads(ctx, *p, u);
+    });
 }
 
 } // namespace ifmatch::server

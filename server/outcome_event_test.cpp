@@ -1,5 +1,5 @@
 // event_json writes the same document as nlohmann's dump of to_json (spec D9 persistence).
-#include "server/events.hpp"
+#include "server/outcome_event.hpp"
 
 #include <doctest/doctest.h>
 
