@@ -98,7 +98,7 @@ std::string virtual_host_bucket(std::string_view host_header, std::string_view d
 // bucket configurations, OPTIONS and POST Object; nullopt when the request is none of them.
 // `object` selects the object level. A GET of a configuration kept per id (`analytics`, ...)
 // without `id` lists them. Methods a sub-resource has no operation for, and the PUTs that would
-// have to act on a configuration (lifecycle, replication, object-lock, analytics, ...), are
+// have to act on a configuration (replication, object-lock, analytics, ...), are
 // op::unsupported (501).
 std::optional<op> route_surface(std::string_view m, const query_params &q, bool object) {
     if (m == "OPTIONS") {
@@ -124,7 +124,8 @@ std::optional<op> route_surface(std::string_view m, const query_params &q, bool 
         {"tagging", true, op::get_object_tagging, op::put_object_tagging,
          op::delete_object_tagging},
         {"attributes", true, op::get_object_attributes, none, none},
-        {"lifecycle", false, op::get_bucket_lifecycle, none, op::delete_bucket_lifecycle},
+        {"lifecycle", false, op::get_bucket_lifecycle, op::put_bucket_lifecycle,
+         op::delete_bucket_lifecycle},
         {"replication", false, op::get_bucket_replication, none, op::delete_bucket_replication},
         {"object-lock", false, op::get_object_lock_configuration, none, none},
         {"notification", false, op::get_bucket_notification, op::put_bucket_notification, none},
@@ -383,6 +384,7 @@ constexpr std::string_view op_names[] = {
     "PostObject",                     // post_object
     "PreflightRequest",               // cors_preflight
     "GetBucketLifecycleConfiguration",            // get_bucket_lifecycle
+    "PutBucketLifecycleConfiguration",            // put_bucket_lifecycle
     "DeleteBucketLifecycle",                      // delete_bucket_lifecycle
     "GetBucketReplication",                       // get_bucket_replication
     "DeleteBucketReplication",                    // delete_bucket_replication

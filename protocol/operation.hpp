@@ -67,6 +67,7 @@ enum class op {
     // bucket configurations: the not-configured answers and the configurations only stored
     // (docs/bucket-configuration.md); their PUTs that would have to act stay op::unsupported
     get_bucket_lifecycle,
+    put_bucket_lifecycle,
     delete_bucket_lifecycle,
     get_bucket_replication,
     delete_bucket_replication,
@@ -145,7 +146,7 @@ struct classified_request {
 // literal, or any other name means path-style. On a path-style host `/_ifmatch/<rest>` is op::admin
 // with admin_path `<rest>`. The key is the path after the bucket, percent-decoded once (`+` stays a
 // plus; `//`, `.`/`..` segments and a trailing `/` are kept). Query parameters S3 does not route
-// on (`x-id`, ...) are ignored; sub-resources we do not implement (`torrent`, PUT `lifecycle`, ...)
+// on (`x-id`, ...) are ignored; sub-resources we do not implement (`torrent`, PUT `replication`, ...)
 // give op::unsupported, which the router answers 501 NotImplemented. Neither the bucket name nor
 // the key is validated here beyond being UTF-8 (see is_valid_bucket_name, check_object_key).
 // Errors: 400 InvalidURI for a malformed escape, a path segment or query parameter whose decoded
@@ -153,7 +154,7 @@ struct classified_request {
 // not route on that resource.
 result<classified_request> classify(const request_head &h, std::string_view domain);
 
-// The S3 sub-resource of an op::unsupported request (`lifecycle` for `PUT /b?lifecycle`), so the
+// The S3 sub-resource of an op::unsupported request (`replication` for `PUT /b?replication`), so the
 // 501 can name what is not implemented; nullopt when the query names none.
 std::optional<std::string_view> unsupported_subresource(const query_params &q);
 

@@ -86,7 +86,7 @@ TEST_CASE("operation: path-style routing table") {
         {"GET", "/b?acl", h, op::get_bucket_acl, "b", ""},
         {"PUT", "/b?tagging", h, op::put_bucket_tagging, "b", ""},
         {"GET", "/b?cors", h, op::get_bucket_cors, "b", ""},
-        {"PUT", "/b?lifecycle", h, op::unsupported, "b", ""},
+        {"PUT", "/b?replication", h, op::unsupported, "b", ""},
         {"GET", "/b?encryption", h, op::get_bucket_encryption, "b", ""},
         {"PUT", "/b?object-lock", h, op::unsupported, "b", ""},
         {"GET", "/b?ownershipControls", h, op::get_bucket_ownership_controls, "b", ""},
@@ -113,10 +113,10 @@ TEST_CASE("operation: path-style routing table") {
 TEST_CASE("operation: bucket configurations (docs/bucket-configuration.md)") {
     const std::string_view h = "localhost:9000";
     const row rows[] = {
-        // B-N1..B-N3: the not-configured GETs and DELETEs; B-U1..B-U3: the PUTs stay 501.
+        // B-N1..B-N3: the not-configured GETs and DELETEs; B-U2..B-U3: those PUTs stay 501.
         {"GET", "/b?lifecycle", h, op::get_bucket_lifecycle, "b", ""},
         {"DELETE", "/b?lifecycle", h, op::delete_bucket_lifecycle, "b", ""},
-        {"PUT", "/b?lifecycle", h, op::unsupported, "b", ""},
+        {"PUT", "/b?lifecycle", h, op::put_bucket_lifecycle, "b", ""},
         {"GET", "/b?replication", h, op::get_bucket_replication, "b", ""},
         {"DELETE", "/b?replication", h, op::delete_bucket_replication, "b", ""},
         {"PUT", "/b?replication", h, op::unsupported, "b", ""},

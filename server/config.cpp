@@ -76,6 +76,10 @@ const std::vector<flag> &flags() {
          [](config &c, const std::string &v) { return to_int(v, c.max_connections); }},
         {"shutdown-grace", false,
          [](config &c, const std::string &v) { return to_int(v, c.shutdown_grace); }},
+        {"lifecycle-interval", false,
+         [](config &c, const std::string &v) {
+             return to_int(v, c.lifecycle_interval) && c.lifecycle_interval >= 0;
+         }},
         {"credentials", false,
          [](config &c, const std::string &v) { c.credentials_file = v; return !v.empty(); }},
         {"access-key", false, [](config &c, const std::string &v) { c.access_key = v; return true; }},

@@ -48,6 +48,9 @@ struct config {
     bool enable_test_hooks = false; // /_ifmatch/test/* fault injection (tests only)
     // POST /_ifmatch/clock may move the store's clock forward (also with enable_test_hooks).
     bool controllable_clock = false;
+    // Seconds of real time between background lifecycle passes (0: only when the clock moves or
+    // POST /_ifmatch/lifecycle asks).
+    int lifecycle_interval = 300;
 
     std::string listen_host() const;
     unsigned short listen_port() const;

@@ -33,6 +33,7 @@ struct registry {
     counter read_precondition_failed{0};  // 412 on GET/HEAD
     counter conditional_conflict{0};      // 409 ConditionalRequestConflict
     counter precondition_required{0};     // 428
+    std::array<counter, 4> lifecycle{};   // by lifecycle_action
 };
 
 registry &reg() {
@@ -150,6 +151,8 @@ void record_request(const context &ctx, int status, std::chrono::steady_clock::d
     record_conditional(ctx, status);
 }
 
+void count_lifecycle(lifecycle_action a) { reg().lifecycle[static_cast<std::size_t>(a)]++; }
+
 std::string render_metrics(const store_gauges &g) {
     auto &r = reg();
     std::string out;
@@ -181,6 +184,14 @@ std::string render_metrics(const store_gauges &g) {
     scalar(out, "ifmatch_precondition_required_total", "counter",
            "Writes answered 428 because the bucket or server requires a condition.",
            r.precondition_required.load());
+    header(out, "ifmatch_lifecycle_actions_total", "counter",
+           "Writes the lifecycle worker committed, by action (B-C1..B-C4).");
+    constexpr std::array<const char *, 4> actions = {"expire_current", "expire_noncurrent",
+                                                     "remove_delete_marker", "abort_upload"};
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        sample(out, std::string("ifmatch_lifecycle_actions_total{action=\"") + actions[i] + "\"}",
+               r.lifecycle[i].load());
+    }
     scalar(out, "ifmatch_store_commits_total", "counter",
            "Store transactions committed (each carries a group of writes).", g.commits);
     scalar(out, "ifmatch_store_write_jobs_total", "counter",

@@ -14,6 +14,10 @@ struct context;
 // Records one finished request (called once per request, where the access log is written).
 void record_request(const context &ctx, int status, std::chrono::steady_clock::duration took);
 
+// What the lifecycle worker did (server/lifecycle.hpp), by action.
+enum class lifecycle_action { expire_current, expire_noncurrent, remove_delete_marker, abort_upload };
+void count_lifecycle(lifecycle_action a);
+
 // What the store reports at scrape time (gauges).
 struct store_gauges {
     std::int64_t objects = -1; // -1: unknown (the store query failed); omitted

@@ -248,6 +248,7 @@ net::awaitable<response> route(context &ctx) {
     case op::get_object_attributes:
         co_return co_await handle_surface_object(ctx);
     case op::get_bucket_lifecycle:
+    case op::put_bucket_lifecycle:
     case op::delete_bucket_lifecycle:
     case op::get_bucket_replication:
     case op::delete_bucket_replication:

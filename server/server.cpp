@@ -3,6 +3,7 @@
 #include "server/body_pool.hpp"
 
 #include "server/fd_limit.hpp"
+#include "server/lifecycle.hpp"
 #include "server/log.hpp"
 #include "server/session.hpp"
 #include "server/tls.hpp"
@@ -340,6 +341,8 @@ void http_server::run() {
     if (s.tls_acceptor.is_open()) {
         net::co_spawn(s.ioc, s.accept_loop(s.tls_acceptor, s.tls.get()), net::detached);
     }
+    start_lifecycle_schedule(s.ioc.get_executor(), s.shared.db, s.cfg.lifecycle_interval,
+                             s.shared.stopping);
     std::vector<std::thread> threads;
     std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
     for (std::size_t i = 1; i < impl_->iocs.size(); ++i) {

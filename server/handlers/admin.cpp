@@ -1,6 +1,7 @@
 // ifmatch's own endpoints under /_ifmatch/ (path-style hosts only): health, Prometheus metrics and
 // per-bucket settings.
 #include "server/handlers.hpp"
+#include "server/lifecycle.hpp"
 #include "server/metrics.hpp"
 #include "server/store_calls.hpp"
 
@@ -93,8 +94,33 @@ net::awaitable<response> metrics(context &ctx) {
 
 // GET /_ifmatch/clock reports the store's clock; POST {"advance_seconds": N} moves it forward
 // (--controllable-clock or --enable-test-hooks only).
+nlohmann::json lifecycle_json(const lifecycle_report &r) {
+    return {{"expired_current", r.expired_current},
+            {"expired_noncurrent", r.expired_noncurrent},
+            {"removed_delete_markers", r.removed_delete_markers},
+            {"aborted_uploads", r.aborted_uploads},
+            {"lost_races", r.lost_races}};
+}
+
+// POST /_ifmatch/lifecycle: one lifecycle pass now (same permission as moving the clock).
+net::awaitable<response> lifecycle_now(context &ctx) {
+    if (ctx.req.method != "POST") {
+        co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
+    }
+    if (!ctx.cfg.controllable_clock && !ctx.cfg.enable_test_hooks) {
+        co_return error_response(
+            s3_error(s3_errc::access_denied, "Lifecycle passes can be started only when the "
+                                             "server runs with --controllable-clock."),
+            ctx);
+    }
+    auto pass_call = run_lifecycle(ctx.db);
+    auto pass = co_await std::move(pass_call);
+    co_return json_response(lifecycle_json(pass));
+}
+
 net::awaitable<response> clock(context &ctx) {
     const bool movable = ctx.cfg.controllable_clock || ctx.cfg.enable_test_hooks;
+    nlohmann::json lifecycle;
     if (ctx.req.method == "POST") {
         if (!movable) {
             co_return error_response(
@@ -123,15 +149,24 @@ net::awaitable<response> clock(context &ctx) {
         if (r.has_error()) {
             co_return error_response(r.error(), ctx);
         }
+        // Lifecycle acts on the new time before the answer (B-C1..B-C4): a test that moved the
+        // clock reads the result at once.
+        auto pass_call = run_lifecycle(ctx.db);
+        auto pass = co_await std::move(pass_call);
+        lifecycle = lifecycle_json(pass);
     } else if (ctx.req.method != "GET") {
         co_return error_response(s3_error(s3_errc::method_not_allowed), ctx);
     }
     const auto now = ctx.db.now_ms();
-    co_return json_response({{"now", protocol::format_iso8601(protocol::sys_millis(
-                                          std::chrono::milliseconds(now)))},
-                             {"now_ms", now},
-                             {"offset_seconds", ctx.db.clock_offset_ms() / 1000},
-                             {"controllable", movable}});
+    nlohmann::json out = {{"now", protocol::format_iso8601(protocol::sys_millis(
+                                      std::chrono::milliseconds(now)))},
+                          {"now_ms", now},
+                          {"offset_seconds", ctx.db.clock_offset_ms() / 1000},
+                          {"controllable", movable}};
+    if (!lifecycle.is_null()) {
+        out["lifecycle"] = lifecycle;
+    }
+    co_return json_response(out);
 }
 
 } // namespace
@@ -147,6 +182,9 @@ net::awaitable<response> handle_admin(context &ctx) {
     }
     if (path == "clock") {
         co_return co_await clock(ctx);
+    }
+    if (path == "lifecycle") {
+        co_return co_await lifecycle_now(ctx);
     }
     if (path.rfind("test/", 0) == 0 && ctx.cfg.enable_test_hooks) {
         std::string hook = path.substr(5);

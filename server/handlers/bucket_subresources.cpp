@@ -7,9 +7,11 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 #include "protocol/bucket_subresources.hpp"
+#include "protocol/lifecycle.hpp"
 
 #include "protocol/notification.hpp"
 #include "protocol/website.hpp"
+#include "server/lifecycle.hpp"
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
 #include "storage/object_store.hpp"
@@ -91,6 +93,13 @@ std::string public_access_document(const std::string &v) {
 }
 
 // Parsers of the stored forms; an empty value removes the setting.
+protocol::result<std::string> parse_lifecycle_setting(std::string_view body) {
+    auto c = protocol::parse_lifecycle(body);
+    if (c.has_error()) {
+        return c.error();
+    }
+    return protocol::render_lifecycle(*c);
+}
 protocol::result<std::string> parse_notification(std::string_view body) {
     auto c = protocol::parse_notification_configuration(body);
     if (c.has_error()) {
@@ -223,12 +232,16 @@ net::awaitable<response> per_id_configuration(context &ctx) {
 net::awaitable<response> handle_bucket_subresource(context &ctx) {
     switch (ctx.target.operation) {
     case op::get_bucket_lifecycle:
-        co_return co_await not_configured(ctx, s3_errc::no_such_lifecycle_configuration);
+        co_return co_await get_setting(ctx, lifecycle_setting,
+                                       s3_errc::no_such_lifecycle_configuration, stored_document);
+    case op::put_bucket_lifecycle:
+        co_return co_await put_setting(ctx, lifecycle_setting, parse_lifecycle_setting, 200);
+    case op::delete_bucket_lifecycle:
+        co_return co_await write_setting(ctx, lifecycle_setting, "", 204);
     case op::get_bucket_replication:
         co_return co_await not_configured(ctx, s3_errc::replication_configuration_not_found);
     case op::get_object_lock_configuration:
         co_return co_await not_configured(ctx, s3_errc::object_lock_configuration_not_found);
-    case op::delete_bucket_lifecycle:
     case op::delete_bucket_replication:
         co_return co_await when_bucket_exists(ctx, "");
     case op::get_bucket_notification:

@@ -1,6 +1,7 @@
 // GetObject / HeadObject: versions, delete markers, conditions (spec §3), ranges and parts
 // (R-G13), response-* overrides, checksum mode.
 #include "server/handlers.hpp"
+#include "server/lifecycle.hpp"
 #include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/upload.hpp"
@@ -216,6 +217,19 @@ net::awaitable<response> handle_get_object(context &ctx) {
     res.head = ctx.is_head();
     add_meta_headers(res, obj.version.meta);
     add_validators(res, obj.version);
+    if (!ctx.target.version_id) {
+        auto cfg = ctx.db.peek_bucket_config(ctx.target.bucket);
+        if (!cfg) {
+            auto load = load_bucket_config(ctx);
+            auto loaded = co_await std::move(load);
+            if (loaded.has_value()) cfg = *loaded;
+        }
+        if (cfg) {
+            if (auto e = expiration_header_of(*cfg, obj.version)) {
+                res.set("x-amz-expiration", *e); // B-C5
+            }
+        }
+    }
     res.set("Accept-Ranges", "bytes");
     if (auto err = select_bytes(ctx, obj, obj.part_sizes, res)) {
         co_return std::move(*err);

@@ -2,6 +2,7 @@
 // the body streamed and verified, the decision taken by the store at commit.
 #include "server/commit_faults.hpp"
 #include "server/handlers.hpp"
+#include "server/lifecycle.hpp"
 #include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
@@ -114,6 +115,22 @@ net::awaitable<response> handle_put_object(context &ctx) {
     res.set("ETag", r->etag);
     if (r->version_id != "null") {
         res.set("x-amz-version-id", r->version_id);
+    }
+    auto cfg = ctx.db.peek_bucket_config(ctx.target.bucket);
+    if (!cfg) {
+        auto load = load_bucket_config(ctx);
+        auto loaded = co_await std::move(load);
+        if (loaded.has_value()) cfg = *loaded;
+    }
+    if (cfg) {
+        storage::object_version written;
+        written.key = ctx.target.key;
+        written.size = r->size;
+        written.last_modified_ms = r->last_modified_ms;
+        written.meta = r->meta;
+        if (auto e = expiration_header_of(*cfg, written)) {
+            res.set("x-amz-expiration", *e); // B-C5
+        }
     }
     for (auto &[name, value] : up->checksums) {
         std::string h = "x-amz-checksum-";

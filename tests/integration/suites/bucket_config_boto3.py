@@ -296,9 +296,9 @@ for sub, status, want in [("lifecycle", 404, "NoSuchLifecycleConfiguration"),
               bool(xml_field(body, "RequestId")), bool(xml_field(body, "Message")))
     r.eq(f"GET ?{sub}: {status} {want} with BucketName, RequestId, Message",
          (status, "application/xml", want, LOGS, True, True), fields)
-st, _, body = raw("PUT", f"/{LOGS}?lifecycle", b"<LifecycleConfiguration/>")
-r.eq("B-U1 raw PUT ?lifecycle -> 501 NotImplemented naming it",
-     (501, "NotImplemented", "PUT ?lifecycle is not implemented by ifmatch."),
+st, _, body = raw("PUT", f"/{LOGS}?replication", b"<ReplicationConfiguration/>")
+r.eq("B-U2 raw PUT ?replication -> 501 NotImplemented naming it",
+     (501, "NotImplemented", "PUT ?replication is not implemented by ifmatch."),
      (st, xml_field(body, "Code"), xml_field(body, "Message")))
 
 # --- B-U3 CreateBucket with Object Lock ----------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every bucket sub-resource as the AWS CLI sees it (run through ../run.sh;
 # docs/bucket-configuration.md): the not-configured answers B-N1..B-N9 with their exit codes and
-# error codes, the 501s B-U1..B-U4 (CreateBucket with Object Lock refused and nothing created),
+# error codes, the 501s B-U2..B-U4, the lifecycle configuration (B-C6) (CreateBucket with Object Lock refused and nothing created),
 # CLI round trips of stored configurations (B-S4..B-S7), and the /_ifmatch/ paths and console still
 # answering. A failed command must exit 255 (CLI v1) or 254 (CLI v2) with the S3 code in its text.
 set -uo pipefail
@@ -81,13 +81,21 @@ err_cmd "NoSuchBucket wins: list-bucket-metrics-configurations on a missing buck
 err_cmd "NoSuchBucket wins: delete-bucket-lifecycle on a missing bucket" \
     NoSuchBucket s3api delete-bucket-lifecycle --bucket cli-config-missing
 
-echo "# not implemented yet (B-U1..B-U4)"
-err_cmd "B-U1 put-bucket-lifecycle-configuration -> NotImplemented" NotImplemented \
+echo "# lifecycle configuration (B-C6)"
+ok_cmd "put-bucket-lifecycle-configuration" \
     s3api put-bucket-lifecycle-configuration --bucket "$B" --lifecycle-configuration \
-    '{"Rules":[{"ID":"r","Status":"Enabled","Filter":{"Prefix":""},"Expiration":{"Days":1}}]}'
-check_match "B-U1 the 501 names the operation" "PUT \\?lifecycle is not implemented" "$ERR"
-err_cmd "B-U1 lifecycle still not configured" NoSuchLifecycleConfiguration \
+    '{"Rules":[{"ID":"r","Status":"Enabled","Filter":{"Prefix":"tmp/"},"Expiration":{"Days":1}}]}'
+ok_cmd "get-bucket-lifecycle-configuration" s3api get-bucket-lifecycle-configuration --bucket "$B" \
+    --query 'Rules[0].[ID,Status,Filter.Prefix,Expiration.Days]' --output text
+check_match "the rule comes back as sent" "^r[[:space:]]+Enabled[[:space:]]+tmp/[[:space:]]+1$" "$OUT"
+err_cmd "B-C6 Days 0 -> InvalidArgument" InvalidArgument \
+    s3api put-bucket-lifecycle-configuration --bucket "$B" --lifecycle-configuration \
+    '{"Rules":[{"ID":"r","Status":"Enabled","Filter":{"Prefix":""},"Expiration":{"Days":0}}]}'
+ok_cmd "delete-bucket-lifecycle" s3api delete-bucket-lifecycle --bucket "$B"
+err_cmd "B-N1 after the delete: NoSuchLifecycleConfiguration" NoSuchLifecycleConfiguration \
     s3api get-bucket-lifecycle-configuration --bucket "$B"
+
+echo "# not implemented yet (B-U2..B-U4)"
 err_cmd "B-U2 put-bucket-replication -> NotImplemented" NotImplemented \
     s3api put-bucket-replication --bucket "$B" --replication-configuration \
     '{"Role":"arn:aws:iam::123456789012:role/r","Rules":[{"Status":"Enabled","Prefix":"","Destination":{"Bucket":"arn:aws:s3:::dest"}}]}'

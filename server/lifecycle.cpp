@@ -1,0 +1,369 @@
+// The lifecycle worker (see lifecycle.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+#include "server/lifecycle.hpp"
+
+#include "protocol/etag.hpp"
+#include "protocol/lifecycle.hpp"
+#include "protocol/tagging.hpp"
+#include "server/event_hub.hpp"
+#include "server/metrics.hpp"
+#include "server/store_calls.hpp"
+#include "storage/object_surface.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+
+namespace ifmatch::server {
+
+namespace {
+
+protocol::tag_set tags_of(const storage::object_version &v) {
+    for (const auto &[k, val] : v.meta.extra) {
+        if (k == storage::extra_tags) {
+            return protocol::decode_tags(val);
+        }
+    }
+    return {};
+}
+
+storage::writer_identity lifecycle_writer(const std::string &rule_id) {
+    return {"lifecycle:" + rule_id, "lifecycle", "", "ifmatch-lifecycle"};
+}
+
+// One pass over one bucket.
+class bucket_pass {
+public:
+    bucket_pass(storage::object_store &db, std::string bucket, protocol::lifecycle_config cfg,
+                lifecycle_report &report)
+        : db_(db), bucket_(std::move(bucket)), cfg_(std::move(cfg)), report_(report),
+          now_(db.now_ms()) {}
+
+    net::awaitable<void> run() {
+        if (acts_on_versions()) {
+            co_await versions();
+        }
+        if (aborts_uploads()) {
+            co_await uploads();
+        }
+    }
+
+private:
+    bool acts_on_versions() const {
+        for (const auto &r : cfg_.rules) {
+            if (r.enabled && (r.expiration_days || r.expiration_date_ms ||
+                              r.expired_object_delete_marker || r.noncurrent_days)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    bool aborts_uploads() const {
+        for (const auto &r : cfg_.rules) {
+            if (r.enabled && r.abort_upload_days) return true;
+        }
+        return false;
+    }
+
+    // Every version of the bucket, one key at a time (a key's versions newest first).
+    net::awaitable<void> versions() {
+        storage::list_versions_request req;
+        req.bucket = bucket_;
+        req.max_keys = 1000;
+        std::vector<storage::object_version> key_versions;
+        for (;;) {
+            auto page_call = store_call<storage::list_versions_page>(
+                [&](auto done) { db_.list_versions(req, std::move(done)); });
+            auto page = co_await std::move(page_call);
+            if (page.has_error()) {
+                co_return;
+            }
+            for (auto &v : page->versions) {
+                if (!key_versions.empty() && key_versions.front().key != v.key) {
+                    co_await one_key(key_versions);
+                    key_versions.clear();
+                }
+                key_versions.push_back(std::move(v));
+            }
+            if (!page->truncated) {
+                break;
+            }
+            req.key_marker = page->next_key_marker;
+            req.version_id_marker = page->next_version_id_marker;
+        }
+        if (!key_versions.empty()) {
+            co_await one_key(key_versions);
+        }
+    }
+
+    net::awaitable<bool> remove(const std::string &key, std::optional<std::string> version_id,
+                                std::optional<std::string> if_match, const std::string &rule,
+                                const char *operation) {
+        storage::delete_request d;
+        d.bucket = bucket_;
+        d.key = key;
+        d.version_id = std::move(version_id);
+        if (if_match) {
+            d.conditions.if_match = protocol::parse_etag_list(*if_match);
+        }
+        d.start = db_.start();
+        d.writer = lifecycle_writer(rule);
+        const auto removed_version = d.version_id;
+        auto r_call = store_decide<storage::delete_result>(
+            [&](auto done) { db_.delete_object(std::move(d), std::move(done)); });
+        auto outcome = co_await std::move(r_call);
+        if (outcome.value.has_error()) {
+            ++report_.lost_races;
+            co_return false;
+        }
+        outcome_event e;
+        e.time_ms = db_.now_ms();
+        e.request_id = "lifecycle:" + rule;
+        e.access_key = "lifecycle";
+        e.operation = operation;
+        e.bucket = bucket_;
+        e.key = key;
+        e.status = 204;
+        e.failed_condition = "lifecycle rule " + rule;
+        if (removed_version) {
+            e.conditions.emplace_back("versionId", *removed_version);
+        }
+        auto cur_call = store_call<storage::current_state>(
+            [&](auto done) { db_.current_state_of(bucket_, key, std::move(done)); });
+        auto cur = co_await std::move(cur_call);
+        if (cur.has_value()) {
+            e.current = *cur;
+        }
+        events().publish(std::move(e), db_);
+        co_return true;
+    }
+
+    // B-C1 (current), B-C2 (noncurrent), B-C3 (the delete marker left alone).
+    net::awaitable<void> one_key(std::vector<storage::object_version> &vs) {
+        const std::string key = vs.front().key;
+        std::size_t left = vs.size();
+        // Noncurrent versions: age from when the next newer version replaced them.
+        std::size_t noncurrent_index = 0;
+        for (std::size_t i = 1; i < vs.size(); ++i) {
+            const auto &v = vs[i];
+            const std::int64_t since = vs[i - 1].last_modified_ms;
+            const auto tags = tags_of(v);
+            for (const auto &r : cfg_.rules) {
+                if (!r.enabled || !r.noncurrent_days ||
+                    !protocol::lifecycle_applies(r, key, v.size, tags)) {
+                    continue;
+                }
+                if (r.newer_noncurrent_versions &&
+                    noncurrent_index < static_cast<std::size_t>(*r.newer_noncurrent_versions)) {
+                    continue; // one of the newest noncurrent versions the rule keeps
+                }
+                if (protocol::lifecycle_due_ms(since, *r.noncurrent_days) > now_) {
+                    continue;
+                }
+                auto removed_call = remove(key, v.version_id, std::nullopt, r.id,
+                                           "LifecycleExpireNoncurrent");
+                if (co_await std::move(removed_call)) {
+                    ++report_.expired_noncurrent;
+                    count_lifecycle(lifecycle_action::expire_noncurrent);
+                    --left;
+                }
+                break;
+            }
+            ++noncurrent_index;
+        }
+        const auto &cur = vs.front();
+        if (!cur.is_latest) {
+            co_return;
+        }
+        if (cur.delete_marker) {
+            if (left != 1) {
+                co_return;
+            }
+            for (const auto &r : cfg_.rules) {
+                if (r.enabled && r.expired_object_delete_marker &&
+                    protocol::lifecycle_applies(r, key, 0, {})) {
+                    auto removed_call = remove(key, cur.version_id, std::nullopt, r.id,
+                                               "LifecycleRemoveDeleteMarker");
+                    if (co_await std::move(removed_call)) {
+                        ++report_.removed_delete_markers;
+                        count_lifecycle(lifecycle_action::remove_delete_marker);
+                    }
+                    break;
+                }
+            }
+            co_return;
+        }
+        auto expiry =
+            protocol::current_expiry(cfg_, key, cur.size, tags_of(cur), cur.last_modified_ms);
+        if (!expiry || expiry->due_ms > now_) {
+            co_return;
+        }
+        // Conditional on the version judged: a client's write that committed since wins.
+        auto removed_call =
+            remove(key, std::nullopt, cur.etag, expiry->rule_id, "LifecycleExpiration");
+        if (co_await std::move(removed_call)) {
+            ++report_.expired_current;
+            count_lifecycle(lifecycle_action::expire_current);
+        }
+    }
+
+    // B-C4.
+    net::awaitable<void> uploads() {
+        storage::list_uploads_request req;
+        req.bucket = bucket_;
+        for (;;) {
+            auto page_call = store_call<storage::list_uploads_page>(
+                [&](auto done) { db_.list_uploads(req, std::move(done)); });
+            auto page = co_await std::move(page_call);
+            if (page.has_error()) {
+                co_return;
+            }
+            for (const auto &u : page->uploads) {
+                for (const auto &r : cfg_.rules) {
+                    if (!r.enabled || !r.abort_upload_days ||
+                        !protocol::lifecycle_applies(r, u.key, 0, {}) ||
+                        protocol::lifecycle_due_ms(u.initiated_ms, *r.abort_upload_days) > now_) {
+                        continue;
+                    }
+                    auto abort_call = store_call<bool>([&](auto done) {
+                        db_.abort_upload(bucket_, u.key, u.upload_id, std::move(done));
+                    });
+                    auto aborted = co_await std::move(abort_call);
+                    if (aborted.has_value()) {
+                        ++report_.aborted_uploads;
+                        count_lifecycle(lifecycle_action::abort_upload);
+                        outcome_event e;
+                        e.time_ms = db_.now_ms();
+                        e.request_id = "lifecycle:" + r.id;
+                        e.access_key = "lifecycle";
+                        e.operation = "LifecycleAbortMultipartUpload";
+                        e.bucket = bucket_;
+                        e.key = u.key;
+                        e.status = 204;
+                        e.failed_condition = "lifecycle rule " + r.id;
+                        e.conditions.emplace_back("uploadId", u.upload_id);
+                        events().publish(std::move(e), db_);
+                    }
+                    break;
+                }
+            }
+            if (!page->truncated) {
+                break;
+            }
+            req.key_marker = page->next_key_marker;
+            req.upload_id_marker = page->next_upload_id_marker;
+        }
+    }
+
+    storage::object_store &db_;
+    std::string bucket_;
+    protocol::lifecycle_config cfg_;
+    lifecycle_report &report_;
+    std::int64_t now_;
+};
+
+std::atomic<bool> g_running{false};
+
+} // namespace
+
+std::optional<std::string> expiration_header_of(const storage::bucket_config &c,
+                                                const storage::object_version &v) {
+    if (v.delete_marker) {
+        return std::nullopt;
+    }
+    for (const auto &[k, stored] : c.settings) {
+        if (k != lifecycle_setting || stored.empty()) {
+            continue;
+        }
+        auto cfg = protocol::parse_lifecycle(stored);
+        if (cfg.has_error()) {
+            return std::nullopt;
+        }
+        auto e = protocol::current_expiry(*cfg, v.key, v.size, tags_of(v), v.last_modified_ms);
+        if (!e) {
+            return std::nullopt;
+        }
+        return protocol::expiration_header(*e);
+    }
+    return std::nullopt;
+}
+
+net::awaitable<lifecycle_report> run_lifecycle(storage::object_store &db) {
+    // One pass at a time: wait for a running one (its writes are committed when it ends).
+    auto ex = co_await net::this_coro::executor;
+    net::steady_timer wait(ex);
+    for (bool expected = false; !g_running.compare_exchange_strong(expected, true);
+         expected = false) {
+        wait.expires_after(std::chrono::milliseconds(5));
+        auto wait_call = wait.async_wait(net::use_awaitable);
+        co_await std::move(wait_call);
+    }
+    lifecycle_report report;
+    try {
+        auto list_call = store_call<std::vector<storage::bucket_info>>(
+            [&](auto done) { db.list_buckets(std::move(done)); });
+        auto buckets = co_await std::move(list_call);
+        if (buckets.has_value()) {
+            for (const auto &b : *buckets) {
+                auto cfg_call = store_call<std::shared_ptr<const storage::bucket_config>>(
+                    [&](auto done) { db.get_bucket_config(b.name, std::move(done)); });
+                auto cfg = co_await std::move(cfg_call);
+                if (cfg.has_error()) {
+                    continue;
+                }
+                std::string stored;
+                for (const auto &[k, v] : (*cfg)->settings) {
+                    if (k == lifecycle_setting) stored = v;
+                }
+                if (stored.empty()) {
+                    continue;
+                }
+                auto parsed = protocol::parse_lifecycle(stored);
+                if (parsed.has_error()) {
+                    continue;
+                }
+                bucket_pass pass(db, b.name, std::move(*parsed), report);
+                auto run_call = pass.run();
+                co_await std::move(run_call);
+            }
+        }
+    } catch (...) {
+        g_running = false;
+        throw;
+    }
+    g_running = false;
+    co_return report;
+}
+
+void start_lifecycle_schedule(net::any_io_executor ex, storage::object_store &db,
+                              int interval_seconds, const std::atomic<bool> &stopping) {
+    if (interval_seconds <= 0) {
+        return;
+    }
+    auto loop = [](net::any_io_executor e, storage::object_store &store, int seconds,
+                   const std::atomic<bool> &stop) -> net::awaitable<void> {
+        net::steady_timer timer(e);
+        while (!stop.load()) {
+            timer.expires_after(std::chrono::seconds(seconds));
+            auto wait_call = timer.async_wait(net::as_tuple(net::use_awaitable));
+            auto [ec] = co_await std::move(wait_call);
+            if (ec || stop.load()) {
+                co_return;
+            }
+            auto pass_call = run_lifecycle(store);
+            co_await std::move(pass_call);
+        }
+    };
+    net::co_spawn(ex, loop(ex, db, interval_seconds, stopping), net::detached);
+}
+
+} // namespace ifmatch::server
