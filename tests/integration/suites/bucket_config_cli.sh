@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every bucket sub-resource as the AWS CLI sees it (run through ../run.sh;
 # docs/bucket-configuration.md): the not-configured answers B-N1..B-N9 with their exit codes and
-# error codes, the 501s B-U2..B-U4, the lifecycle configuration (B-C6) (CreateBucket with Object Lock refused and nothing created),
+# error codes, the 501s B-U2..B-U4 (CreateBucket with Object Lock refused and nothing created), the
+# lifecycle configuration (B-C6), the diagnosis commands of a 409 story verbatim,
 # CLI round trips of stored configurations (B-S4..B-S7), and the /_ifmatch/ paths and console still
 # answering. A failed command must exit 255 (CLI v1) or 254 (CLI v2) with the S3 code in its text.
 set -uo pipefail
@@ -30,6 +31,26 @@ json_get() {
 }
 
 ok_cmd "create-bucket" s3api create-bucket --bucket "$B"
+
+echo "# the commands a 409 diagnosis runs, verbatim"
+ok_cmd "get-bucket-versioning (never set: empty)" s3api get-bucket-versioning --bucket "$B"
+check_match "... no Status" "^[[:space:]]*$" "$OUT"
+ok_cmd "put-bucket-versioning Enabled" s3api put-bucket-versioning --bucket "$B" \
+    --versioning-configuration Status=Enabled
+ok_cmd "get-bucket-versioning" s3api get-bucket-versioning --bucket "$B" --query Status --output text
+check_match "... Enabled" "^Enabled$" "$OUT"
+printf 'first' >"$W/v1"
+printf 'second' >"$W/v2"
+ok_cmd "put-object v1" s3api put-object --bucket "$B" --key manifest.json --body "$W/v1" \
+    --query VersionId --output text
+V1=$OUT
+ok_cmd "put-object v2" s3api put-object --bucket "$B" --key manifest.json --body "$W/v2"
+ok_cmd "get-object --version-id (the older version)" s3api get-object --bucket "$B" \
+    --key manifest.json --version-id "$V1" "$W/got"
+check_match "... its bytes" "^first$" "$(cat "$W/got")"
+ok_cmd "list-multipart-uploads (none)" s3api list-multipart-uploads --bucket "$B" \
+    --query 'length(Uploads || `[]`)' --output text
+check_match "... zero" "^0$" "$OUT"
 
 echo "# not configured (B-N1..B-N9)"
 err_cmd "B-N1 get-bucket-lifecycle-configuration -> NoSuchLifecycleConfiguration" \
