@@ -128,6 +128,8 @@ std::optional<op> route_surface(std::string_view m, const query_params &q, bool 
          op::delete_bucket_lifecycle},
         {"replication", false, op::get_bucket_replication, none, op::delete_bucket_replication},
         {"object-lock", false, op::get_object_lock_configuration, none, none},
+        {"retention", true, op::get_object_retention, op::put_object_retention, none},
+        {"legal-hold", true, op::get_object_legal_hold, op::put_object_legal_hold, none},
         {"notification", false, op::get_bucket_notification, op::put_bucket_notification, none},
         {"logging", false, op::get_bucket_logging, op::put_bucket_logging, none},
         {"website", false, op::get_bucket_website, op::put_bucket_website,
@@ -389,6 +391,10 @@ constexpr std::string_view op_names[] = {
     "GetBucketReplication",                       // get_bucket_replication
     "DeleteBucketReplication",                    // delete_bucket_replication
     "GetObjectLockConfiguration",                 // get_object_lock_configuration
+    "GetObjectRetention",                         // get_object_retention
+    "PutObjectRetention",                         // put_object_retention
+    "GetObjectLegalHold",                         // get_object_legal_hold
+    "PutObjectLegalHold",                         // put_object_legal_hold
     "GetBucketNotificationConfiguration",         // get_bucket_notification
     "PutBucketNotificationConfiguration",         // put_bucket_notification
     "GetBucketLogging",                           // get_bucket_logging

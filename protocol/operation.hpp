@@ -72,6 +72,10 @@ enum class op {
     get_bucket_replication,
     delete_bucket_replication,
     get_object_lock_configuration,
+    get_object_retention,   // object level; no bucket has Object Lock yet: 400 (B-L5)
+    put_object_retention,
+    get_object_legal_hold,
+    put_object_legal_hold,
     get_bucket_notification,
     put_bucket_notification,
     get_bucket_logging,

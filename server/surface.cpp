@@ -38,6 +38,10 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
             return tags.error();
         w.tags = protocol::encode_tags(*tags);
     }
+    for (auto h : {"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
+                   "x-amz-object-lock-legal-hold"}) {
+        if (look(h)) w.lock_requested = true;
+    }
     return w;
 }
 
@@ -63,6 +67,10 @@ load_bucket_config(context &ctx) {
 
 protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w) {
     const auto &r = c.settings;
+    if (w.lock_requested) {
+        // B-L5: lock parameters on a bucket without Object Lock (S3's wording for object writes).
+        return s3_error(s3_errc::invalid_request, "Bucket is missing ObjectLockConfiguration");
+    }
     if (!w.sse) {
         if (auto enc = setting(r, "encryption"); !enc.empty()) {
             w.sse = protocol::decode_sse(enc);

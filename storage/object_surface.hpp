@@ -22,6 +22,8 @@ struct write_surface {
     std::optional<protocol::sse_spec> sse;
     protocol::access_control acl;
     std::optional<std::string> tags; // encoded; nullopt when no x-amz-tagging header
+    // An x-amz-object-lock-* header was sent (B-L5: refused while no bucket has Object Lock).
+    bool lock_requested = false;
 };
 
 // Stores `w` in `meta` (replacing SSE/ACL entries) and, for SSE-KMS, replaces `etag` with the

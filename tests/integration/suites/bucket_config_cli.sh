@@ -116,6 +116,22 @@ ok_cmd "delete-bucket-lifecycle" s3api delete-bucket-lifecycle --bucket "$B"
 err_cmd "B-N1 after the delete: NoSuchLifecycleConfiguration" NoSuchLifecycleConfiguration \
     s3api get-bucket-lifecycle-configuration --bucket "$B"
 
+echo "# Object Lock parameters while no bucket has Object Lock (B-L5)"
+err_cmd "B-L5 put-object-retention -> InvalidRequest" InvalidRequest \
+    s3api put-object-retention --bucket "$B" --key manifest.json \
+    --retention '{"Mode":"GOVERNANCE","RetainUntilDate":"2030-01-01T00:00:00Z"}'
+check_match "B-L5 ... Bucket is missing Object Lock Configuration" \
+    "Bucket is missing Object Lock Configuration" "$ERR"
+err_cmd "B-L5 get-object-legal-hold -> InvalidRequest" InvalidRequest \
+    s3api get-object-legal-hold --bucket "$B" --key manifest.json
+err_cmd "B-L5 NoSuchBucket first" NoSuchBucket \
+    s3api get-object-retention --bucket cli-config-missing --key k
+err_cmd "B-L5 put-object with --object-lock-mode -> InvalidRequest" InvalidRequest \
+    s3api put-object --bucket "$B" --key locked --body "$W/v1" --object-lock-mode GOVERNANCE \
+    --object-lock-retain-until-date 2030-01-01T00:00:00Z
+check_match "B-L5 ... S3's wording for writes" "Bucket is missing ObjectLockConfiguration" "$ERR"
+err_cmd "B-L5 ... and nothing was written" 404 s3api head-object --bucket "$B" --key locked
+
 echo "# not implemented yet (B-U2..B-U4)"
 err_cmd "B-U2 put-bucket-replication -> NotImplemented" NotImplemented \
     s3api put-bucket-replication --bucket "$B" --replication-configuration \
