@@ -29,6 +29,26 @@ void emit(const std::string &line) {
     std::fflush(stdout);
 }
 
+// A request's own bytes as one text-log field: control characters (a key may hold a newline,
+// sent as %0A) and backslashes become \xNN escapes, so one request stays one line and a key
+// cannot forge another line.
+std::string log_safe(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(s.size());
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f || c == '\\') {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
 } // namespace
 
 void log_request(const config &cfg, const context &ctx, int status,
@@ -62,11 +82,12 @@ void log_request(const config &cfg, const context &ctx, int status,
                            : "/" + ctx.target.bucket +
                                  (ctx.target.key.empty() ? "" : "/" + ctx.target.key);
     std::string line = now_iso() + " " + ctx.req.request_id + " " + ctx.req.remote + " " + op +
-                       " " + ctx.req.method + " " + path + " " + std::to_string(status) + " " + dur;
+                       " " + log_safe(ctx.req.method) + " " + log_safe(path) + " " +
+                       std::to_string(status) + " " + dur;
     if (!ctx.log.error_code.empty()) line += " error=" + ctx.log.error_code;
-    if (!ctx.log.conditions.empty()) line += " conditions=[" + ctx.log.conditions + "]";
-    if (!ctx.log.failed_condition.empty()) line += " failed=" + ctx.log.failed_condition;
-    if (!ctx.log.current.empty()) line += " current=[" + ctx.log.current + "]";
+    if (!ctx.log.conditions.empty()) line += " conditions=[" + log_safe(ctx.log.conditions) + "]";
+    if (!ctx.log.failed_condition.empty()) line += " failed=" + log_safe(ctx.log.failed_condition);
+    if (!ctx.log.current.empty()) line += " current=[" + log_safe(ctx.log.current) + "]";
     emit(line);
 }
 

@@ -559,5 +559,18 @@ finally:
     except subprocess.TimeoutExpired:
         signed.kill()
 
+# A key holding a newline (%0A) is one access-log line: its control bytes are escaped, so a key
+# cannot forge a line of its own.
+exchange(raw("PUT", "/logkeys", length=False))
+resp, _, _ = exchange(raw("PUT", "/logkeys/a%0A2026-01-01T00:00:00Z%20forged%20line", body=b"x"))
+r.eq("a key with a newline is stored", 200, resp.status if resp else None)
+time.sleep(0.2)
+with open(os.environ["IFMATCH_LOG"], encoding="utf-8", errors="replace") as f:
+    log = f.read()
+r.check("the access log holds it on one line, the newline escaped",
+        "/logkeys/a\\x0a2026-01-01T00:00:00Z forged line 200" in log and
+        not any(l.startswith("2026-01-01T00:00:00Z forged") for l in log.splitlines()),
+        [l for l in log.splitlines() if "forged" in l])
+
 r.check("server still running", lib.server_running())
 r.finish()
