@@ -308,8 +308,9 @@ TEST_CASE("operation: versionId, uploadId and partNumber are read once, as sent"
         {"05", 5},         {"10001", 10001},    {"2147483647", 2147483647},
         {"2147483648", {}}, {"3x", {}},         {"5%20", {}},     {"", {}},
         {"x", {}},          {"0x10", {}},       {"1.0", {}},      {"5%00", {}}};
-    for (const auto &[value, number] : numbers) {
-        CAPTURE(value);
+    for (const auto &entry : numbers) {
+        const auto &[value, number] = entry;
+        CAPTURE(entry.first);
         const auto target = "/b/k?uploadId=u&partNumber=" + std::string(value);
         const auto got = classify({"PUT", target, "h", false}, domain);
         REQUIRE(got.has_value());

@@ -20,6 +20,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 
@@ -36,8 +37,15 @@ protocol::tag_set tags_of(const storage::object_version &v) {
     return {};
 }
 
-storage::writer_identity lifecycle_writer(const std::string &rule_id) {
-    return {"lifecycle:" + rule_id, "lifecycle", "", "ifmatch-lifecycle"};
+// A request id of its own for every action, `lifecycle:<rule id>:<n>` (events are told apart by
+// request id, also after a restart).
+std::string action_id(const std::string &rule_id, std::int64_t now_ms) {
+    static std::atomic<std::uint64_t> n{0};
+    return "lifecycle:" + rule_id + ":" + std::to_string(now_ms) + "-" + std::to_string(++n);
+}
+
+storage::writer_identity lifecycle_writer(const std::string &request_id) {
+    return {request_id, "lifecycle", "", "ifmatch-lifecycle"};
 }
 
 // One pass over one bucket.
@@ -49,6 +57,9 @@ public:
           now_(db.now_ms()) {}
 
     net::awaitable<void> run() {
+        // Taken before anything is read: a client write that commits after it makes the
+        // worker's conditional delete of what it judged a 409 (D3), never a silent removal.
+        start_ = db_.start();
         if (acts_on_versions()) {
             co_await versions();
         }
@@ -107,7 +118,8 @@ private:
 
     net::awaitable<bool> remove(const std::string &key, std::optional<std::string> version_id,
                                 std::optional<std::string> if_match, const std::string &rule,
-                                const char *operation) {
+                                const char *operation, bool only_noncurrent,
+                                storage::start_token start) {
         storage::delete_request d;
         d.bucket = bucket_;
         d.key = key;
@@ -115,19 +127,27 @@ private:
         if (if_match) {
             d.conditions.if_match = protocol::parse_etag_list(*if_match);
         }
-        d.start = db_.start();
-        d.writer = lifecycle_writer(rule);
+        d.start = start;
+        d.only_noncurrent = only_noncurrent;
+        d.by_lifecycle = true;
+        const std::string request_id = action_id(rule, db_.now_ms());
+        d.writer = lifecycle_writer(request_id);
         const auto removed_version = d.version_id;
         auto r_call = store_decide<storage::delete_result>(
             [&](auto done) { db_.delete_object(std::move(d), std::move(done)); });
         auto outcome = co_await std::move(r_call);
         if (outcome.value.has_error()) {
-            ++report_.lost_races;
+            const auto c = outcome.value.error().code;
+            if (c == protocol::s3_errc::precondition_failed ||
+                c == protocol::s3_errc::conditional_request_conflict ||
+                c == protocol::s3_errc::no_such_key) {
+                ++report_.lost_races; // a client's write came first; the next pass decides again
+            }
             co_return false;
         }
         outcome_event e;
         e.time_ms = db_.now_ms();
-        e.request_id = "lifecycle:" + rule;
+        e.request_id = request_id;
         e.access_key = "lifecycle";
         e.operation = operation;
         e.bucket = bucket_;
@@ -147,15 +167,33 @@ private:
         co_return true;
     }
 
-    // B-C1 (current), B-C2 (noncurrent), B-C3 (the delete marker left alone).
+    // B-C1 (current), B-C2 (noncurrent), B-C3 (the delete marker left alone). The current
+    // version is judged first: the worker's own removals of noncurrent versions are writes of the
+    // key, which would make its conditional delete of the current one a 409 (written since).
     net::awaitable<void> one_key(std::vector<storage::object_version> &vs) {
         const std::string key = vs.front().key;
+        const auto &cur = vs.front();
+        if (cur.is_latest && !cur.delete_marker) {
+            auto expiry =
+                protocol::current_expiry(cfg_, key, cur.size, tags_of(cur), cur.last_modified_ms);
+            if (expiry && expiry->due_ms <= now_) {
+                // Conditional on the version judged: a client's write that committed since wins.
+                auto removed_call = remove(key, std::nullopt, cur.etag, expiry->rule_id,
+                                           "LifecycleExpiration", false, start_);
+                if (co_await std::move(removed_call)) {
+                    ++report_.expired_current;
+                    count_lifecycle(lifecycle_action::expire_current);
+                }
+            }
+        }
         std::size_t left = vs.size();
-        // Noncurrent versions: age from when the next newer version replaced them.
+        // Noncurrent versions: their age counts from when they stopped being current, the
+        // Last-Modified of the next newer version (or their own, when a version ranked above
+        // them arrived earlier: D11).
         std::size_t noncurrent_index = 0;
         for (std::size_t i = 1; i < vs.size(); ++i) {
             const auto &v = vs[i];
-            const std::int64_t since = vs[i - 1].last_modified_ms;
+            const std::int64_t since = std::max(vs[i - 1].last_modified_ms, v.last_modified_ms);
             const auto tags = tags_of(v);
             for (const auto &r : cfg_.rules) {
                 if (!r.enabled || !r.noncurrent_days ||
@@ -170,7 +208,7 @@ private:
                     continue;
                 }
                 auto removed_call = remove(key, v.version_id, std::nullopt, r.id,
-                                           "LifecycleExpireNoncurrent");
+                                           "LifecycleExpireNoncurrent", true, start_);
                 if (co_await std::move(removed_call)) {
                     ++report_.expired_noncurrent;
                     count_lifecycle(lifecycle_action::expire_noncurrent);
@@ -180,39 +218,32 @@ private:
             }
             ++noncurrent_index;
         }
-        const auto &cur = vs.front();
-        if (!cur.is_latest) {
+        if (!cur.is_latest || !cur.delete_marker || left != 1) {
             co_return;
         }
-        if (cur.delete_marker) {
-            if (left != 1) {
+        const std::string marker_id = cur.version_id;
+        if (left != vs.size()) {
+            // This pass removed the versions under the marker: read the key again to see the
+            // marker alone, as a later pass would.
+            auto again_call = store_call<std::vector<storage::object_version>>(
+                [&](auto done) { db_.key_versions(bucket_, key, std::move(done)); });
+            auto again = co_await std::move(again_call);
+            if (again.has_error() || again->size() != 1 ||
+                (*again)[0].version_id != marker_id || !(*again)[0].delete_marker) {
                 co_return;
             }
-            for (const auto &r : cfg_.rules) {
-                if (r.enabled && r.expired_object_delete_marker &&
-                    protocol::lifecycle_applies(r, key, 0, {})) {
-                    auto removed_call = remove(key, cur.version_id, std::nullopt, r.id,
-                                               "LifecycleRemoveDeleteMarker");
-                    if (co_await std::move(removed_call)) {
-                        ++report_.removed_delete_markers;
-                        count_lifecycle(lifecycle_action::remove_delete_marker);
-                    }
-                    break;
+        }
+        for (const auto &r : cfg_.rules) {
+            if (r.enabled && r.expired_object_delete_marker &&
+                protocol::lifecycle_applies(r, key, 0, {})) {
+                auto removed_call = remove(key, marker_id, std::nullopt, r.id,
+                                           "LifecycleRemoveDeleteMarker", false, start_);
+                if (co_await std::move(removed_call)) {
+                    ++report_.removed_delete_markers;
+                    count_lifecycle(lifecycle_action::remove_delete_marker);
                 }
+                break;
             }
-            co_return;
-        }
-        auto expiry =
-            protocol::current_expiry(cfg_, key, cur.size, tags_of(cur), cur.last_modified_ms);
-        if (!expiry || expiry->due_ms > now_) {
-            co_return;
-        }
-        // Conditional on the version judged: a client's write that committed since wins.
-        auto removed_call =
-            remove(key, std::nullopt, cur.etag, expiry->rule_id, "LifecycleExpiration");
-        if (co_await std::move(removed_call)) {
-            ++report_.expired_current;
-            count_lifecycle(lifecycle_action::expire_current);
         }
     }
 
@@ -243,7 +274,7 @@ private:
                         count_lifecycle(lifecycle_action::abort_upload);
                         outcome_event e;
                         e.time_ms = db_.now_ms();
-                        e.request_id = "lifecycle:" + r.id;
+                        e.request_id = action_id(r.id, db_.now_ms());
                         e.access_key = "lifecycle";
                         e.operation = "LifecycleAbortMultipartUpload";
                         e.bucket = bucket_;
@@ -269,6 +300,7 @@ private:
     protocol::lifecycle_config cfg_;
     lifecycle_report &report_;
     std::int64_t now_;
+    storage::start_token start_;
 };
 
 std::atomic<bool> g_running{false};

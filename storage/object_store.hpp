@@ -4,8 +4,9 @@
 // what every backend must guarantee and storage/contract_test.cpp checks it.
 //
 // RULES
-// 1. Every call returns at once. `done` runs exactly once, on a thread of the store (never inside
-//    the caller's stack and never inside a transaction); callers hop back to their own executor.
+// 1. Every call returns at once. `done` runs exactly once, never inside a transaction: on a
+//    thread of the store, or before the call returns when the answer needs no I/O (a cache hit);
+//    callers hop back to their own executor (server/store_calls.hpp posts every completion).
 // 2. A write is acknowledged only when it is durable to the store's configured level; a write
 //    answered with an error (or a refusal) left nothing behind.
 // 3. Conditional writes are decided by the store, at commit, against the key's state at that

@@ -86,6 +86,11 @@ struct delete_request {
     start_token start;
     bool server_requires_conditions = false;
     writer_identity writer;
+    // The lifecycle's removal of a noncurrent version (B-C2): refused (412) when the named
+    // version is the key's current one by now (restored meanwhile).
+    bool only_noncurrent = false;
+    // A lifecycle action: the bucket owner's own rule, exempt from required conditions (D5).
+    bool by_lifecycle = false;
 };
 
 struct delete_result {

@@ -172,18 +172,23 @@ net::awaitable<response> upload_part_copy(context &ctx) {
         co_return error_response(found.error(), ctx);
     }
     const auto &v = found->source.version;
-    // Which version the bytes come from (404 / 400 E7 now, before any byte is copied); its
-    // x-amz-copy-source-if-* conditions are decided by the store at commit (R-C16).
+    // The source as read (404 / 400 E7 / 412, in decide_copy_source's order) answers before any
+    // byte is copied; the store decides the same conditions again at commit, against the source
+    // as it is then, and that decision is the one that stands (R-C16).
     protocol::found_version source{
         v.delete_marker ? protocol::found_kind::delete_marker : protocol::found_kind::object,
         src->version_id.has_value(),
         {v.etag, protocol::sys_millis(std::chrono::milliseconds(v.last_modified_ms))}};
-    auto exists = protocol::decide_copy_source(source, {}, store_now(ctx));
-    if (exists.answer != protocol::copy_answer::proceed) {
-        co_return error_response(protocol::copy_decision_error(exists, src->key,
-                                                               src->version_id.value_or(""),
-                                                               ctx.target.key),
-                                 ctx);
+    const auto now = store_now(ctx);
+    auto conditions = protocol::parse_copy_source_conditions(ctx.lookup(), now);
+    auto early = protocol::decide_copy_source(source, conditions, now);
+    if (early.answer != protocol::copy_answer::proceed) {
+        auto err = protocol::copy_decision_error(early, src->key, src->version_id.value_or(""),
+                                                 ctx.target.key);
+        if (early.answer == protocol::copy_answer::precondition_failed) {
+            note_write_failure(ctx, err);
+        }
+        co_return error_response(err, ctx);
     }
     auto range = copy_range(ctx, v.size);
     if (range.has_error()) {
@@ -194,9 +199,8 @@ net::awaitable<response> upload_part_copy(context &ctx) {
     r.key = ctx.target.key;
     r.upload_id = *id;
     r.part.number = *n;
-    r.source = storage::upload_part_request::copy_from{
-        src->bucket, src->key, src->version_id,
-        protocol::parse_copy_source_conditions(ctx.lookup(), store_now(ctx)), v.seq};
+    r.source = storage::upload_part_request::copy_from{src->bucket, src->key, src->version_id,
+                                                       std::move(conditions), v.seq};
     const auto &algo = found->upload.checksum_algo;
     bool plain_source = v.parts_count <= 1 && v.etag.find('-') == std::string::npos;
     if (range->whole && plain_source && algo.empty() && v.body_id != 0) {

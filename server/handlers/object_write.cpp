@@ -77,12 +77,17 @@ net::awaitable<response> handle_put_object(context &ctx) {
         }
     }
     // The bucket's defaults: from the cache without a coroutine frame when it holds them.
-    auto cached = cached_bucket_config(ctx);
-    auto d = cached ? apply_bucket_defaults(*cached, surface) : protocol::result<bool>(true);
-    if (!cached) {
-        auto defaults_call = apply_bucket_defaults(ctx, surface);
-        d = co_await std::move(defaults_call);
+    auto cfg = cached_bucket_config(ctx);
+    if (!cfg) {
+        auto load = load_bucket_config(ctx);
+        auto loaded = co_await std::move(load);
+        if (loaded.has_error()) {
+            note_write_failure(ctx, loaded.error());
+            co_return error_response(loaded.error(), ctx);
+        }
+        cfg = *loaded;
     }
+    auto d = apply_bucket_defaults(*cfg, surface);
     if (d.has_error()) {
         note_write_failure(ctx, d.error());
         co_return error_response(d.error(), ctx);
@@ -116,13 +121,7 @@ net::awaitable<response> handle_put_object(context &ctx) {
     if (r->version_id != "null") {
         res.set("x-amz-version-id", r->version_id);
     }
-    auto cfg = ctx.db.peek_bucket_config(ctx.target.bucket);
-    if (!cfg) {
-        auto load = load_bucket_config(ctx);
-        auto loaded = co_await std::move(load);
-        if (loaded.has_value()) cfg = *loaded;
-    }
-    if (cfg) {
+    {   // the configuration read before the body: lifecycle rules change rarely (B-C5)
         storage::object_version written;
         written.key = ctx.target.key;
         written.size = r->size;

@@ -198,6 +198,10 @@ result<delete_result> delete_specific_version(write_txn &t, const bucket_info &b
     if (!v) {
         return res; // S3 answers 204 for a version that does not exist
     }
+    if (r.only_noncurrent && v->is_latest) {
+        return s3_error(s3_errc::precondition_failed, "The version is the current one.")
+            .with("Condition", "noncurrent");
+    }
     res.delete_marker = v->delete_marker;
     rows::remove_version(t, *v);
     if (v->is_latest) {
@@ -217,6 +221,9 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r,
         return rows::no_such_bucket(r.bucket);
     }
     auto ctx = rows::gather_context(t, *b, r.key, r.start.seq, r.server_requires_conditions);
+    if (r.by_lifecycle) {
+        ctx.conditions_required = false; // D5 binds clients, not the bucket's own rules
+    }
     auto outcome = protocol::evaluate_delete(r.conditions, ctx);
     if (outcome.verdict != protocol::write_verdict::proceed) {
         if (refused) {
