@@ -124,6 +124,13 @@ struct s3_error {
     }
 };
 
+// Whether an error is a conditional write's refusal, decided against the key's state (D9): 412,
+// 409 ConditionalRequestConflict, 404 NoSuchKey (If-Match on an absent key), 428.
+inline bool is_refusal(s3_errc c) {
+    return c == s3_errc::precondition_failed || c == s3_errc::conditional_request_conflict ||
+           c == s3_errc::no_such_key || c == s3_errc::precondition_required;
+}
+
 // Renders `<?xml ...?>\n<Error><Code/><Message/>fields...<RequestId/><HostId/></Error>`: no
 // namespace, fields in the order they were added (spec wire.md §7.1). Every text goes through
 // xml_text, so the body is well-formed XML 1.0 whatever request bytes a field echoes (bytes that

@@ -116,6 +116,21 @@ private:
         }
     }
 
+    // The event of one committed action: what `ifmatch explain` and the console show.
+    outcome_event action_event(const std::string &request_id, const char *operation,
+                               const std::string &key, const std::string &rule) const {
+        outcome_event e;
+        e.time_ms = db_.now_ms();
+        e.request_id = request_id;
+        e.access_key = "lifecycle";
+        e.operation = operation;
+        e.bucket = bucket_;
+        e.key = key;
+        e.status = 204;
+        e.failed_condition = "lifecycle rule " + rule;
+        return e;
+    }
+
     net::awaitable<bool> remove(const std::string &key, std::optional<std::string> version_id,
                                 std::optional<std::string> if_match, const std::string &rule,
                                 const char *operation, bool only_noncurrent,
@@ -137,23 +152,12 @@ private:
             [&](auto done) { db_.delete_object(std::move(d), std::move(done)); });
         auto outcome = co_await std::move(r_call);
         if (outcome.value.has_error()) {
-            const auto c = outcome.value.error().code;
-            if (c == protocol::s3_errc::precondition_failed ||
-                c == protocol::s3_errc::conditional_request_conflict ||
-                c == protocol::s3_errc::no_such_key) {
+            if (protocol::is_refusal(outcome.value.error().code)) {
                 ++report_.lost_races; // a client's write came first; the next pass decides again
             }
             co_return false;
         }
-        outcome_event e;
-        e.time_ms = db_.now_ms();
-        e.request_id = request_id;
-        e.access_key = "lifecycle";
-        e.operation = operation;
-        e.bucket = bucket_;
-        e.key = key;
-        e.status = 204;
-        e.failed_condition = "lifecycle rule " + rule;
+        auto e = action_event(request_id, operation, key, rule);
         if (removed_version) {
             e.conditions.emplace_back("versionId", *removed_version);
         }
@@ -272,15 +276,8 @@ private:
                     if (aborted.has_value()) {
                         ++report_.aborted_uploads;
                         count_lifecycle(lifecycle_action::abort_upload);
-                        outcome_event e;
-                        e.time_ms = db_.now_ms();
-                        e.request_id = action_id(r.id, db_.now_ms());
-                        e.access_key = "lifecycle";
-                        e.operation = "LifecycleAbortMultipartUpload";
-                        e.bucket = bucket_;
-                        e.key = u.key;
-                        e.status = 204;
-                        e.failed_condition = "lifecycle rule " + r.id;
+                        auto e = action_event(action_id(r.id, db_.now_ms()),
+                                              "LifecycleAbortMultipartUpload", u.key, r.id);
                         e.conditions.emplace_back("uploadId", u.upload_id);
                         events().publish(std::move(e), db_);
                     }

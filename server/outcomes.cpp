@@ -16,8 +16,7 @@ using protocol::s3_error;
 
 void note_refusal(request_note &note, const s3_error &err, const storage::current_state &against) {
     auto code = err.code;
-    if (code != s3_errc::precondition_failed && code != s3_errc::conditional_request_conflict &&
-        code != s3_errc::no_such_key && code != s3_errc::precondition_required) {
+    if (!protocol::is_refusal(code)) {
         return;
     }
     note.captured = true;

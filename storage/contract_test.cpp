@@ -3,6 +3,7 @@
 // (backends() below). A backend passes it unchanged or it is not a backend.
 #include "storage/backends.hpp"
 #include "storage/object_store.hpp"
+#include "storage/test_bodies.hpp"
 
 #include "protocol/crypto.hpp"
 #include "protocol/etag.hpp"
@@ -137,19 +138,7 @@ struct fixture {
         return ask<storage::object_read>([&](auto done) { db->get_object(g, std::move(done)); });
     }
     // The whole body of a read, from its inline bytes and body sources.
-    static std::string bytes(const storage::object_read &o) {
-        std::string out;
-        for (const auto &seg : o.segments) {
-            if (!seg.source) {
-                out += seg.inline_data;
-                continue;
-            }
-            std::string buf(seg.size, '\0');
-            REQUIRE(seg.source->read_at(0, buf.data(), buf.size()));
-            out += buf;
-        }
-        return out;
-    }
+    static std::string bytes(const storage::object_read &o) { return test_support::read_whole(o); }
     std::vector<storage::object_version> versions(const std::string &b, const std::string &k) {
         auto r = ask<std::vector<storage::object_version>>(
             [&](auto done) { db->key_versions(b, k, std::move(done)); });

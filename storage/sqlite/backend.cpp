@@ -10,7 +10,6 @@
 
 namespace ifmatch::storage::sqlite {
 
-using protocol::s3_errc;
 using protocol::s3_error;
 
 namespace {
@@ -35,16 +34,11 @@ template <class T, class Fn> void submit_read(store &s, Fn fn, done_fn<T> done) 
     s.read<T>(std::move(fn), std::move(done));
 }
 
-bool refusal_code(s3_errc c) {
-    return c == s3_errc::precondition_failed || c == s3_errc::conditional_request_conflict ||
-           c == s3_errc::no_such_key || c == s3_errc::precondition_required;
-}
-
 template <class T> bool refused(const result<T> &r) {
-    return r.has_error() && refusal_code(r.error().code);
+    return r.has_error() && protocol::is_refusal(r.error().code);
 }
 bool refused(const result<complete_result> &r) {
-    return r.has_error() ? refusal_code(r.error().code) : r->refusal.has_value();
+    return r.has_error() ? protocol::is_refusal(r.error().code) : r->refusal.has_value();
 }
 
 // A conditional write: `fn(t, &against)` decides it; a refusal carries the key's state the

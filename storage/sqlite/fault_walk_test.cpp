@@ -18,6 +18,7 @@
 #include "storage/sqlite/operations.hpp"
 #include "storage/sqlite/store.hpp"
 #include "storage/sqlite/test_dir.hpp"
+#include "storage/test_bodies.hpp"
 
 #include <doctest/doctest.h>
 
@@ -123,17 +124,7 @@ struct walk_store {
             REQUIRE(o.error().code == s3_errc::no_such_key);
             return std::nullopt;
         }
-        std::string out;
-        for (auto &seg : o->segments) {
-            if (!seg.source) {
-                out += seg.inline_data;
-                continue;
-            }
-            std::string buf(seg.size, '\0');
-            REQUIRE(seg.source->read_at(0, buf.data(), buf.size()));
-            out += buf;
-        }
-        return out;
+        return test_support::read_whole(*o);
     }
 
     std::size_t versions(const std::string &bucket, const std::string &key) {

@@ -7,6 +7,7 @@
 #include "storage/sqlite/store.hpp"
 
 #include "storage/sqlite/test_dir.hpp"
+#include "storage/test_bodies.hpp"
 
 #include <doctest/doctest.h>
 
@@ -116,17 +117,7 @@ struct fixture {
         auto o = r<sqlite::object_read>(
             s, [g](sqlite::read_txn &t) { return sqlite::get_object(t, g); });
         REQUIRE(o.has_value());
-        std::string out;
-        for (auto &seg : o->segments) {
-            if (!seg.source) {
-                out += seg.inline_data;
-                continue;
-            }
-            std::string buf(seg.size, '\0');
-            REQUIRE(seg.source->read_at(0, buf.data(), buf.size()));
-            out += buf;
-        }
-        return out;
+        return test_support::read_whole(*o);
     }
     std::int64_t bodies() {
         auto n = r<std::int64_t>(s, [](sqlite::read_txn &t) -> sqlite::result<std::int64_t> {

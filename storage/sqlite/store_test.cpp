@@ -4,6 +4,7 @@
 #include "storage/sqlite/operations.hpp"
 
 #include "storage/sqlite/test_dir.hpp"
+#include "storage/test_bodies.hpp"
 
 #include <doctest/doctest.h>
 
@@ -63,17 +64,7 @@ sqlite::staged_body stage(sqlite::store &s, std::string_view data) {
 }
 
 std::string read_all(const sqlite::object_read &o) {
-    std::string out;
-    for (auto &seg : o.segments) {
-        if (!seg.source) {
-            out += seg.inline_data;
-            continue;
-        }
-        std::string buf(seg.size, '\0');
-        REQUIRE(seg.source->read_at(0, buf.data(), buf.size()));
-        out += buf;
-    }
-    return out;
+    return test_support::read_whole(o);
 }
 
 void make_bucket(sqlite::store &s, const std::string &name) {
