@@ -134,6 +134,7 @@ result<list_page> list_objects(connection &c, const list_request &r) {
             page.contents.push_back(list_entry{key, rows.text(i, 1),
                                                static_cast<std::uint64_t>(rows.i64(i, 2)),
                                                rows.i64(i, 3)});
+            page.last = key;
             cursor = std::move(key);
             inclusive = false;
         }
