@@ -22,8 +22,9 @@ using protocol::s3_error;
 namespace {
 
 // RULE 4. Errors: InternalError when the caller's MD5 is for another version than `src`.
-result<std::string> plain_md5_of_multipart(write_txn &t, const object_version &src,
-                                           const std::optional<std::pair<std::int64_t, std::string>> &hint) {
+result<std::string>
+plain_md5_of_multipart(write_txn &t, const object_version &src,
+                       const std::optional<std::pair<std::int64_t, std::string>> &hint) {
     for (auto &[k, v] : src.meta.extra) {
         if (k == meta_content_md5) return v;
     }
