@@ -76,6 +76,8 @@ const std::vector<flag> &flags() {
          [](config &c, const std::string &v) { return to_int(v, c.max_connections); }},
         {"shutdown-grace", false,
          [](config &c, const std::string &v) { return to_int(v, c.shutdown_grace); }},
+        {"pg-pool", false,
+         [](config &c, const std::string &v) { return to_int(v, c.pg_pool) && c.pg_pool > 0; }},
         {"lifecycle-interval", false,
          [](config &c, const std::string &v) {
              return to_int(v, c.lifecycle_interval) && c.lifecycle_interval >= 0;

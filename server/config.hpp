@@ -51,6 +51,8 @@ struct config {
     // Seconds of real time between background lifecycle passes (0: only when the clock moves or
     // POST /_ifmatch/lifecycle asks).
     int lifecycle_interval = 300;
+    // Connections of each replica to PostgreSQL (--data postgresql://...).
+    int pg_pool = 8;
 
     std::string listen_host() const;
     unsigned short listen_port() const;

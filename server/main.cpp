@@ -21,6 +21,7 @@ int serve(const ifmatch::server::config &cfg) {
     o.location = cfg.data;
     o.durable_full = cfg.durability == "full";
     o.threads = cfg.threads;
+    o.pg_pool = cfg.pg_pool;
     o.on_error = [&cfg](const std::string &what) { server::log_message(cfg, "warn", what); };
     const bool memory = cfg.data == ":memory:";
     std::unique_ptr<storage::object_store> db;
@@ -35,7 +36,7 @@ int serve(const ifmatch::server::config &cfg) {
         return 1;
     }
     std::string tls_addr = srv->tls_address();
-    server::startup_info info{IFMATCH_VERSION, addr, memory ? ":memory:" : cfg.data,
+    server::startup_info info{IFMATCH_VERSION, addr, db->describe(),
                               cfg.signed_mode() ? "signed" : "open",
                               memory ? "none" : cfg.durability, "http", ""};
     info.scheme = tls_addr == addr ? "https" : "http";

@@ -12,12 +12,17 @@
 namespace ifmatch::storage {
 
 struct open_options {
-    std::string location = "./data"; // a directory, or ":memory:" (a throw-away store)
+    // A directory, ":memory:" (a throw-away store) or a PostgreSQL URI (postgresql://...).
+    std::string location = "./data";
     bool durable_full = false;         // fsync every commit (--durability full)
-    int threads = 2;                   // reader threads (or connections)
+    int threads = 2;                   // reader threads (SQLite)
+    int pg_pool = 8;                   // connections per replica (PostgreSQL)
     // Told once when writes start failing and once when they commit again.
     std::function<void(const std::string &)> on_error;
 };
+
+// Whether `location` names a PostgreSQL database (postgresql:// or postgres://).
+bool is_postgres_location(const std::string &location);
 
 // Opens (creating if needed) the store at `o.location`. Throws std::runtime_error with a clear
 // message when it cannot (including "data directory is in use by another ifmatch").

@@ -8,6 +8,7 @@
 #include "storage/types.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,6 +23,7 @@ template <class T> using result = protocol::result<T>;
 // Opaque to everyone but the backend that issued it.
 struct start_token {
     std::int64_t seq = 0;
+    std::shared_ptr<const void> state; // a backend's own (PostgreSQL: the snapshot being taken)
 };
 
 struct create_bucket_result {

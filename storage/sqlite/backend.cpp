@@ -103,7 +103,7 @@ void backend::advance_clock(std::int64_t ms, done_fn<std::int64_t> done) {
     store_->advance_clock(ms, std::move(done));
 }
 
-start_token backend::start() const { return start_token{store_->committed_seq()}; }
+start_token backend::start() const { return start_token{store_->committed_seq(), nullptr}; }
 
 std::unique_ptr<body_sink> backend::new_body() {
     return std::make_unique<blob_writer>(store_->blobs(), store_->inline_limit());

@@ -21,7 +21,7 @@
 #include "storage/sqlite/multipart_rows.hpp"
 
 #include "protocol/multipart.hpp"
-#include "storage/sqlite/codec.hpp"
+#include "storage/codec.hpp"
 #include "storage/sqlite/rows.hpp"
 
 #include <openssl/rand.h>

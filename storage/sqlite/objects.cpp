@@ -9,7 +9,7 @@
 //    which also writes the key's current-version pointer (key_state.latest_seq, schema 2).
 // 3. Bodies are reference counted: a copy adds a reference to the source's body (no bytes copied).
 #include "storage/sqlite/operations.hpp"
-#include "storage/sqlite/codec.hpp"
+#include "storage/codec.hpp"
 #include "storage/sqlite/history.hpp"
 #include "storage/sqlite/rows.hpp"
 

@@ -1,7 +1,7 @@
 // Row helpers: version rows, body reference counts, key state (see rows.hpp).
 #include "storage/sqlite/rows.hpp"
 
-#include "storage/sqlite/codec.hpp"
+#include "storage/codec.hpp"
 
 #include <openssl/rand.h>
 
@@ -350,7 +350,7 @@ void touch_key(write_txn &t, const std::string &bucket, const std::string &key, 
                bool is_delete, bool exists_after) {
     auto &row = key_state_of(t, bucket, key);
     t.key_changed(bucket, key);
-    key_history h = decode_history(row.history);
+    mutation_history h = decode_history(row.history);
     h.append(seq, exists_after);
     row.history = encode_history(h);
     if (is_delete) {

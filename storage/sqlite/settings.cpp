@@ -1,7 +1,7 @@
 // Bucket settings and in-place version extras (see settings.hpp).
 #include "storage/sqlite/settings.hpp"
 
-#include "storage/sqlite/codec.hpp"
+#include "storage/codec.hpp"
 #include "storage/sqlite/rows.hpp"
 
 namespace ifmatch::storage::sqlite {

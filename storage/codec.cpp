@@ -1,9 +1,9 @@
 // Column encodings: pairs as `name\tvalue\n` lines with `\\`, `\t`, `\n` escaped.
-#include "storage/sqlite/codec.hpp"
+#include "storage/codec.hpp"
 
 #include <charconv>
 
-namespace ifmatch::storage::sqlite {
+namespace ifmatch::storage {
 
 namespace {
 
@@ -114,7 +114,7 @@ object_meta decode_meta(std::string_view text) {
     return m;
 }
 
-bool key_history::existed_at(std::int64_t at) const {
+bool mutation_history::existed_at(std::int64_t at) const {
     bool state = base_exists;
     for (auto &[seq, exists] : entries) {
         if (seq > at) {
@@ -125,7 +125,7 @@ bool key_history::existed_at(std::int64_t at) const {
     return state;
 }
 
-void key_history::append(std::int64_t seq, bool exists_after, std::size_t keep) {
+void mutation_history::append(std::int64_t seq, bool exists_after, std::size_t keep) {
     entries.emplace_back(seq, exists_after);
     while (entries.size() > keep) {
         base_exists = entries.front().second;
@@ -133,7 +133,7 @@ void key_history::append(std::int64_t seq, bool exists_after, std::size_t keep) 
     }
 }
 
-std::string encode_history(const key_history &h) {
+std::string encode_history(const mutation_history &h) {
     std::string out = h.base_exists ? "1" : "0";
     for (auto &[seq, e] : h.entries) {
         out += ';';
@@ -143,8 +143,8 @@ std::string encode_history(const key_history &h) {
     return out;
 }
 
-key_history decode_history(std::string_view text) {
-    key_history h;
+mutation_history decode_history(std::string_view text) {
+    mutation_history h;
     if (text.empty()) {
         return h;
     }
@@ -165,4 +165,4 @@ key_history decode_history(std::string_view text) {
     return h;
 }
 
-} // namespace ifmatch::storage::sqlite
+} // namespace ifmatch::storage

@@ -1,0 +1,603 @@
+// The PostgreSQL backend's object_store calls (see backend.hpp).
+#include "storage/postgres/backend.hpp"
+
+#include "storage/postgres/bodies.hpp"
+#include "storage/postgres/operations.hpp"
+#include "storage/postgres/schema.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <regex>
+
+namespace ifmatch::storage::postgres {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+s3_error internal(const std::exception &e) {
+    return s3_error(s3_errc::internal_error, std::string("The store failed: ") + e.what());
+}
+
+s3_error error_of(const pg_error &e) {
+    return e.connection_lost() ? unavailable() : internal(e);
+}
+
+template <class T> bool refused(const result<T> &r) {
+    return r.has_error() && protocol::is_refusal(r.error().code);
+}
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Rolls back what a failed transaction began and drops the staged bodies it adopted.
+void abandon(write_txn &t) {
+    try {
+        if (t.c.ok()) {
+            t.c.script("ROLLBACK");
+            for (auto id : t.staged) drop_staged(t.c, id);
+        }
+    } catch (const pg_error &) {
+    }
+}
+
+// The janitor's advisory lock: one replica at a time does the background work.
+constexpr const char *janitor_lock = "7238451197";
+
+} // namespace
+
+backend::backend(options o) : opts_(std::move(o)) {
+    {
+        connection c(opts_.uri); // throws pg_error (a runtime_error) with libpq's reason
+        migrate(c);
+        auto r = c.run("SELECT v::bigint FROM ifmatch_meta WHERE k = 'clock_offset_ms'");
+        offset_ = r.i64(0, 0);
+    }
+    pool_ = std::make_shared<pool>(opts_.uri, opts_.pool_size);
+    snaps_ = std::make_unique<snapshot_service>(opts_.uri);
+    janitor_ = std::thread([this] { janitor(); });
+}
+
+backend::~backend() { close(); }
+
+void backend::close() {
+    if (closing_.exchange(true)) {
+        return;
+    }
+    if (janitor_.joinable()) janitor_.join();
+    snaps_->close();
+    pool_->close();
+}
+
+bool backend::healthy() const { return !closing_ && pool_->healthy(); }
+
+store_stats backend::stats() const {
+    store_stats s;
+    s.commits = commits_;
+    s.jobs = jobs_;
+    s.reruns = reruns_;
+    s.failed_commits = failed_;
+    s.lost_transactions = lost_;
+    return s;
+}
+
+std::string backend::describe() const {
+    // Never a password in a log line.
+    return std::regex_replace(opts_.uri, std::regex(":[^:@/]*@"), ":***@");
+}
+
+std::size_t backend::inline_limit() const { return opts_.inline_limit; }
+std::int64_t backend::now_ms() const { return wall_ms() + offset_.load(); }
+std::int64_t backend::clock_offset_ms() const { return offset_.load(); }
+
+start_token backend::start() const {
+    // The snapshot is taken by the snapshot thread right after this call (pool.hpp); the write
+    // waits for it only when it decides.
+    return start_token{0, snaps_->request()};
+}
+
+std::unique_ptr<body_sink> backend::new_body() { return new_sink(pool_, opts_.inline_limit); }
+
+// ---- running jobs -----------------------------------------------------------------------------
+
+template <class T>
+void backend::read(std::function<result<T>(connection &)> fn, done_fn<T> done) {
+    ++jobs_;
+    pool_->submit([fn = std::move(fn), done = std::move(done)](std::unique_ptr<connection> &c) {
+        if (!c) {
+            done(unavailable());
+            return;
+        }
+        std::optional<result<T>> r;
+        try {
+            r.emplace(fn(*c));
+        } catch (const pg_error &e) {
+            r.emplace(error_of(e));
+        } catch (const std::exception &e) {
+            r.emplace(internal(e));
+        }
+        done(std::move(*r));
+    });
+}
+
+template <class T>
+void backend::write(std::function<result<T>(write_txn &, std::optional<current_state> *)> fn,
+                    std::function<void(result<T>, std::optional<current_state>)> finish,
+                    std::string bucket, std::string key) {
+    ++jobs_;
+    pool_->submit([this, fn = std::move(fn), finish = std::move(finish), bucket = std::move(bucket),
+                   key = std::move(key)](std::unique_ptr<connection> &c) {
+        if (!c) {
+            finish(unavailable(), std::nullopt);
+            return;
+        }
+        for (int attempt = 0;; ++attempt) {
+            write_txn t{*c, 0, 0, 0, {}};
+            std::optional<current_state> against;
+            std::optional<result<T>> r;
+            try {
+                c->script("BEGIN");
+                r.emplace(fn(t, &against));
+                if (r->has_error()) {
+                    if (refused(*r) && !against && !key.empty()) {
+                        against = capture_current(*c, bucket, key);
+                    }
+                    abandon(t);
+                    finish(std::move(*r), std::move(against));
+                    return;
+                }
+            } catch (const pg_error &e) {
+                abandon(t);
+                if (e.retryable() && attempt < 8) {
+                    ++reruns_;
+                    continue;
+                }
+                ++failed_;
+                finish(error_of(e), std::nullopt);
+                return;
+            } catch (const std::exception &e) {
+                abandon(t);
+                ++failed_;
+                finish(internal(e), std::nullopt);
+                return;
+            }
+            try {
+                c->script("COMMIT");
+            } catch (const pg_error &e) {
+                if (e.retryable() && attempt < 8) {
+                    ++reruns_;
+                    continue;
+                }
+                // The outcome of a COMMIT lost with its connection is unknown: never guessed,
+                // answered 503 (the client retries; conditional retries are decided afresh).
+                ++lost_;
+                finish(e.connection_lost() ? s3_error(s3_errc::service_unavailable,
+                                                      "The store's database went away while "
+                                                      "this write committed; its outcome is "
+                                                      "unknown. Read the key before retrying.")
+                                           : internal(e),
+                       std::nullopt);
+                return;
+            }
+            ++commits_;
+            if (t.clock_offset_ms > offset_.load()) offset_ = t.clock_offset_ms;
+            finish(std::move(*r), std::nullopt);
+            return;
+        }
+    });
+}
+
+template <class T>
+void backend::write_plain(std::function<result<T>(write_txn &)> fn, done_fn<T> done) {
+    write<T>([fn = std::move(fn)](write_txn &t, std::optional<current_state> *) { return fn(t); },
+             [done = std::move(done)](result<T> r, std::optional<current_state>) {
+                 done(std::move(r));
+             });
+}
+
+namespace {
+
+template <class T> auto decided(decided_fn<T> done) {
+    return [done = std::move(done)](result<T> r, std::optional<current_state> against) {
+        write_outcome<T> o{std::move(r), {}};
+        bool refusal = o.value.has_error() && protocol::is_refusal(o.value.error().code);
+        if constexpr (std::is_same_v<T, complete_result>) {
+            refusal = refusal || (o.value.has_value() && o.value->refusal.has_value());
+        }
+        if (refusal) o.refused_against = std::move(against);
+        done(std::move(o));
+    };
+}
+
+} // namespace
+
+// ---- clock ------------------------------------------------------------------------------------
+
+void backend::advance_clock(std::int64_t ms, done_fn<std::int64_t> done) {
+    write_plain<std::int64_t>(
+        [this, ms](write_txn &t) -> result<std::int64_t> {
+            auto r = t.c.run("UPDATE ifmatch_meta SET v = (v::bigint + $1)::text WHERE k = "
+                             "'clock_offset_ms' RETURNING v::bigint",
+                             ms);
+            t.clock_offset_ms = r.i64(0, 0);
+            offset_ = std::max(offset_.load(), t.clock_offset_ms);
+            return t.clock_offset_ms;
+        },
+        std::move(done));
+}
+
+// ---- buckets ----------------------------------------------------------------------------------
+
+void backend::create_bucket(std::string name, std::string region, string_pairs settings,
+                            done_fn<create_bucket_result> done) {
+    write_plain<create_bucket_result>(
+        [name = std::move(name), region = std::move(region),
+         settings = std::move(settings)](write_txn &t) {
+            return postgres::create_bucket(t, name, region, settings);
+        },
+        std::move(done));
+}
+
+void backend::delete_bucket(std::string name, done_fn<bool> done) {
+    write_plain<bool>([name = std::move(name)](write_txn &t) {
+        return postgres::delete_bucket(t, name);
+    }, std::move(done));
+}
+
+void backend::get_bucket(std::string name, done_fn<bucket_info> done) {
+    read<bucket_info>([name = std::move(name)](connection &c) {
+        return postgres::get_bucket(c, name);
+    }, std::move(done));
+}
+
+void backend::list_buckets(done_fn<std::vector<bucket_info>> done) {
+    read<std::vector<bucket_info>>([](connection &c) { return postgres::list_buckets(c); },
+                                   std::move(done));
+}
+
+void backend::get_bucket_config(std::string name,
+                                done_fn<std::shared_ptr<const bucket_config>> done) {
+    using config_ptr = std::shared_ptr<const bucket_config>;
+    // Read fresh on every request: another replica may have changed it.
+    read<config_ptr>(
+        [name = std::move(name)](connection &c) -> result<config_ptr> {
+            auto r = postgres::get_bucket_config(c, name);
+            if (r.has_error()) return r.error();
+            return config_ptr(std::make_shared<const bucket_config>(std::move(*r)));
+        },
+        std::move(done));
+}
+
+std::shared_ptr<const bucket_config> backend::peek_bucket_config(const std::string &) {
+    return nullptr; // no replica-local cache
+}
+
+void backend::set_bucket_versioning(std::string name, std::string status, done_fn<bool> done) {
+    write_plain<bool>([name = std::move(name), status = std::move(status)](write_txn &t) {
+        return set_bucket_column(t, name, "versioning", status);
+    }, std::move(done));
+}
+
+void backend::set_bucket_require_conditions(std::string name, bool on, done_fn<bool> done) {
+    write_plain<bool>([name = std::move(name), on](write_txn &t) {
+        return set_bucket_column(t, name, "require_conditions", on ? "true" : "false");
+    }, std::move(done));
+}
+
+void backend::set_bucket_policy(std::string name, std::string policy, done_fn<bool> done) {
+    write_plain<bool>([name = std::move(name), policy = std::move(policy)](write_txn &t) {
+        return set_bucket_column(t, name, "policy", policy);
+    }, std::move(done));
+}
+
+void backend::set_bucket_setting(std::string name, std::string setting, std::string value,
+                                 done_fn<bool> done) {
+    write_plain<bool>([name = std::move(name), setting = std::move(setting),
+                       value = std::move(value)](write_txn &t) {
+        return postgres::set_bucket_setting(t, name, setting, value);
+    }, std::move(done));
+}
+
+// ---- objects ----------------------------------------------------------------------------------
+
+void backend::put_object(put_request r, decided_fn<write_result> done) {
+    std::string bucket = r.bucket, key = r.key;
+    write<write_result>(
+        [r = std::move(r)](write_txn &t, std::optional<current_state> *against) {
+            return postgres::put_object(t, r, against);
+        },
+        decided(std::move(done)), std::move(bucket), std::move(key));
+}
+
+void backend::copy_object(copy_request r, decided_fn<write_result> done) {
+    std::string bucket = r.bucket, key = r.key;
+    write<write_result>(
+        [r = std::move(r)](write_txn &t, std::optional<current_state> *against) {
+            return postgres::copy_object(t, r, against);
+        },
+        decided(std::move(done)), std::move(bucket), std::move(key));
+}
+
+void backend::delete_object(delete_request r, decided_fn<delete_result> done) {
+    std::string bucket = r.bucket, key = r.key;
+    write<delete_result>(
+        [r = std::move(r)](write_txn &t, std::optional<current_state> *against) {
+            return postgres::delete_object(t, r, against);
+        },
+        decided(std::move(done)), std::move(bucket), std::move(key));
+}
+
+void backend::get_object(get_request r, done_fn<object_read> done) {
+    ++jobs_;
+    std::weak_ptr<pool> weak = pool_;
+    pool_->submit([r = std::move(r), done = std::move(done),
+                   weak](std::unique_ptr<connection> &c) {
+        if (!c) {
+            done(unavailable());
+            return;
+        }
+        std::optional<result<object_read>> out;
+        try {
+            // The body is read in this snapshot, which keeps seeing it even if a commit on any
+            // replica releases it meanwhile (bodies.hpp).
+            c->script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            auto v = find_for_get(*c, r);
+            if (v.has_error()) {
+                out.emplace(v.error());
+            } else {
+                object_read o;
+                o.version = std::move(*v);
+                std::vector<body_piece> pieces;
+                if (r.open_body && !o.version.delete_marker) {
+                    pieces = body_pieces(*c, o.version.body_id);
+                    if (o.version.body_id != 0 && pieces.empty()) {
+                        out.emplace(s3_error(s3_errc::internal_error,
+                                             "The object's stored body is missing."));
+                    }
+                }
+                if (!out) {
+                    if (r.part_sizes && o.version.parts_count > 1) {
+                        o.part_sizes = part_sizes(*c, o.version.body_id);
+                    }
+                    const bool stream = needs_stream(pieces);
+                    o.segments = segments_of(std::move(pieces), c, weak);
+                    if (!stream) c->script("COMMIT");
+                    out.emplace(std::move(o));
+                }
+            }
+            if (c && out->has_error()) c->script("COMMIT");
+        } catch (const pg_error &e) {
+            if (c && c->ok()) {
+                try {
+                    c->script("ROLLBACK");
+                } catch (const pg_error &) {
+                }
+            }
+            out.emplace(error_of(e));
+        } catch (const std::exception &e) {
+            out.emplace(internal(e));
+        }
+        done(std::move(*out));
+    });
+}
+
+std::shared_ptr<const cached_object> backend::peek_object(const std::string &,
+                                                          const std::string &) {
+    return nullptr; // no replica-local cache: read-after-write holds on every replica
+}
+
+void backend::list_objects(list_request r, done_fn<list_page> done) {
+    read<list_page>([r = std::move(r)](connection &c) { return postgres::list_objects(c, r); },
+                    std::move(done));
+}
+
+void backend::list_versions(list_versions_request r, done_fn<list_versions_page> done) {
+    read<list_versions_page>(
+        [r = std::move(r)](connection &c) { return postgres::list_versions(c, r); },
+        std::move(done));
+}
+
+void backend::set_version_extra(version_extra_request r, done_fn<object_version> done) {
+    write_plain<object_version>(
+        [r = std::move(r)](write_txn &t) { return postgres::set_version_extra(t, r); },
+        std::move(done));
+}
+
+void backend::body_part_sizes(std::int64_t body_id, done_fn<std::vector<std::uint64_t>> done) {
+    read<std::vector<std::uint64_t>>(
+        [body_id](connection &c) {
+            return result<std::vector<std::uint64_t>>(part_sizes(c, body_id));
+        },
+        std::move(done));
+}
+
+// ---- multipart uploads ------------------------------------------------------------------------
+
+void backend::create_upload(create_upload_request r, done_fn<upload_info> done) {
+    write_plain<upload_info>(
+        [r = std::move(r)](write_txn &t) { return postgres::create_upload(t, r); },
+        std::move(done));
+}
+
+void backend::find_upload(std::string bucket, std::string key, std::string upload_id,
+                          done_fn<upload_info> done) {
+    read<upload_info>(
+        [bucket = std::move(bucket), key = std::move(key),
+         upload_id = std::move(upload_id)](connection &c) {
+            return postgres::find_upload(c, bucket, key, upload_id);
+        },
+        std::move(done));
+}
+
+void backend::put_part(upload_part_request r, done_fn<part_info> done) {
+    write_plain<part_info>([r = std::move(r)](write_txn &t) { return postgres::put_part(t, r); },
+                           std::move(done));
+}
+
+void backend::complete_upload(complete_request r, decided_fn<complete_result> done) {
+    std::string bucket = r.bucket, key = r.key;
+    write<complete_result>(
+        [r = std::move(r)](write_txn &t, std::optional<current_state> *against) {
+            return postgres::complete_upload(t, r, against);
+        },
+        decided(std::move(done)), std::move(bucket), std::move(key));
+}
+
+void backend::abort_upload(std::string bucket, std::string key, std::string upload_id,
+                           done_fn<bool> done) {
+    write_plain<bool>(
+        [bucket = std::move(bucket), key = std::move(key),
+         upload_id = std::move(upload_id)](write_txn &t) {
+            return postgres::abort_upload(t, bucket, key, upload_id);
+        },
+        std::move(done));
+}
+
+void backend::list_parts(list_parts_request r, done_fn<list_parts_page> done) {
+    read<list_parts_page>([r = std::move(r)](connection &c) { return postgres::list_parts(c, r); },
+                          std::move(done));
+}
+
+void backend::list_uploads(list_uploads_request r, done_fn<list_uploads_page> done) {
+    read<list_uploads_page>(
+        [r = std::move(r)](connection &c) { return postgres::list_uploads(c, r); },
+        std::move(done));
+}
+
+// ---- history and totals -----------------------------------------------------------------------
+
+void backend::key_versions(std::string bucket, std::string key,
+                           done_fn<std::vector<object_version>> done) {
+    read<std::vector<object_version>>(
+        [bucket = std::move(bucket), key = std::move(key)](connection &c) {
+            return postgres::key_versions(c, bucket, key);
+        },
+        std::move(done));
+}
+
+void backend::bucket_keys(std::string bucket, std::string after, std::size_t limit,
+                          done_fn<std::vector<object_version>> done) {
+    read<std::vector<object_version>>(
+        [bucket = std::move(bucket), after = std::move(after), limit](connection &c) {
+            return postgres::bucket_keys(c, bucket, after, limit);
+        },
+        std::move(done));
+}
+
+void backend::current_state_of(std::string bucket, std::string key, done_fn<current_state> done) {
+    read<current_state>(
+        [bucket = std::move(bucket), key = std::move(key)](connection &c) {
+            return result<current_state>(capture_current(c, bucket, key));
+        },
+        std::move(done));
+}
+
+void backend::append_events(std::vector<event_row> rows, std::size_t keep, done_fn<bool> done) {
+    write_plain<bool>([rows = std::move(rows), keep](write_txn &t) {
+        return postgres::append_events(t, rows, keep);
+    }, std::move(done));
+}
+
+void backend::recent_events(std::size_t limit, done_fn<std::vector<event_row>> done) {
+    read<std::vector<event_row>>(
+        [limit](connection &c) { return postgres::recent_events(c, limit); }, std::move(done));
+}
+
+void backend::stored_totals(done_fn<store_totals> done) {
+    read<store_totals>([](connection &c) { return postgres::stored_totals(c); }, std::move(done));
+}
+
+void backend::limit_space(space_limit, done_fn<std::int64_t> done) {
+    done(s3_error(s3_errc::not_implemented,
+                  "The PostgreSQL backend has no simulated full disk; fill the database's "
+                  "volume instead."));
+}
+
+// ---- background work --------------------------------------------------------------------------
+
+void backend::janitor() {
+    // Staged bodies of uploads that never committed (a replica killed mid-upload) are removed
+    // once they are old enough that no upload can still be writing them; one replica at a time.
+    std::unique_ptr<connection> c;
+    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!closing_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (std::chrono::steady_clock::now() < next) continue;
+        next = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        try {
+            if (!c || !c->ok()) c = std::make_unique<connection>(opts_.uri);
+            auto got = c->run(std::string("SELECT pg_try_advisory_lock(") + janitor_lock + ")");
+            if (!got.boolean(0, 0)) continue;
+            c->run("WITH gone AS (DELETE FROM bodies WHERE staged AND created < now() - "
+                   "interval '1 hour' RETURNING id) DELETE FROM body_chunks WHERE body_id IN "
+                   "(SELECT id FROM gone)");
+            c->run(std::string("SELECT pg_advisory_unlock(") + janitor_lock + ")");
+        } catch (const pg_error &) {
+            c.reset();
+        }
+    }
+}
+
+// ---- offline readers --------------------------------------------------------------------------
+
+key_history read_key_history(const std::string &uri, const std::string &bucket,
+                             const std::string &key, std::size_t event_limit) {
+    connection c(uri);
+    if (schema_version(c) == 0) {
+        throw std::runtime_error("the database holds no ifmatch store");
+    }
+    key_history h;
+    auto v = postgres::key_versions(c, bucket, key);
+    if (v.has_value()) h.versions = std::move(*v);
+    auto e = postgres::recent_events(c, event_limit);
+    if (e.has_value()) h.events = std::move(*e);
+    return h;
+}
+
+check_report check_database(const std::string &uri) {
+    connection c(uri);
+    check_report rep;
+    rep.schema_version = schema_version(c);
+    if (rep.schema_version == 0) {
+        throw std::runtime_error("the database holds no ifmatch store");
+    }
+    c.script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    auto count = [&](const char *sql) { return c.run(sql).i64(0, 0); };
+    rep.versions = count("SELECT COUNT(*) FROM versions");
+    rep.bodies = count("SELECT COUNT(*) FROM bodies WHERE NOT staged");
+    rep.stored_bytes = count("SELECT COALESCE(SUM(size), 0) FROM bodies WHERE NOT staged");
+    auto problem = [&](const char *sql, const std::string &what) {
+        auto n = count(sql);
+        if (n) rep.problems.push_back(std::to_string(n) + " " + what);
+    };
+    problem("SELECT COUNT(*) FROM (SELECT bucket, key FROM versions GROUP BY bucket, key "
+            "HAVING COUNT(*) FILTER (WHERE is_latest) <> 1) k",
+            "keys without exactly one current version");
+    problem("SELECT COUNT(*) FROM versions v WHERE v.body_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM bodies b WHERE b.id = v.body_id AND NOT b.staged)",
+            "versions whose body is missing");
+    problem("SELECT COUNT(*) FROM bodies b WHERE NOT staged AND refs <> (SELECT COUNT(*) FROM "
+            "versions v WHERE v.body_id = b.id) + (SELECT COUNT(*) FROM parts p WHERE "
+            "p.body_id = b.id) + (SELECT COUNT(*) FROM body_parts q WHERE q.part_body_id = b.id)",
+            "bodies whose reference count is wrong");
+    problem("SELECT COUNT(*) FROM bodies b WHERE chunked AND NOT staged AND size <> "
+            "COALESCE((SELECT SUM(length(data)) FROM body_chunks c WHERE c.body_id = b.id), 0)",
+            "chunked bodies whose chunks do not add up to their size");
+    problem("SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM buckets b WHERE "
+            "b.name = v.bucket)",
+            "versions in a bucket that does not exist");
+    auto staged = count("SELECT COUNT(*) FROM bodies WHERE staged");
+    if (staged) {
+        rep.notes.push_back(std::to_string(staged) +
+                            " staged bodies (uploads in flight, or left by a stopped replica "
+                            "and removed after an hour)");
+    }
+    c.script("COMMIT");
+    return rep;
+}
+
+} // namespace ifmatch::storage::postgres

@@ -1,0 +1,228 @@
+// Body sinks and sources of the PostgreSQL backend (see bodies.hpp).
+#include "storage/postgres/bodies.hpp"
+
+#include "storage/postgres/rows.hpp"
+
+#include <cstring>
+#include <mutex>
+
+namespace ifmatch::storage::postgres {
+
+namespace {
+
+class pg_sink final : public body_sink {
+public:
+    pg_sink(std::shared_ptr<pool> p, std::size_t inline_limit)
+        : pool_(std::move(p)), inline_limit_(inline_limit) {}
+
+    ~pg_sink() override {
+        if (!released_ && id_ && c_) {
+            drop_staged(*c_, id_); // an upload that failed or was refused leaves nothing
+        }
+        if (c_) pool_->give(std::move(c_));
+    }
+
+    bool append(std::string_view data) override {
+        if (!error_.empty()) return false;
+        size_ += data.size();
+        buf_.append(data);
+        if (!id_ && size_ <= inline_limit_) {
+            return true;
+        }
+        while (buf_.size() >= chunk_size) {
+            if (!flush(chunk_size)) return false;
+        }
+        return true;
+    }
+
+    std::uint64_t size() const override { return size_; }
+    const std::string &error() const override { return error_; }
+
+    staged_body release() override {
+        staged_body b;
+        b.size = size_;
+        if (!id_ && size_ <= inline_limit_) {
+            b.inline_data = std::move(buf_);
+            released_ = true;
+            return b;
+        }
+        if (!buf_.empty() && !flush(buf_.size())) {
+            return b; // error() says why; the write fails on the missing staged body
+        }
+        try {
+            if (!id_) start();
+            c_->run("UPDATE bodies SET size = $1 WHERE id = $2",
+                    static_cast<std::int64_t>(size_), id_);
+        } catch (const pg_error &e) {
+            error_ = e.what();
+            return b;
+        }
+        b.file = staged_token(id_);
+        released_ = true;
+        pool_->give(std::move(c_));
+        return b;
+    }
+
+private:
+    void start() {
+        if (!c_) c_ = pool_->take();
+        auto r = c_->run("INSERT INTO bodies(size, chunked, refs, staged) VALUES(0, true, 0, "
+                         "true) RETURNING id");
+        id_ = r.i64(0, 0);
+    }
+
+    bool flush(std::size_t n) {
+        try {
+            if (!id_) start();
+            c_->run("INSERT INTO body_chunks(body_id, n, data) VALUES($1, $2, $3)", id_,
+                    next_++, bytea{std::string_view(buf_).substr(0, n)});
+            buf_.erase(0, n);
+            return true;
+        } catch (const pg_error &e) {
+            error_ = e.what();
+            return false;
+        }
+    }
+
+    std::shared_ptr<pool> pool_;
+    std::size_t inline_limit_;
+    std::unique_ptr<connection> c_;
+    std::string buf_;
+    std::uint64_t size_ = 0;
+    std::int64_t id_ = 0;
+    int next_ = 0;
+    std::string error_;
+    bool released_ = false;
+};
+
+// A GET's transaction, kept open while its segments are read.
+struct stream {
+    std::mutex m;
+    std::unique_ptr<connection> c;
+    std::weak_ptr<pool> p;
+    ~stream() {
+        auto owner = p.lock();
+        if (!owner || !c) return;
+        // Ended on a worker, not on the thread that dropped the last segment.
+        auto held = std::make_shared<std::unique_ptr<connection>>(std::move(c));
+        std::weak_ptr<pool> weak = p;
+        owner->submit([held, weak](std::unique_ptr<connection> &) {
+            try {
+                (*held)->script("ROLLBACK");
+                if (auto o = weak.lock()) o->give(std::move(*held));
+            } catch (const pg_error &) {
+            }
+        });
+    }
+};
+
+class chunk_source final : public body_source {
+public:
+    chunk_source(std::shared_ptr<stream> s, std::int64_t id) : s_(std::move(s)), id_(id) {}
+
+    bool read_at(std::uint64_t offset, char *out, std::size_t size) const override {
+        if (size == 0) return true;
+        const auto first = static_cast<std::int64_t>(offset / chunk_size);
+        const auto last = static_cast<std::int64_t>((offset + size - 1) / chunk_size);
+        std::lock_guard lk(s_->m);
+        if (!s_->c) return false;
+        try {
+            auto r = s_->c->exec("SELECT n::text, data FROM body_chunks WHERE body_id = $1 AND "
+                                 "n BETWEEN $2 AND $3 ORDER BY n",
+                                 {id_, first, last}, true);
+            std::size_t copied = 0;
+            for (int i = 0; i < r.size(); ++i) {
+                const auto n = static_cast<std::uint64_t>(r.i64(i, 0));
+                auto data = r.view(i, 1);
+                const std::uint64_t chunk_start = n * chunk_size;
+                const std::uint64_t from = std::max(offset, chunk_start);
+                const std::uint64_t to =
+                    std::min<std::uint64_t>(offset + size, chunk_start + data.size());
+                if (to <= from) continue;
+                std::memcpy(out + (from - offset), data.data() + (from - chunk_start),
+                            to - from);
+                copied += to - from;
+            }
+            return copied == size;
+        } catch (const pg_error &) {
+            return false;
+        }
+    }
+
+private:
+    std::shared_ptr<stream> s_;
+    std::int64_t id_;
+};
+
+body_piece piece_of(const rows &r, int i) {
+    body_piece p;
+    p.body_id = r.i64(i, 0);
+    p.size = static_cast<std::uint64_t>(r.i64(i, 1));
+    p.chunked = r.view(i, 2) == "true";
+    if (!p.chunked && !r.null(i, 3)) p.data = r.text(i, 3);
+    return p;
+}
+
+} // namespace
+
+std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_limit) {
+    return std::make_unique<pg_sink>(std::move(p), inline_limit);
+}
+
+std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id) {
+    std::vector<body_piece> out;
+    if (body_id == 0) return out;
+    auto parts = c.exec("SELECT b.id::text, b.size::text, b.chunked::text, b.data FROM "
+                        "body_parts p JOIN bodies b ON b.id = p.part_body_id WHERE "
+                        "p.body_id = $1 ORDER BY p.n",
+                        {body_id}, true);
+    if (!parts.empty()) {
+        for (int i = 0; i < parts.size(); ++i) out.push_back(piece_of(parts, i));
+        return out;
+    }
+    auto r = c.exec("SELECT id::text, size::text, chunked::text, data FROM bodies WHERE id = $1",
+                    {body_id}, true);
+    if (!r.empty()) out.push_back(piece_of(r, 0));
+    return out;
+}
+
+bool needs_stream(const std::vector<body_piece> &pieces) {
+    for (auto &p : pieces) {
+        if (p.chunked && p.size > 0) return true;
+    }
+    return false;
+}
+
+std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
+                                      std::unique_ptr<connection> &c, std::weak_ptr<pool> p) {
+    std::vector<body_segment> out;
+    std::shared_ptr<stream> s;
+    for (auto &piece : pieces) {
+        if (piece.size == 0) continue;
+        body_segment seg;
+        seg.size = piece.size;
+        if (piece.chunked) {
+            if (!s) {
+                s = std::make_shared<stream>();
+                s->c = std::move(c);
+                s->p = p;
+            }
+            seg.source = std::make_shared<chunk_source>(s, piece.body_id);
+        } else {
+            seg.inline_data = std::move(piece.data);
+        }
+        out.push_back(std::move(seg));
+    }
+    return out;
+}
+
+std::vector<std::uint64_t> part_sizes(connection &c, std::int64_t body_id) {
+    std::vector<std::uint64_t> out;
+    auto r = c.run("SELECT b.size FROM body_parts p JOIN bodies b ON b.id = p.part_body_id "
+                   "WHERE p.body_id = $1 ORDER BY p.n",
+                   body_id);
+    for (int i = 0; i < r.size(); ++i) out.push_back(static_cast<std::uint64_t>(r.i64(i, 0)));
+    return out;
+}
+
+} // namespace ifmatch::storage::postgres

@@ -1,0 +1,38 @@
+// Bodies in PostgreSQL: small ones inline in bodies.data, larger ones as 1 MiB body_chunks
+// written while the upload arrives (staged, then adopted by the commit that names them), read
+// back through a REPEATABLE READ snapshot that still sees the chunks if a concurrent commit
+// releases the body (so reclamation never takes bytes from a reader, on any replica).
+#pragma once
+
+#include "storage/postgres/pool.hpp"
+#include "storage/types.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ifmatch::storage::postgres {
+
+// A body_sink: memory up to the inline limit, then staged chunks on a spare connection.
+std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_limit);
+
+// What a stored body is made of (read inside the GET's transaction).
+struct body_piece {
+    std::int64_t body_id = 0;
+    std::uint64_t size = 0;
+    bool chunked = false;
+    std::string data; // when not chunked
+};
+std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id);
+bool needs_stream(const std::vector<body_piece> &pieces);
+
+// The segments of `pieces`. `c` is the connection whose REPEATABLE READ transaction read them;
+// when a piece is chunked the segments take it over (it is closed and returned to `p` once the
+// last segment is gone), else `c` is left alone.
+std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
+                                      std::unique_ptr<connection> &c, std::weak_ptr<pool> p);
+
+// Sizes of a multipart body's parts, in order.
+std::vector<std::uint64_t> part_sizes(connection &c, std::int64_t body_id);
+
+} // namespace ifmatch::storage::postgres

@@ -1,0 +1,119 @@
+// Bucket operations of the PostgreSQL backend.
+#include "storage/postgres/operations.hpp"
+
+namespace ifmatch::storage::postgres {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+bucket_info bucket_row(const rows &r, int i) {
+    bucket_info b;
+    b.name = r.text(i, 0);
+    b.created_ms = r.i64(i, 1);
+    b.region = r.text(i, 2);
+    b.versioning = r.text(i, 3);
+    b.require_conditions = r.boolean(i, 4);
+    b.policy = r.text(i, 5);
+    return b;
+}
+
+constexpr const char *bucket_columns =
+    "name, created_ms, region, versioning, require_conditions, policy";
+
+} // namespace
+
+result<create_bucket_result> create_bucket(write_txn &t, const std::string &name,
+                                           const std::string &region, const string_pairs &s) {
+    begin(t);
+    auto r = t.c.run("INSERT INTO buckets(name, created_ms, region) VALUES($1, $2, $3) "
+                     "ON CONFLICT (name) DO NOTHING",
+                     name, t.now_ms, region);
+    create_bucket_result out;
+    out.already_owned = r.affected() == 0;
+    if (!out.already_owned) {
+        for (auto &[k, v] : s) {
+            t.c.run("INSERT INTO bucket_settings(bucket, name, value) VALUES($1, $2, $3)", name,
+                    k, v);
+        }
+    }
+    return out;
+}
+
+result<bool> delete_bucket(write_txn &t, const std::string &name) {
+    auto b = t.c.run("SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE", name);
+    if (b.empty()) {
+        return no_such_bucket(name);
+    }
+    auto used = t.c.run("SELECT EXISTS(SELECT 1 FROM versions WHERE bucket = $1) OR "
+                        "EXISTS(SELECT 1 FROM uploads WHERE bucket = $1)",
+                        name);
+    if (used.boolean(0, 0)) {
+        return s3_error(s3_errc::bucket_not_empty).with("BucketName", name);
+    }
+    t.c.run("DELETE FROM bucket_settings WHERE bucket = $1", name);
+    t.c.run("DELETE FROM key_state WHERE bucket = $1", name);
+    t.c.run("DELETE FROM buckets WHERE name = $1", name);
+    return true;
+}
+
+result<bucket_info> get_bucket(connection &c, const std::string &name) {
+    auto b = find_bucket(c, name);
+    if (!b) return no_such_bucket(name);
+    return *b;
+}
+
+result<std::vector<bucket_info>> list_buckets(connection &c) {
+    auto r = c.run(std::string("SELECT ") + bucket_columns + " FROM buckets ORDER BY name");
+    std::vector<bucket_info> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(bucket_row(r, i));
+    return out;
+}
+
+result<bucket_config> get_bucket_config(connection &c, const std::string &name) {
+    auto r = c.run(std::string("SELECT b.name, b.created_ms, b.region, b.versioning, "
+                               "b.require_conditions, b.policy") +
+                       ", s.name, s.value FROM buckets b LEFT JOIN bucket_settings s ON "
+                       "s.bucket = b.name WHERE b.name = $1 ORDER BY s.name",
+                   name);
+    if (r.empty()) return no_such_bucket(name);
+    bucket_config cfg;
+    cfg.info = bucket_row(r, 0);
+    for (int i = 0; i < r.size(); ++i) {
+        if (!r.null(i, 6)) cfg.settings.emplace_back(r.text(i, 6), r.text(i, 7));
+    }
+    return cfg;
+}
+
+result<bool> set_bucket_column(write_txn &t, const std::string &name, const std::string &column,
+                               const std::string &value) {
+    std::string sql;
+    if (column == "versioning") {
+        sql = "UPDATE buckets SET versioning = $2 WHERE name = $1";
+    } else if (column == "require_conditions") {
+        sql = "UPDATE buckets SET require_conditions = $2::boolean WHERE name = $1";
+    } else if (column == "policy") {
+        sql = "UPDATE buckets SET policy = $2 WHERE name = $1";
+    } else {
+        return s3_error(s3_errc::internal_error, "unknown bucket column " + column);
+    }
+    auto r = t.c.run(sql, name, value);
+    if (r.affected() == 0) return no_such_bucket(name);
+    return true;
+}
+
+result<bool> set_bucket_setting(write_txn &t, const std::string &name, const std::string &setting,
+                                const std::string &value) {
+    if (!find_bucket_for_write(t.c, name)) return no_such_bucket(name);
+    if (value.empty()) {
+        t.c.run("DELETE FROM bucket_settings WHERE bucket = $1 AND name = $2", name, setting);
+    } else {
+        t.c.run("INSERT INTO bucket_settings(bucket, name, value) VALUES($1, $2, $3) "
+                "ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value",
+                name, setting, value);
+    }
+    return true;
+}
+
+} // namespace ifmatch::storage::postgres

@@ -1,0 +1,201 @@
+// Object writes and reads of the PostgreSQL backend: PutObject, DeleteObject, the GET lookup,
+// tags/ACL changes in place, events and totals.
+//
+// RULES
+// 1. Bucket first (NoSuchBucket, holding the bucket row), then the key's lock (rows.hpp RULE 1),
+//    then protocol's evaluator decides against the locked state and the request's snapshot; a
+//    refusal answers before anything is written and the transaction is rolled back.
+// 2. The new version is installed by install_version, then touch_key records the mutation with
+//    this transaction's id for the 409 model.
+#include "storage/postgres/operations.hpp"
+
+namespace ifmatch::storage::postgres {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+write_result install_new_version(write_txn &t, const bucket_info &b, key_lock &k, const version_fields &f,
+                     std::int64_t body_id) {
+    object_version v;
+    v.etag = f.etag;
+    v.size = f.size;
+    v.meta = f.meta;
+    v.parts_count = f.parts_count;
+    v.writer = f.writer;
+    v.body_id = body_id;
+    v.last_modified_ms = t.now_ms;
+    install_version(t, b, k, v);
+    touch_key(t, k, false, true);
+    write_result r;
+    r.version_id = v.version_id;
+    r.versioned = b.versioning == "Enabled";
+    r.etag = v.etag;
+    r.last_modified_ms = v.last_modified_ms;
+    r.size = v.size;
+    r.meta = v.meta;
+    return r;
+}
+
+result<write_result> put_object(write_txn &t, const put_request &r, against_fn against) {
+    if (r.body.is_file()) {
+        t.staged.push_back(staged_id(r.body.file)); // dropped unless this write commits
+    }
+    auto b = find_bucket_for_write(t.c, r.bucket);
+    if (!b) {
+        return no_such_bucket(r.bucket);
+    }
+    auto k = lock_key(t, r.bucket, r.key);
+    auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
+    if (ctx.has_error()) {
+        return ctx.error();
+    }
+    auto outcome = protocol::evaluate_write(r.conditions, *ctx);
+    if (outcome.verdict != protocol::write_verdict::proceed) {
+        *against = state_of_lock(k);
+        return protocol::write_verdict_error(outcome, r.key);
+    }
+    std::int64_t body_id = insert_body(t, r.body);
+    return install_new_version(t, *b, k, r.fields, body_id);
+}
+
+namespace {
+
+result<delete_result> delete_specific_version(write_txn &t, key_lock &k,
+                                              const delete_request &r) {
+    delete_result res;
+    res.version_id = *r.version_id;
+    auto v = find_version(t.c, r.bucket, r.key, *r.version_id);
+    if (!v) {
+        return res; // S3 answers 204 for a version that does not exist
+    }
+    if (r.only_noncurrent && v->is_latest) {
+        return s3_error(s3_errc::precondition_failed, "The version is the current one.")
+            .with("Condition", "noncurrent");
+    }
+    res.delete_marker = v->delete_marker;
+    remove_version(t, k, *v);
+    if (v->is_latest) {
+        promote_latest(t, k);
+    }
+    touch_key(t, k, true, k.current && !k.current->delete_marker);
+    return res;
+}
+
+} // namespace
+
+result<delete_result> delete_object(write_txn &t, const delete_request &r, against_fn against) {
+    auto b = find_bucket_for_write(t.c, r.bucket);
+    if (!b) {
+        return no_such_bucket(r.bucket);
+    }
+    auto k = lock_key(t, r.bucket, r.key);
+    auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
+    if (ctx.has_error()) {
+        return ctx.error();
+    }
+    if (r.by_lifecycle) {
+        ctx->conditions_required = false; // D5 binds clients, not the bucket's own rules
+    }
+    auto outcome = protocol::evaluate_delete(r.conditions, *ctx);
+    if (outcome.verdict != protocol::write_verdict::proceed) {
+        *against = state_of_lock(k);
+        return protocol::write_verdict_error(outcome, r.key);
+    }
+    if (r.version_id) {
+        return delete_specific_version(t, k, r);
+    }
+    delete_result res;
+    if (b->versioning.empty()) {
+        if (k.current) {
+            remove_version(t, k, *k.current);
+            touch_key(t, k, true, false);
+        }
+        return res;
+    }
+    object_version marker;
+    marker.delete_marker = true;
+    marker.last_modified_ms = t.now_ms;
+    marker.writer = r.writer;
+    install_version(t, *b, k, marker);
+    touch_key(t, k, true, false);
+    res.delete_marker = true;
+    res.version_id = marker.version_id;
+    return res;
+}
+
+result<object_version> set_version_extra(write_txn &t, const version_extra_request &r) {
+    if (!find_bucket_for_write(t.c, r.bucket)) {
+        return no_such_bucket(r.bucket);
+    }
+    lock_key(t, r.bucket, r.key);
+    auto v = r.version_id ? find_version(t.c, r.bucket, r.key, *r.version_id)
+                          : find_latest(t.c, r.bucket, r.key);
+    if (!v && r.version_id) {
+        return s3_error(s3_errc::no_such_version)
+            .with("Key", r.key)
+            .with("VersionId", *r.version_id);
+    }
+    if (!v || (v->delete_marker && !r.version_id)) {
+        return no_such_key(r.key);
+    }
+    if (v->delete_marker) {
+        return s3_error(s3_errc::method_not_allowed)
+            .with("Method", "PUT")
+            .with("ResourceType", "DeleteMarker");
+    }
+    std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == r.name; });
+    if (r.value) {
+        v->meta.extra.emplace_back(r.name, *r.value);
+    }
+    t.c.run("UPDATE versions SET meta = $1 WHERE seq = $2", encode_meta(v->meta), v->seq);
+    return *v;
+}
+
+result<object_version> find_for_get(connection &c, const get_request &r) {
+    if (!find_bucket(c, r.bucket)) {
+        return no_such_bucket(r.bucket);
+    }
+    if (r.version_id) {
+        auto v = find_version(c, r.bucket, r.key, *r.version_id);
+        if (!v) {
+            return s3_error(s3_errc::no_such_version)
+                .with("Key", r.key)
+                .with("VersionId", *r.version_id);
+        }
+        return *v;
+    }
+    auto v = find_latest(c, r.bucket, r.key);
+    if (!v) {
+        return no_such_key(r.key);
+    }
+    return *v;
+}
+
+result<bool> append_events(write_txn &t, const std::vector<event_row> &rows, std::size_t keep) {
+    for (auto &e : rows) {
+        t.c.run("INSERT INTO events(time_ms, bucket, key, body) VALUES($1, $2, $3, $4)",
+                e.time_ms, e.bucket, e.key, e.json);
+    }
+    t.c.run("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $1",
+            static_cast<std::int64_t>(keep));
+    return true;
+}
+
+result<std::vector<event_row>> recent_events(connection &c, std::size_t limit) {
+    auto r = c.run("SELECT time_ms, bucket, key, body FROM (SELECT * FROM events ORDER BY id "
+                   "DESC LIMIT $1) e ORDER BY id",
+                   static_cast<std::int64_t>(limit));
+    std::vector<event_row> out;
+    for (int i = 0; i < r.size(); ++i) {
+        out.push_back(event_row{r.i64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3)});
+    }
+    return out;
+}
+
+result<store_totals> stored_totals(connection &c) {
+    auto r = c.run("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM versions WHERE is_latest AND "
+                   "NOT delete_marker");
+    return store_totals{r.i64(0, 0), r.i64(0, 1)};
+}
+
+} // namespace ifmatch::storage::postgres

@@ -1,0 +1,68 @@
+// The PostgreSQL backend's operations: plain functions run by backend.cpp, writes inside one
+// transaction (write_txn; rolled back when they answer an error), reads on a worker's
+// connection. Preconditions are decided here, at commit, by protocol's evaluators (D3/D4),
+// never by SQL.
+#pragma once
+
+#include "storage/postgres/rows.hpp"
+#include "storage/requests.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ifmatch::storage::postgres {
+
+using against_fn = std::optional<current_state> *;
+
+// ---- buckets (buckets.cpp) --------------------------------------------------------------------
+result<create_bucket_result> create_bucket(write_txn &t, const std::string &name,
+                                           const std::string &region, const string_pairs &s);
+result<bool> delete_bucket(write_txn &t, const std::string &name);
+result<bucket_info> get_bucket(connection &c, const std::string &name);
+result<std::vector<bucket_info>> list_buckets(connection &c);
+result<bucket_config> get_bucket_config(connection &c, const std::string &name);
+// Sets one column of the bucket row ("versioning", "require_conditions", "policy").
+result<bool> set_bucket_column(write_txn &t, const std::string &name, const std::string &column,
+                               const std::string &value);
+result<bool> set_bucket_setting(write_txn &t, const std::string &name, const std::string &setting,
+                                const std::string &value);
+
+// ---- object writes (objects.cpp, copy.cpp) ----------------------------------------------------
+// Installs a new version of the locked key with `f` and `body_id` (whose reference the caller
+// already holds) and records the mutation (touch_key).
+write_result install_new_version(write_txn &t, const bucket_info &b, key_lock &k,
+                                 const version_fields &f, std::int64_t body_id);
+result<write_result> put_object(write_txn &t, const put_request &r, against_fn against);
+result<write_result> copy_object(write_txn &t, const copy_request &r, against_fn against);
+result<delete_result> delete_object(write_txn &t, const delete_request &r, against_fn against);
+result<object_version> set_version_extra(write_txn &t, const version_extra_request &r);
+
+// ---- object reads (objects.cpp, lists.cpp) ----------------------------------------------------
+// The version a GET names (no body). Errors: NoSuchBucket, NoSuchKey, NoSuchVersion.
+result<object_version> find_for_get(connection &c, const get_request &r);
+result<list_page> list_objects(connection &c, const list_request &r);
+result<list_versions_page> list_versions(connection &c, const list_versions_request &r);
+result<std::vector<object_version>> key_versions(connection &c, const std::string &bucket,
+                                                 const std::string &key);
+result<std::vector<object_version>> bucket_keys(connection &c, const std::string &bucket,
+                                                const std::string &after, std::size_t limit);
+
+// ---- multipart uploads (multipart.cpp) --------------------------------------------------------
+result<upload_info> create_upload(write_txn &t, const create_upload_request &r);
+result<upload_info> find_upload(connection &c, const std::string &bucket, const std::string &key,
+                                const std::string &upload_id);
+result<part_info> put_part(write_txn &t, const upload_part_request &r);
+result<complete_result> complete_upload(write_txn &t, const complete_request &r,
+                                        against_fn against);
+result<bool> abort_upload(write_txn &t, const std::string &bucket, const std::string &key,
+                          const std::string &upload_id);
+result<list_parts_page> list_parts(connection &c, const list_parts_request &r);
+result<list_uploads_page> list_uploads(connection &c, const list_uploads_request &r);
+
+// ---- history and totals (objects.cpp) ---------------------------------------------------------
+result<bool> append_events(write_txn &t, const std::vector<event_row> &rows, std::size_t keep);
+result<std::vector<event_row>> recent_events(connection &c, std::size_t limit);
+result<store_totals> stored_totals(connection &c);
+
+} // namespace ifmatch::storage::postgres

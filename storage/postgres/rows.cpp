@@ -1,0 +1,363 @@
+// Row helpers of the PostgreSQL backend (see rows.hpp).
+#include "storage/postgres/rows.hpp"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+namespace ifmatch::storage::postgres {
+
+using protocol::s3_errc;
+using protocol::s3_error;
+
+const char *const version_columns =
+    "seq, bucket, key, version_id, is_latest, delete_marker, etag, size, last_modified_ms, "
+    "body_id, meta, parts_count, writer_request_id, writer_access_key, writer_remote, "
+    "writer_agent, rank_ms";
+
+namespace {
+
+// The clock of a write: the database's, plus the store's offset (RULE 3).
+constexpr const char *clock_sql =
+    "(extract(epoch from clock_timestamp()) * 1000)::bigint, "
+    "(SELECT v::bigint FROM ifmatch_meta WHERE k = 'clock_offset_ms')";
+
+std::string prefixed(const char *alias) {
+    std::string out;
+    std::string_view rest = version_columns;
+    while (!rest.empty()) {
+        auto comma = rest.find(", ");
+        out += (out.empty() ? "" : ", ") + std::string(alias) + "." +
+               std::string(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+    return out;
+}
+
+} // namespace
+
+void begin(write_txn &t) {
+    auto r = t.c.run(std::string("SELECT pg_current_xact_id()::text::bigint, ") + clock_sql);
+    t.xid = r.i64(0, 0);
+    t.clock_offset_ms = r.i64(0, 2);
+    t.now_ms = r.i64(0, 1) + t.clock_offset_ms;
+}
+
+object_version read_version(const rows &r, int row, int c) {
+    object_version v;
+    v.seq = r.i64(row, c + 0);
+    v.bucket = r.text(row, c + 1);
+    v.key = r.text(row, c + 2);
+    v.version_id = r.text(row, c + 3);
+    v.is_latest = r.boolean(row, c + 4);
+    v.delete_marker = r.boolean(row, c + 5);
+    v.etag = r.text(row, c + 6);
+    v.size = static_cast<std::uint64_t>(r.i64(row, c + 7));
+    v.last_modified_ms = r.i64(row, c + 8);
+    v.body_id = r.i64(row, c + 9);
+    v.meta = decode_meta(r.view(row, c + 10));
+    v.parts_count = static_cast<int>(r.i64(row, c + 11));
+    v.writer.request_id = r.text(row, c + 12);
+    v.writer.access_key = r.text(row, c + 13);
+    v.writer.remote = r.text(row, c + 14);
+    v.writer.user_agent = r.text(row, c + 15);
+    v.rank_ms = r.i64(row, c + 16);
+    return v;
+}
+
+namespace {
+
+std::optional<bucket_info> bucket_query(connection &c, const std::string &name, bool lock) {
+    auto r = c.run(std::string("SELECT name, created_ms, region, versioning, require_conditions, "
+                               "policy FROM buckets WHERE name = $1") +
+                       (lock ? " FOR KEY SHARE" : ""),
+                   name);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    bucket_info b;
+    b.name = r.text(0, 0);
+    b.created_ms = r.i64(0, 1);
+    b.region = r.text(0, 2);
+    b.versioning = r.text(0, 3);
+    b.require_conditions = r.boolean(0, 4);
+    b.policy = r.text(0, 5);
+    return b;
+}
+
+} // namespace
+
+std::optional<bucket_info> find_bucket(connection &c, const std::string &name) {
+    return bucket_query(c, name, false);
+}
+
+std::optional<bucket_info> find_bucket_for_write(connection &c, const std::string &name) {
+    return bucket_query(c, name, true);
+}
+
+std::optional<object_version> find_latest(connection &c, const std::string &bucket,
+                                          const std::string &key) {
+    auto r = c.run(std::string("SELECT ") + version_columns +
+                       " FROM versions WHERE bucket = $1 AND key = $2 AND is_latest",
+                   bucket, key);
+    if (r.empty()) return std::nullopt;
+    return read_version(r, 0);
+}
+
+std::optional<object_version> find_version(connection &c, const std::string &bucket,
+                                           const std::string &key, const std::string &vid) {
+    auto r = c.run(std::string("SELECT ") + version_columns +
+                       " FROM versions WHERE bucket = $1 AND key = $2 AND version_id = $3",
+                   bucket, key, vid);
+    if (r.empty()) return std::nullopt;
+    return read_version(r, 0);
+}
+
+key_lock lock_key(write_txn &t, const std::string &bucket, const std::string &key) {
+    auto l = t.c.run(std::string("SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), "
+                                 "pg_current_xact_id()::text::bigint, ") +
+                         clock_sql,
+                     bucket + "/" + key);
+    t.xid = l.i64(0, 1);
+    t.clock_offset_ms = l.i64(0, 3);
+    t.now_ms = l.i64(0, 2) + t.clock_offset_ms;
+    // RULE 1: a statement after the lock was granted sees every write committed before it.
+    auto r = t.c.run(std::string("SELECT k.last_mutation_xid, k.last_delete_xid, k.history, "
+                                 "k.key IS NOT NULL, ") +
+                         prefixed("v") +
+                         " FROM (SELECT 1) one LEFT JOIN key_state k ON k.bucket = $1 AND "
+                         "k.key = $2 LEFT JOIN versions v ON v.bucket = $1 AND v.key = $2 AND "
+                         "v.is_latest",
+                     bucket, key);
+    key_lock k;
+    k.bucket = bucket;
+    k.key = key;
+    k.found = r.boolean(0, 3);
+    k.last_mutation_xid = r.i64(0, 0);
+    k.last_delete_xid = r.i64(0, 1);
+    k.history = decode_history(r.view(0, 2));
+    if (!r.null(0, 4)) {
+        k.current = read_version(r, 0, 4);
+    }
+    return k;
+}
+
+namespace {
+
+protocol::write_context context_against(const key_lock &k, const bucket_info &b,
+                                        const snapshot *snap, bool server_requires) {
+    protocol::write_context ctx;
+    if (k.current && !k.current->delete_marker) {
+        ctx.exists = true;
+        ctx.current_etag = k.current->etag;
+    }
+    if (k.found && snap) {
+        auto since = [&](std::int64_t xid) {
+            return xid != 0 && !snap->sees(static_cast<std::uint64_t>(xid));
+        };
+        ctx.written_since_start = since(k.last_mutation_xid);
+        ctx.deleted_since_start = since(k.last_delete_xid);
+        // Writes to one key commit in history order, so the ones the snapshot sees are a prefix.
+        bool state = k.history.base_exists;
+        for (auto &[xid, exists] : k.history.entries) {
+            if (!snap->sees(static_cast<std::uint64_t>(xid))) break;
+            state = exists;
+        }
+        ctx.existed_at_start = state;
+    } else if (k.found) {
+        ctx.existed_at_start = ctx.exists;
+    }
+    ctx.conditions_required = server_requires || b.require_conditions;
+    return ctx;
+}
+
+} // namespace
+
+result<protocol::write_context> gather_context(const key_lock &k, const bucket_info &b,
+                                               const start_token &start, bool server_requires) {
+    auto pending = std::static_pointer_cast<pending_snapshot>(
+        std::const_pointer_cast<void>(start.state));
+    if (!pending) {
+        return context_against(k, b, nullptr, server_requires);
+    }
+    if (!pending->wait(10000)) {
+        return unavailable();
+    }
+    return context_against(k, b, &pending->snap, server_requires);
+}
+
+result<protocol::write_context> gather_context(const key_lock &k, const bucket_info &b,
+                                               const std::string &snapshot_text,
+                                               bool server_requires) {
+    auto snap = snapshot::parse(snapshot_text);
+    return context_against(k, b, &snap, server_requires);
+}
+
+current_state state_of_lock(const key_lock &k) {
+    return k.current ? state_of(*k.current) : current_state{};
+}
+
+std::int64_t insert_body(write_txn &t, const staged_body &b) {
+    if (b.is_file()) {
+        std::int64_t id = staged_id(b.file);
+        t.staged.push_back(id); // dropped if this write fails
+        auto r = t.c.run("UPDATE bodies SET staged = false, refs = 1 WHERE id = $1 AND staged "
+                         "RETURNING id",
+                         id);
+        if (r.empty()) {
+            throw std::runtime_error("the staged body " + b.file + " is gone");
+        }
+        return id;
+    }
+    auto r = t.c.run("INSERT INTO bodies(size, data, refs) VALUES($1, $2, 1) RETURNING id",
+                     static_cast<std::int64_t>(b.size), bytea{b.inline_data});
+    return r.i64(0, 0);
+}
+
+void add_body_ref(connection &c, std::int64_t body_id) {
+    c.run("UPDATE bodies SET refs = refs + 1 WHERE id = $1", body_id);
+}
+
+void release_body(connection &c, std::int64_t body_id) {
+    if (body_id == 0) return;
+    auto r = c.run("UPDATE bodies SET refs = refs - 1 WHERE id = $1 RETURNING refs", body_id);
+    if (r.empty() || r.i64(0, 0) > 0) return;
+    // A GET streaming these bytes reads them in its own REPEATABLE READ snapshot, which still
+    // sees the rows deleted here (bodies.cpp).
+    auto parts = c.run("DELETE FROM body_parts WHERE body_id = $1 RETURNING part_body_id",
+                       body_id);
+    c.run("DELETE FROM body_chunks WHERE body_id = $1", body_id);
+    c.run("DELETE FROM bodies WHERE id = $1", body_id);
+    for (int i = 0; i < parts.size(); ++i) {
+        release_body(c, parts.i64(i, 0));
+    }
+}
+
+void drop_staged(connection &c, std::int64_t body_id) {
+    try {
+        c.run("WITH gone AS (DELETE FROM bodies WHERE id = $1 AND staged RETURNING id) "
+              "DELETE FROM body_chunks WHERE body_id IN (SELECT id FROM gone)",
+              body_id);
+    } catch (const pg_error &) {
+        // Left for the janitor (backend.cpp), which removes old staged bodies.
+    }
+}
+
+std::string new_version_id(std::int64_t now_ms, std::int64_t xid) {
+    unsigned char r[4];
+    RAND_bytes(r, sizeof r);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%012llx%012llx%02x%02x%02x%02x",
+                  static_cast<unsigned long long>(now_ms) & 0xffffffffffffULL,
+                  static_cast<unsigned long long>(xid) & 0xffffffffffffULL, r[0], r[1], r[2],
+                  r[3]);
+    return buf;
+}
+
+void install_version(write_txn &t, const bucket_info &b, key_lock &k, object_version &v) {
+    if (v.rank_ms == 0) {
+        v.rank_ms = v.last_modified_ms;
+    }
+    v.bucket = b.name;
+    v.key = k.key;
+    v.is_latest = true;
+    if (b.versioning == "Enabled") {
+        v.version_id = new_version_id(t.now_ms, t.xid);
+        // A version whose write started earlier stays below (D11).
+        v.is_latest = !(k.current && k.current->rank_ms > v.rank_ms);
+    } else {
+        v.version_id = "null";
+        auto old = t.c.run("DELETE FROM versions WHERE bucket = $1 AND key = $2 AND "
+                           "version_id = 'null' RETURNING body_id, is_latest",
+                           b.name, k.key);
+        if (!old.empty()) {
+            if (old.boolean(0, 1)) k.current.reset();
+            release_body(t.c, old.i64(0, 0));
+        }
+    }
+    if (v.is_latest && k.current) {
+        t.c.run("UPDATE versions SET is_latest = false WHERE seq = $1", k.current->seq);
+    }
+    const std::string meta = encode_meta(v.meta);
+    auto r = t.c.exec(
+        "INSERT INTO versions(bucket, key, version_id, is_latest, delete_marker, etag, size, "
+        "last_modified_ms, body_id, meta, parts_count, writer_request_id, writer_access_key, "
+        "writer_remote, writer_agent, rank_ms, writer_xid) VALUES($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING seq",
+        {b.name, k.key, v.version_id, v.is_latest, v.delete_marker, v.etag,
+         static_cast<std::int64_t>(v.size), v.last_modified_ms,
+         v.body_id ? param(v.body_id) : param(std::nullopt), meta, v.parts_count,
+         v.writer.request_id, v.writer.access_key, v.writer.remote, v.writer.user_agent,
+         v.rank_ms, t.xid});
+    v.seq = r.i64(0, 0);
+    if (v.is_latest) {
+        k.current = v;
+    }
+}
+
+void remove_version(write_txn &t, key_lock &k, const object_version &v) {
+    t.c.run("DELETE FROM versions WHERE seq = $1", v.seq);
+    if (k.current && k.current->seq == v.seq) {
+        k.current.reset();
+    }
+    release_body(t.c, v.body_id);
+}
+
+void promote_latest(write_txn &t, key_lock &k) {
+    auto r = t.c.run(std::string("UPDATE versions SET is_latest = true WHERE seq = (SELECT seq "
+                                 "FROM versions WHERE bucket = $1 AND key = $2 AND NOT "
+                                 "is_latest ORDER BY rank_ms DESC, seq DESC LIMIT 1) "
+                                 "RETURNING ") +
+                         version_columns,
+                     k.bucket, k.key);
+    if (r.empty()) {
+        k.current.reset();
+    } else {
+        k.current = read_version(r, 0);
+    }
+}
+
+void touch_key(write_txn &t, key_lock &k, bool is_delete, bool exists_after) {
+    k.history.append(t.xid, exists_after);
+    k.last_mutation_xid = t.xid;
+    if (is_delete) {
+        k.last_delete_xid = t.xid;
+    }
+    t.c.run("INSERT INTO key_state(bucket, key, last_mutation_xid, last_delete_xid, history) "
+            "VALUES($1, $2, $3, $4, $5) ON CONFLICT (bucket, key) DO UPDATE SET "
+            "last_mutation_xid = excluded.last_mutation_xid, last_delete_xid = "
+            "excluded.last_delete_xid, history = excluded.history",
+            k.bucket, k.key, k.last_mutation_xid, k.last_delete_xid, encode_history(k.history));
+    k.found = true;
+}
+
+current_state capture_current(connection &c, const std::string &bucket, const std::string &key) {
+    auto v = find_latest(c, bucket, key);
+    return v ? state_of(*v) : current_state{};
+}
+
+s3_error no_such_bucket(const std::string &name) {
+    return s3_error(s3_errc::no_such_bucket).with("BucketName", name);
+}
+
+s3_error no_such_key(const std::string &key) {
+    return s3_error(s3_errc::no_such_key).with("Key", key);
+}
+
+s3_error unavailable() {
+    return s3_error(s3_errc::slow_down, "The store's database cannot be reached; retry the "
+                                        "request.");
+}
+
+std::string staged_token(std::int64_t id) { return "pg:" + std::to_string(id); }
+
+std::int64_t staged_id(const std::string &token) {
+    if (token.rfind("pg:", 0) != 0) {
+        throw std::runtime_error("not a staged body of this store: " + token);
+    }
+    return std::stoll(token.substr(3));
+}
+
+} // namespace ifmatch::storage::postgres

@@ -1,0 +1,162 @@
+// Schema of the PostgreSQL backend. Version 1 is the first layout; later versions append steps.
+//
+// - versions: one row per version or delete marker; is_latest marks a key's current one
+//   (a partial index finds it). seq orders a key's rows (writes to one key are serialised by the
+//   key's advisory lock, so within a key seq order is commit order).
+// - key_state: per key, the transaction ids (xid8 as bigint) of the last mutation and the last
+//   delete and the recent (xid, exists-after) history: the 409 model (D3) compares them with the
+//   snapshot a request took at its head.
+// - bodies: small bodies inline (data), larger ones as 1 MiB body_chunks; a multipart body is a
+//   list of part bodies (body_parts). staged: chunks of an upload not yet committed.
+#include "storage/postgres/schema.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace ifmatch::storage::postgres {
+
+namespace {
+
+constexpr const char *schema_v1 = R"sql(
+CREATE TABLE IF NOT EXISTS ifmatch_meta(k text PRIMARY KEY, v text NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets(
+  name text PRIMARY KEY,
+  created_ms bigint NOT NULL,
+  region text NOT NULL,
+  versioning text NOT NULL DEFAULT '',
+  require_conditions boolean NOT NULL DEFAULT false,
+  policy text NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS bucket_settings(
+  bucket text NOT NULL,
+  name text NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY(bucket, name));
+CREATE TABLE IF NOT EXISTS bodies(
+  id bigserial PRIMARY KEY,
+  size bigint NOT NULL,
+  data bytea,
+  chunked boolean NOT NULL DEFAULT false,
+  refs integer NOT NULL DEFAULT 0,
+  staged boolean NOT NULL DEFAULT false,
+  created timestamptz NOT NULL DEFAULT now());
+CREATE INDEX IF NOT EXISTS bodies_staged ON bodies(created) WHERE staged;
+CREATE TABLE IF NOT EXISTS body_chunks(
+  body_id bigint NOT NULL,
+  n integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY(body_id, n));
+CREATE TABLE IF NOT EXISTS body_parts(
+  body_id bigint NOT NULL,
+  n integer NOT NULL,
+  part_body_id bigint NOT NULL,
+  PRIMARY KEY(body_id, n));
+CREATE TABLE IF NOT EXISTS versions(
+  seq bigserial PRIMARY KEY,
+  bucket text NOT NULL,
+  key text NOT NULL,
+  version_id text NOT NULL,
+  is_latest boolean NOT NULL,
+  delete_marker boolean NOT NULL,
+  etag text NOT NULL DEFAULT '',
+  size bigint NOT NULL DEFAULT 0,
+  last_modified_ms bigint NOT NULL,
+  body_id bigint,
+  meta text NOT NULL DEFAULT '',
+  parts_count integer NOT NULL DEFAULT 0,
+  writer_request_id text NOT NULL DEFAULT '',
+  writer_access_key text NOT NULL DEFAULT '',
+  writer_remote text NOT NULL DEFAULT '',
+  writer_agent text NOT NULL DEFAULT '',
+  rank_ms bigint NOT NULL DEFAULT 0,
+  writer_xid bigint NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, version_id);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest;
+CREATE TABLE IF NOT EXISTS key_state(
+  bucket text NOT NULL,
+  key text NOT NULL,
+  last_mutation_xid bigint NOT NULL,
+  last_delete_xid bigint NOT NULL DEFAULT 0,
+  history text NOT NULL DEFAULT '',
+  PRIMARY KEY(bucket, key));
+CREATE TABLE IF NOT EXISTS uploads(
+  upload_id text PRIMARY KEY,
+  bucket text NOT NULL,
+  key text NOT NULL,
+  initiated_ms bigint NOT NULL,
+  start_snapshot text NOT NULL,
+  existed_at_start boolean NOT NULL,
+  meta text NOT NULL DEFAULT '',
+  checksum_algo text NOT NULL DEFAULT '',
+  checksum_type text NOT NULL DEFAULT '',
+  writer_request_id text NOT NULL DEFAULT '',
+  writer_access_key text NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, initiated_ms);
+CREATE TABLE IF NOT EXISTS parts(
+  upload_id text NOT NULL,
+  part_number integer NOT NULL,
+  etag text NOT NULL,
+  size bigint NOT NULL,
+  body_id bigint NOT NULL,
+  checksums text NOT NULL DEFAULT '',
+  last_modified_ms bigint NOT NULL,
+  PRIMARY KEY(upload_id, part_number));
+CREATE TABLE IF NOT EXISTS events(
+  id bigserial PRIMARY KEY,
+  time_ms bigint NOT NULL,
+  bucket text NOT NULL,
+  key text NOT NULL,
+  body text NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_key ON events(bucket, key);
+INSERT INTO ifmatch_meta(k, v) VALUES('clock_offset_ms', '0') ON CONFLICT DO NOTHING;
+)sql";
+
+// Any constant: the advisory lock every replica's migration takes.
+constexpr const char *migration_lock = "7238451196";
+
+} // namespace
+
+int schema_version(connection &c) {
+    auto r = c.run("SELECT to_regclass('ifmatch_meta') IS NOT NULL");
+    if (!r.boolean(0, 0)) {
+        return 0;
+    }
+    auto v = c.run("SELECT v FROM ifmatch_meta WHERE k = 'schema_version'");
+    return v.empty() ? 0 : static_cast<int>(v.i64(0, 0));
+}
+
+void migrate(connection &c) {
+    static constexpr const char *steps[] = {schema_v1};
+    static_assert(std::size(steps) == current_schema_version);
+    c.script(std::string("SELECT pg_advisory_lock(") + migration_lock + ")");
+    try {
+        int v = schema_version(c);
+        if (v > current_schema_version) {
+            throw std::runtime_error(
+                "the database has ifmatch schema version " + std::to_string(v) +
+                ", newer than this ifmatch understands (" +
+                std::to_string(current_schema_version) +
+                "); it was written by a newer release. Run that release (or newer) on it; this "
+                "one refuses to open it to avoid damage.");
+        }
+        for (; v < current_schema_version; ++v) {
+            c.script("BEGIN");
+            c.script(steps[v]);
+            c.run("INSERT INTO ifmatch_meta(k, v) VALUES('schema_version', $1) "
+                  "ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+                  std::to_string(v + 1));
+            c.script("COMMIT");
+        }
+    } catch (...) {
+        try {
+            if (c.ok()) {
+                c.script("ROLLBACK");
+                c.script(std::string("SELECT pg_advisory_unlock(") + migration_lock + ")");
+            }
+        } catch (...) {
+        }
+        throw;
+    }
+    c.script(std::string("SELECT pg_advisory_unlock(") + migration_lock + ")");
+}
+
+} // namespace ifmatch::storage::postgres
