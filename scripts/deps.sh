@@ -3,9 +3,9 @@
 # apt-get when every package is already present.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-build_pkgs=(cmake make g++ libboost1.81-dev libssl-dev libsqlite3-dev zlib1g-dev libpugixml-dev
+build_pkgs=(cmake make g++ libboost1.81-dev libssl-dev libsqlite3-dev libpq-dev zlib1g-dev libpugixml-dev
             nlohmann-json3-dev ccache)
-test_pkgs=(doctest-dev clang libclang-rt-14-dev curl python3 s3cmd rclone wrk chromium)
+test_pkgs=(doctest-dev clang libclang-rt-14-dev curl python3 s3cmd rclone wrk chromium postgresql-15)
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()

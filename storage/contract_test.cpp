@@ -4,6 +4,7 @@
 #include "storage/backends.hpp"
 #include "storage/object_store.hpp"
 #include "storage/test_bodies.hpp"
+#include "storage/test_postgres.hpp"
 
 #include "protocol/crypto.hpp"
 #include "protocol/etag.hpp"
@@ -13,6 +14,8 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -44,6 +47,20 @@ std::vector<backend_case> backends() {
     out.push_back({"sqlite (:memory:)", false, [](const std::string &) {
                        storage::open_options o;
                        o.location = ":memory:";
+                       return storage::open_store(o);
+                   }});
+    // Reopening the same directory reopens the same database: one database per directory.
+    out.push_back({"postgresql", true, [](const std::string &dir) {
+                       static std::mutex m;
+                       static std::map<std::string, std::string> dbs;
+                       std::lock_guard lk(m);
+                       auto &uri = dbs[dir];
+                       if (uri.empty()) {
+                           uri = storage::testing::test_postgres::instance().new_database();
+                       }
+                       storage::open_options o;
+                       o.location = uri;
+                       o.pg_pool = 4;
                        return storage::open_store(o);
                    }});
     return out;

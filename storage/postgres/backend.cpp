@@ -6,6 +6,7 @@
 #include "storage/postgres/schema.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <regex>
 
@@ -51,6 +52,8 @@ constexpr const char *janitor_lock = "7238451197";
 } // namespace
 
 backend::backend(options o) : opts_(std::move(o)) {
+    // libpq waits forever for an unreachable host unless told otherwise; a URI may still set it.
+    ::setenv("PGCONNECT_TIMEOUT", "5", 0);
     {
         connection c(opts_.uri); // throws pg_error (a runtime_error) with libpq's reason
         migrate(c);
@@ -166,21 +169,43 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                 return;
             }
             try {
+                if (t.xid == 0) {
+                    t.xid = c->run("SELECT pg_current_xact_id()::text::bigint").i64(0, 0);
+                }
                 c->script("COMMIT");
             } catch (const pg_error &e) {
                 if (e.retryable() && attempt < 8) {
                     ++reruns_;
                     continue;
                 }
-                // The outcome of a COMMIT lost with its connection is unknown: never guessed,
-                // answered 503 (the client retries; conditional retries are decided afresh).
-                ++lost_;
-                finish(e.connection_lost() ? s3_error(s3_errc::service_unavailable,
-                                                      "The store's database went away while "
-                                                      "this write committed; its outcome is "
-                                                      "unknown. Read the key before retrying.")
-                                           : internal(e),
-                       std::nullopt);
+                if (e.connection_lost()) {
+                    // A COMMIT lost with its connection: look the transaction up on a new one.
+                    ++lost_;
+                    c.reset();
+                    auto status = commit_status(t.xid);
+                    if (status == "committed") {
+                        ++commits_;
+                        finish(std::move(*r), std::nullopt);
+                        return;
+                    }
+                    if (status == "aborted" && attempt < 8) {
+                        try {
+                            c = pool_->take(); // nothing happened: run it again
+                            ++reruns_;
+                            continue;
+                        } catch (const pg_error &) {
+                        }
+                    }
+                    // Never guessed: the client reads the key before it retries.
+                    finish(s3_error(s3_errc::service_unavailable,
+                                    "The store's database went away while this write "
+                                    "committed and its outcome could not be looked up; read "
+                                    "the key before retrying."),
+                           std::nullopt);
+                    return;
+                }
+                ++failed_;
+                finish(internal(e), std::nullopt);
                 return;
             }
             ++commits_;
@@ -214,6 +239,23 @@ template <class T> auto decided(decided_fn<T> done) {
 }
 
 } // namespace
+
+std::string backend::commit_status(std::int64_t xid) {
+    // 'in progress' until the server notices the lost session and aborts it.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until && !closing_) {
+        try {
+            auto c = pool_->take();
+            auto r = c->run("SELECT pg_xact_status($1::text::xid8)", xid);
+            std::string status = r.null(0, 0) ? "" : r.text(0, 0);
+            pool_->give(std::move(c));
+            if (status == "committed" || status == "aborted") return status;
+        } catch (const pg_error &) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return "";
+}
 
 // ---- clock ------------------------------------------------------------------------------------
 

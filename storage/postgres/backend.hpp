@@ -103,6 +103,8 @@ private:
     template <class T>
     void write_plain(std::function<result<T>(write_txn &)> fn, done_fn<T> done);
     void janitor();
+    // "committed" / "aborted" for a transaction whose COMMIT lost its connection; "" unknown.
+    std::string commit_status(std::int64_t xid);
 
     options opts_;
     std::shared_ptr<pool> pool_;
