@@ -10,6 +10,8 @@ c and d with credentials for the presigned checks; run.sh's SQLite server is not
   marker; GET / HEAD through b -> 404 with x-amz-delete-marker: true; ListObjectVersions through b
   lists both versions and the marker (IsLatest); the marker deleted by id through b -> the last
   version is current again through a.
+* large bodies (chunked above 64 KiB): 8 MiB written through a, read whole and by range through
+  b; a slow GET through b keeps returning the old bytes while a overwrites and deletes the key.
 * multipart: created through a, parts uploaded through b, ListParts through a, completed through a
   (If-None-Match: * on an absent key) -> the object reads back whole through b with the -N ETag;
   a second upload of the existing key completed with If-None-Match: * -> 412 PreconditionFailed
@@ -22,7 +24,9 @@ Every wait is bounded.
 
 import hashlib
 import html
+import os
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -144,6 +148,56 @@ def test_versioning():
          (now.status, now.body, now.header("etag")))
 
 
+def test_large_bodies():
+    """Bodies above the inline limit (64 KiB) are stored as 1 MiB chunks: written through a, read
+    whole and by range (across a chunk boundary) through b; and a slow GET through b keeps its
+    bytes while a overwrites and then deletes the object."""
+    bucket, key = "shared-large", "eight.bin"
+    r.eq("CreateBucket through b", 200, b.create_bucket(bucket).status)
+    big = os.urandom(8 * MiB + 12345)
+    put = a.put(bucket, key, big, timeout=60)
+    r.eq("PUT 8 MiB through a", (200, sharedmode.etag_of(big)), (put.status, put.header("etag")))
+    got = b.get(bucket, key, timeout=60)
+    r.eq("GET through b: status and ETag", (200, put.header("etag")),
+         (got.status, got.header("etag")))
+    r.check("GET through b: the same bytes", got.body == big, f"{len(got.body)} bytes")
+    lo, hi = MiB - 7, 3 * MiB + 7
+    part = b.get(bucket, key, {"Range": f"bytes={lo}-{hi}"}, timeout=60)
+    r.eq("ranged GET through b across chunk boundaries", (206, big[lo:hi + 1]),
+         (part.status, part.body))
+
+    # A slow reader on b, a writer on a.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.settimeout(sharedmode.REQUEST_TIMEOUT)
+    sock.connect(("127.0.0.1", b.port))
+    try:
+        sock.sendall(f"GET /{bucket}/{key} HTTP/1.1\r\nHost: 127.0.0.1:{b.port}\r\n\r\n".encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf or len(buf) < 128 * 1024:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        head, _, body = buf.partition(b"\r\n\r\n")
+        r.check("slow GET through b: 200 head", head.startswith(b"HTTP/1.1 200"), head[:100])
+        over = a.put(bucket, key, b"overwritten through a")
+        gone = a.delete(bucket, key)
+        r.eq("overwrite and DELETE through a while b streams the old body", (200, 204),
+             (over.status, gone.status))
+        while len(body) < len(big):
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            body += chunk
+        r.check("slow GET through b: the old body, whole (its snapshot keeps the chunks)",
+                body == big, f"{len(body)} bytes of {len(big)}, equal prefix: "
+                f"{body == big[:len(body)]}")
+    finally:
+        sock.close()
+    r.eq("the object is gone (HEAD through b)", 404, b.head(bucket, key).status)
+
+
 def mp_etag(parts):
     return '"%s-%d"' % (hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest(),
                         len(parts))
@@ -249,6 +303,7 @@ def test_presigned():
 r.run("read-after-write across replicas", test_read_after_write)
 r.run("buckets across replicas", test_buckets)
 r.run("versioning and delete markers across replicas", test_versioning)
+r.run("large (chunked) bodies across replicas", test_large_bodies)
 r.run("multipart upload across replicas", test_multipart)
 r.run("presigned URLs across replicas", test_presigned)
 env.finish(STARTED)
