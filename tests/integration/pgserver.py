@@ -352,9 +352,12 @@ def start(verbose=True, attempts=3):
             server._start()
         except (RuntimeError, subprocess.TimeoutExpired) as e:
             last = e
+            log = server.log_tail(20).lower()
             server.stop()
-            if "initdb" in str(e):
-                break           # a port clash cannot explain it; trying again will not help
+            if "initdb" in str(e) or not any(
+                    hint in log for hint in ("in use", "lock file", "could not create",
+                                             "shared memory")):
+                break           # not a clash with another server: trying again will not help
             continue
         server.timings["total"] = time.monotonic() - t0
         server._say(f"PostgreSQL ready on {server.socket_dir} port {server.port} in "
