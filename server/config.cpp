@@ -76,6 +76,8 @@ const std::vector<flag> &flags() {
          [](config &c, const std::string &v) { return to_int(v, c.max_connections); }},
         {"shutdown-grace", false,
          [](config &c, const std::string &v) { return to_int(v, c.shutdown_grace); }},
+        {"replica-name", false,
+         [](config &c, const std::string &v) { c.replica_name = v; return !v.empty(); }},
         {"pg-pool", false,
          [](config &c, const std::string &v) { return to_int(v, c.pg_pool) && c.pg_pool > 0; }},
         {"lifecycle-interval", false,

@@ -53,6 +53,8 @@ struct config {
     int lifecycle_interval = 300;
     // Connections of each replica to PostgreSQL (--data postgresql://...).
     int pg_pool = 8;
+    // Names this process in outcome events (--replica-name; default host:port once listening).
+    std::string replica_name;
 
     std::string listen_host() const;
     unsigned short listen_port() const;

@@ -10,13 +10,15 @@
 #include <cstdio>
 #include <iostream>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
 ifmatch::server::http_server *g_server = nullptr;
 
-int serve(const ifmatch::server::config &cfg) {
+int serve(const ifmatch::server::config &given) {
     using namespace ifmatch;
+    server::config cfg = given; // the replica name is filled in once the port is known
     storage::open_options o;
     o.location = cfg.data;
     o.durable_full = cfg.durability == "full";
@@ -31,6 +33,11 @@ int serve(const ifmatch::server::config &cfg) {
         db = storage::open_store(o);
         srv = std::make_unique<server::http_server>(cfg, *db);
         addr = srv->bind();
+        if (cfg.replica_name.empty()) {
+            char host[256] = {};
+            ::gethostname(host, sizeof host - 1);
+            cfg.replica_name = std::string(host) + ":" + addr.substr(addr.rfind(':') + 1);
+        }
     } catch (const std::exception &e) {
         std::fprintf(stderr, "ifmatch: %s\n", e.what());
         return 1;

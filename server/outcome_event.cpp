@@ -72,6 +72,7 @@ std::string event_json(const outcome_event &e) {
          {std::string_view(e.request_id), std::string_view(e.access_key),
           std::string_view(e.operation), std::string_view(e.bucket), std::string_view(e.key),
           std::string_view(e.code), std::string_view(e.failed_condition),
+          std::string_view(e.replica),
           std::string_view(e.current.etag), std::string_view(e.current.version_id),
           std::string_view(e.current.writer.request_id),
           std::string_view(e.current.writer.access_key), std::string_view(e.current.writer.remote),
@@ -127,6 +128,7 @@ std::string event_json(const outcome_event &e) {
     put_int(out, "id", e.id);
     put(out, "key", e.key);
     put(out, "operation", e.operation);
+    put(out, "replica", e.replica);
     put(out, "request_id", e.request_id);
     put_int(out, "status", e.status);
     put(out, "time", iso_date_ms(e.time_ms));
@@ -164,7 +166,8 @@ nlohmann::json to_json(const outcome_event &e) {
             {"request_id", e.request_id}, {"access_key", e.access_key},
             {"operation", e.operation}, {"bucket", e.bucket}, {"key", e.key},
             {"status", e.status}, {"code", e.code}, {"conditions", conds},
-            {"failed_condition", e.failed_condition}, {"current", cur}};
+            {"failed_condition", e.failed_condition}, {"current", cur},
+            {"replica", e.replica}};
 }
 
 outcome_event event_from_json(const nlohmann::json &j) {
@@ -179,6 +182,7 @@ outcome_event event_from_json(const nlohmann::json &j) {
     e.status = j.value("status", 0);
     e.code = j.value("code", "");
     e.failed_condition = j.value("failed_condition", "");
+    e.replica = j.value("replica", "");
     if (j.contains("conditions") && j["conditions"].is_object()) {
         for (auto &[k, v] : j["conditions"].items()) e.conditions.emplace_back(k, v.get<std::string>());
     }

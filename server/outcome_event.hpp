@@ -25,6 +25,7 @@ struct outcome_event {
     std::string key;
     int status = 0;
     std::string code; // S3 error code; empty for 304
+    std::string replica; // the ifmatch process that answered (--replica-name)
     storage::string_pairs conditions; // conditional headers as sent
     std::string failed_condition;     // the condition that decided
     storage::current_state current;

@@ -90,6 +90,7 @@ net::awaitable<void> record(context &ctx, response &res) {
     outcome_event e;
     e.time_ms = ctx.db.now_ms(); // the store's clock, like the versions' Last-Modified
     e.request_id = ctx.req.request_id;
+    e.replica = ctx.cfg.replica_name;
     e.access_key = ctx.access_key();
     e.operation = std::string(protocol::op_name(ctx.target.operation));
     e.bucket = ctx.target.bucket;

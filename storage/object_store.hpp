@@ -54,6 +54,9 @@ public:
     virtual std::string describe() const = 0;
     // The size above which a body is not kept in memory (streams stay streams above it).
     virtual std::size_t inline_limit() const = 0;
+    // Other processes write to the same store (shared mode): what a process would otherwise
+    // keep to itself, like the recent outcome events, must be read back from the store.
+    virtual bool shared() const { return false; }
 
     // ---- time and start tokens ----------------------------------------------------------------
     // The store's clock (ms since the epoch): Last-Modified, the future-date rule of

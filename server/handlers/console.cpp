@@ -67,6 +67,31 @@ net::awaitable<void> ensure_loaded(context &ctx) {
     events().load(std::move(older));
 }
 
+// Shared mode: the events of every replica, read back from the store's table (docs/shared-mode.md)
+// and filtered like event_hub::query.
+net::awaitable<std::vector<outcome_event>> stored_events(context &ctx, const std::string &bucket,
+                                                         const std::string &key, int outcome,
+                                                         std::int64_t since) {
+    auto r_call = store_call<std::vector<storage::event_row>>(
+        [&](auto done) { ctx.db.recent_events(event_hub::ring_capacity, std::move(done)); });
+    auto r = co_await std::move(r_call);
+    std::vector<outcome_event> out;
+    if (r.has_value()) {
+        for (auto &row : *r) {
+            if ((!bucket.empty() && row.bucket != bucket) || (!key.empty() && row.key != key) ||
+                row.time_ms < since) {
+                continue;
+            }
+            auto j = nlohmann::json::parse(row.json, nullptr, false);
+            if (j.is_discarded()) continue;
+            auto e = event_from_json(j);
+            if (outcome && e.status != outcome) continue;
+            out.push_back(std::move(e));
+        }
+    }
+    co_return out;
+}
+
 // Server-sent events: each recorded outcome as `event: outcome` with its JSON, a comment every
 // keep-alive interval.
 class sse_body : public live_body, public std::enable_shared_from_this<sse_body> {
@@ -130,9 +155,15 @@ private:
 };
 
 net::awaitable<response> events_list(context &ctx) {
-    co_await ensure_loaded(ctx);
     int outcome = static_cast<int>(q_int(ctx, "outcome"));
-    auto list = events().query(q(ctx, "bucket"), q(ctx, "key"), outcome, q_int(ctx, "since"));
+    std::vector<outcome_event> list;
+    if (ctx.db.shared()) {
+        list = co_await stored_events(ctx, q(ctx, "bucket"), q(ctx, "key"), outcome,
+                                      q_int(ctx, "since"));
+    } else {
+        co_await ensure_loaded(ctx);
+        list = events().query(q(ctx, "bucket"), q(ctx, "key"), outcome, q_int(ctx, "since"));
+    }
     nlohmann::json arr = nlohmann::json::array();
     for (auto &e : list) arr.push_back(to_json(e));
     co_return json_out(arr);
@@ -186,6 +217,10 @@ key_history(context &ctx, const std::string &bucket, const std::string &key) {
         [&](auto done) { ctx.db.key_versions(bucket, key, std::move(done)); });
     auto r = co_await std::move(r_call);
     if (r.has_error()) co_return r.error();
+    if (ctx.db.shared()) {
+        auto list = co_await stored_events(ctx, bucket, key, 0, 0);
+        co_return std::make_pair(std::move(*r), std::move(list));
+    }
     co_await ensure_loaded(ctx);
     co_return std::make_pair(std::move(*r), events().query(bucket, key, 0, 0));
 }

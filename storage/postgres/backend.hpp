@@ -37,6 +37,7 @@ public:
     store_stats stats() const override;
     std::string describe() const override;
     std::size_t inline_limit() const override;
+    bool shared() const override { return true; }
 
     std::int64_t now_ms() const override;
     std::int64_t clock_offset_ms() const override;
