@@ -124,7 +124,9 @@ class Env:
 
     def add_replica(self, name, flags=()):
         """Another replica on the same database (e.g. with credentials)."""
-        rep = replicas.start(self.uri, name=name, flags=list(self.base_flags) + list(flags))
+        own = ["--replica-name", name] if self.replica_names else []
+        rep = replicas.start(self.uri, name=name,
+                             flags=list(self.base_flags) + own + list(flags))
         self.replicas.append(rep)
         return rep
 
@@ -171,10 +173,13 @@ def setup(reporter, names=("a", "b"), flags=(), db="shared"):
     base = pool_flags(help_text) + list(flags)
     env = Env(reporter, pg, uri, [], db)
     env.base_flags = base
+    env.replica_names = "--replica-name " in help_text
     for name in names:
+        own = ["--replica-name", name] if "--replica-name " in help_text else []
         rep = reporter.run(f"replica {name} starts on {uri}",
-                           lambda name=name: replicas.start(uri, name=name, flags=base,
-                                                            timeout=30))
+                           lambda name=name, own=own: replicas.start(uri, name=name,
+                                                                     flags=base + own,
+                                                                     timeout=30))
         if rep is None:
             env.dump_logs()
             replicas.stop_all()
