@@ -15,7 +15,9 @@ c and d with credentials for the presigned checks; run.sh's SQLite server is not
 * multipart: created through a, parts uploaded through b, ListParts through a, completed through a
   (If-None-Match: * on an absent key) -> the object reads back whole through b with the -N ETag;
   a second upload of the existing key completed with If-None-Match: * -> 412 PreconditionFailed
-  and the upload is kept (D8).
+  and the upload is kept (D8); R-M3: the key existed at Create through a, deleted through b
+  during the upload -> Complete If-None-Match: * through a is 409 and the upload gone; two
+  If-None-Match: * Completes of one key at once, one through each replica -> one 200, one 412.
 * presigned (replicas c and d run with credentials test/test on the same database): a presigned
   GET made for c's endpoint works against c, reads an object written through the open replica a,
   works unchanged against d (same Host signed), d's own URL works, and a tampered URL is 403.
@@ -244,6 +246,42 @@ def test_multipart():
          a.head(bucket, key).header("etag"))
     r.eq("AbortMultipartUpload through a", 204,
          a.request("DELETE", f"/{bucket}/{key}?uploadId={uid2}").status)
+
+    # R-M3 across replicas: the key existed when the upload was created through a, a DELETE
+    # through b commits during the upload -> Complete If-None-Match: * through a is 409 and the
+    # upload is gone (D8); the start snapshot kept with the upload is what decides.
+    key3 = "m3.bin"
+    r.eq("m3 written through b", 200, b.put(bucket, key3, "exists at create").status)
+    resp, uid3 = a.create_upload(bucket, key3)
+    if not r.eq("CreateMultipartUpload m3 through a", 200, resp.status):
+        return
+    up = b.upload_part(bucket, key3, uid3, 1, b"m3 part")
+    r.eq("DELETE m3 through b during the upload", 204, b.delete(bucket, key3).status)
+    late = a.complete_upload(bucket, key3, uid3, [(1, up.header("etag"))], {"If-None-Match": "*"})
+    r.eq("R-M3 Complete If-None-Match: * through a after b's DELETE -> 409",
+         (409, "ConditionalRequestConflict", "If-None-Match"),
+         (late.status, late.code, late.xml("Condition")))
+    r.eq("D8 the upload is gone (ListParts through b -> NoSuchUpload)", (404, "NoSuchUpload"),
+         (lambda x: (x.status, x.code))(b.list_parts(bucket, key3, uid3)))
+
+    # Two uploads of one absent key completed at once with If-None-Match: *, one through each
+    # replica -> one 200 and one 412 (R-X1).
+    key4 = "duel.bin"
+    uploads = []
+    for c in (a, b):
+        resp, uid4 = c.create_upload(bucket, key4)
+        part = c.upload_part(bucket, key4, uid4, 1, f"duel through {c.name}".encode())
+        uploads.append((c, uid4, part.header("etag")))
+    results = sharedmode.parallel(
+        lambda u: u[0].complete_upload(bucket, key4, u[1], [(1, u[2])], {"If-None-Match": "*"}),
+        uploads)
+    statuses = sorted((x.status, x.code) for x in results)
+    r.eq("R-X1 two If-None-Match: * Completes through a and b at once -> one 200, one 412",
+         [(200, ""), (412, "PreconditionFailed")], statuses)
+    winner = [u[0].name for u, x in zip(uploads, results) if x.status == 200]
+    if winner:
+        r.eq("the winner's bytes are stored", f"duel through {winner[0]}".encode(),
+             a.get(bucket, key4).body)
 
 
 def url_status(url, headers=None):
