@@ -185,7 +185,7 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                     auto status = commit_status(t.xid);
                     if (status == "committed") {
                         ++commits_;
-                        finish(std::move(*r), std::nullopt);
+                        finish(std::move(*r), std::move(against));
                         return;
                     }
                     if (status == "aborted" && attempt < 8) {
@@ -210,7 +210,8 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
             }
             ++commits_;
             if (t.clock_offset_ms > offset_.load()) offset_ = t.clock_offset_ms;
-            finish(std::move(*r), std::nullopt);
+            // A committed refusal (Complete's 409, D8) carries the state it was decided against.
+            finish(std::move(*r), std::move(against));
             return;
         }
     });

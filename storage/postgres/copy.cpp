@@ -1,10 +1,114 @@
 // CopyObject of the PostgreSQL backend.
+//
+// RULES
+// 1. D6's order, as the SQLite backend: the destination bucket, then the source bucket
+//    (NoSuchBucket of either, both rows held so neither can be deleted before commit), then the
+//    destination key's lock (rows.hpp RULE 1), then the source version, then protocol::decide_copy
+//    against the source and the locked destination.
+// 2. The source is read after the destination's lock: a copy onto itself then sees the key as the
+//    lock found it. Another source key is read unlocked; the statement sees a committed state,
+//    which is all a copy promises.
+// 3. No bytes are copied: the destination takes a reference to the source's body.
+// 4. A multipart source becomes a single-part copy whose ETag is the plain content MD5 (D12); the
+//    MD5 is the one stored on the source or the caller's for that exact version, then kept on the
+//    source so later copies are free.
 #include "storage/postgres/operations.hpp"
 
 namespace ifmatch::storage::postgres {
 
-result<write_result> copy_object(write_txn &, const copy_request &, against_fn) {
-    return protocol::s3_error(protocol::s3_errc::not_implemented);
+using protocol::s3_errc;
+using protocol::s3_error;
+
+namespace {
+
+// RULE 4. Errors: InternalError when the caller's MD5 is for another version than `src`.
+result<std::string>
+plain_md5_of_multipart(write_txn &t, const object_version &src,
+                       const std::optional<std::pair<std::int64_t, std::string>> &hint) {
+    for (auto &[k, v] : src.meta.extra) {
+        if (k == meta_content_md5) return v;
+    }
+    if (!hint || hint->first != src.seq) {
+        return s3_error(s3_errc::internal_error,
+                        "The copy source changed while it was being read; retry the request.");
+    }
+    object_meta m = src.meta;
+    m.extra.emplace_back(meta_content_md5, hint->second);
+    // Only onto the meta this copy read: a concurrent tag or ACL change of the source (whose key
+    // this copy may not hold) wins, and the MD5 is simply stored by a later copy.
+    t.c.run("UPDATE versions SET meta = $1 WHERE seq = $2 AND meta = $3", encode_meta(m), src.seq,
+            encode_meta(src.meta));
+    return hint->second;
+}
+
+} // namespace
+
+result<write_result> copy_object(write_txn &t, const copy_request &r, against_fn against) {
+    auto b = find_bucket_for_write(t.c, r.bucket);
+    if (!b) {
+        return no_such_bucket(r.bucket);
+    }
+    if (!find_bucket_for_write(t.c, r.src_bucket)) {
+        return no_such_bucket(r.src_bucket);
+    }
+    auto k = lock_key(t, r.bucket, r.key);
+    auto src = r.src_version_id ? find_version(t.c, r.src_bucket, r.src_key, *r.src_version_id)
+                                : find_latest(t.c, r.src_bucket, r.src_key);
+    auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
+    if (ctx.has_error()) {
+        return ctx.error();
+    }
+    protocol::copy_facts facts;
+    facts.source.kind = !src                 ? protocol::found_kind::nothing
+                        : src->delete_marker ? protocol::found_kind::delete_marker
+                                             : protocol::found_kind::object;
+    facts.source.by_version_id = r.src_version_id.has_value();
+    if (src) {
+        facts.source.v = {src->etag,
+                          protocol::sys_millis(std::chrono::milliseconds(src->last_modified_ms))};
+    }
+    facts.source_conditions = r.src_conditions;
+    facts.onto_itself = r.src_bucket == r.bucket && r.src_key == r.key;
+    facts.changes_something = r.replace_metadata || r.changes_attributes;
+    facts.destination_conditions = r.conditions;
+    facts.destination = *ctx;
+    facts.now = std::chrono::time_point_cast<std::chrono::seconds>(
+        protocol::sys_millis(std::chrono::milliseconds(t.now_ms)));
+    if (auto d = protocol::decide_copy(facts); d.answer != protocol::copy_answer::proceed) {
+        if (d.answer == protocol::copy_answer::destination && against) {
+            *against = state_of_lock(k);
+        }
+        return protocol::copy_decision_error(d, r.src_key, r.src_version_id.value_or(""), r.key);
+    }
+    version_fields f = r.fields;
+    if (!r.replace_metadata) {
+        f.meta = src->meta;
+    }
+    // A copy is not the result of the source's CompleteMultipartUpload.
+    std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_upload_id; });
+    f.etag = src->etag;
+    f.size = src->size;
+    f.parts_count = src->parts_count;
+    if (src->etag.find('-') != std::string::npos) {
+        auto md5 = plain_md5_of_multipart(t, *src, r.source_md5);
+        if (md5.has_error()) {
+            return md5.error();
+        }
+        // D12 / R-E4: a copy of a multipart object is a single-part object with the MD5 ETag.
+        f.etag = "\"" + *md5 + "\"";
+        f.parts_count = 0;
+        std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_content_md5; });
+        src->meta.extra.emplace_back(meta_content_md5, *md5);
+    }
+    if (r.surface) {
+        apply_copy_surface(*r.surface, f.meta, f.etag, *src);
+    }
+    if (src->body_id) {
+        add_body_ref(t.c, src->body_id); // RULE 3
+    }
+    auto res = install_new_version(t, *b, k, f, src->body_id);
+    res.source_version_id = src->version_id;
+    return res;
 }
 
 } // namespace ifmatch::storage::postgres

@@ -1,24 +1,278 @@
-// Listings and key histories of the PostgreSQL backend.
+// Listings and key histories of the PostgreSQL backend: ListObjects, ListObjectVersions, a key's
+// versions and a bucket's current versions, with the SQLite backend's semantics.
+//
+// RULES
+// 1. Keys are ordered and compared bytewise, as S3 and SQLite do: every ORDER BY and every
+//    comparison of key text is COLLATE "C" (the database's default collation may not be).
+// 2. Listings walk the versions in batches from a cursor. A delimiter collapses keys into common
+//    prefixes: the rest of a batch skips the prefix's keys and the next batch starts past the
+//    whole prefix. A common prefix at or before the marker was returned by an earlier page and is
+//    skipped.
+// 3. Entries and common prefixes count together against the maximum; a page is truncated only
+//    when one more entry or new common prefix exists.
+// 4. Bounds sent to the database are valid UTF-8 (parameters are text in a UTF-8 database): the
+//    bound past every string that starts with p increments p's last code point, not its last byte.
+//    For UTF-8 keys the two bounds select the same keys, since UTF-8's byte order is code point
+//    order.
+// 5. A key's current row is its is_latest row; versions are in S3's order, by key then newest
+//    first (rank_ms DESC, seq DESC, the order promote_latest uses).
 #include "storage/postgres/operations.hpp"
+
+#include <limits>
 
 namespace ifmatch::storage::postgres {
 
 using protocol::s3_errc;
 using protocol::s3_error;
 
-result<list_page> list_objects(connection &, const list_request &) {
-    return s3_error(s3_errc::not_implemented);
+namespace {
+
+constexpr std::int64_t i64_max = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t i64_min = std::numeric_limits<std::int64_t>::min();
+constexpr int batch = 1000;
+
+void append_utf8(std::string &s, std::uint32_t cp) {
+    if (cp < 0x80) {
+        s += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        s += static_cast<char>(0xc0 | (cp >> 6));
+        s += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        s += static_cast<char>(0xe0 | (cp >> 12));
+        s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        s += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+        s += static_cast<char>(0xf0 | (cp >> 18));
+        s += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+        s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        s += static_cast<char>(0x80 | (cp & 0x3f));
+    }
 }
-result<list_versions_page> list_versions(connection &, const list_versions_request &) {
-    return s3_error(s3_errc::not_implemented);
+
+// Removes and returns the last code point of well-formed UTF-8 `s` (not empty).
+std::uint32_t pop_code_point(std::string &s) {
+    std::size_t start = s.size() - 1;
+    while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xc0) == 0x80) --start;
+    auto lead = static_cast<unsigned char>(s[start]);
+    const std::size_t n = s.size() - start;
+    std::uint32_t cp = n == 1 ? lead : lead & (0x7f >> n);
+    for (std::size_t i = start + 1; i < s.size(); ++i) {
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i]) & 0x3f);
+    }
+    s.resize(start);
+    return cp;
 }
-result<std::vector<object_version>> key_versions(connection &, const std::string &,
-                                                 const std::string &) {
-    return s3_error(s3_errc::not_implemented);
+
+// The smallest UTF-8 string greater than every string that starts with `p` (RULE 4), or empty
+// when there is none (p is all U+10FFFF, or empty).
+std::string successor(std::string p) {
+    while (!p.empty()) {
+        std::uint32_t cp = pop_code_point(p);
+        if (cp < 0x10ffff) {
+            append_utf8(p, cp + 1 == 0xd800 ? 0xe000 : cp + 1); // surrogates are not characters
+            return p;
+        }
+    }
+    return p;
 }
-result<std::vector<object_version>> bucket_keys(connection &, const std::string &,
-                                                const std::string &, std::size_t) {
-    return s3_error(s3_errc::not_implemented);
+
+// The common prefix `key` falls into, or empty.
+std::string common_prefix(const std::string &key, const std::string &prefix,
+                          const std::string &delimiter) {
+    if (delimiter.empty()) return {};
+    auto pos = key.find(delimiter, prefix.size());
+    return pos == std::string::npos ? std::string() : key.substr(0, pos + delimiter.size());
+}
+
+} // namespace
+
+result<list_page> list_objects(connection &c, const list_request &r) {
+    if (!find_bucket(c, r.bucket)) {
+        return no_such_bucket(r.bucket);
+    }
+    list_page page;
+    if (r.max_keys <= 0) {
+        // max-keys=0 asks for nothing: an empty page that is not truncated, as on S3.
+        return page;
+    }
+    const std::string upper = successor(r.prefix);
+    const bool from_prefix = r.after < r.prefix;
+    std::string cursor = from_prefix ? r.prefix : r.after;
+    bool inclusive = from_prefix;
+    const std::size_t limit = static_cast<std::size_t>(r.max_keys);
+    auto full = [&] { return page.contents.size() + page.common_prefixes.size() >= limit; };
+    for (;;) {
+        auto rows = c.run("SELECT key, etag, size, last_modified_ms FROM versions WHERE "
+                          "bucket = $1 AND is_latest AND NOT delete_marker AND "
+                          "key COLLATE \"C\" >= $2 AND ($3 OR key COLLATE \"C\" > $2) AND "
+                          "($4 = '' OR key COLLATE \"C\" < $4) ORDER BY key COLLATE \"C\" "
+                          "LIMIT $5",
+                          r.bucket, cursor, inclusive, upper, batch);
+        std::string skipping; // the common prefix whose keys the rest of the batch passes over
+        for (int i = 0; i < rows.size(); ++i) {
+            std::string key = rows.text(i, 0);
+            if (!skipping.empty() && key.starts_with(skipping)) {
+                continue;
+            }
+            skipping.clear();
+            if (auto cp = common_prefix(key, r.prefix, r.delimiter); !cp.empty()) {
+                if (cp > r.after) {
+                    if (full()) {
+                        page.truncated = true;
+                        return page;
+                    }
+                    page.common_prefixes.push_back(cp);
+                    page.last = cp;
+                }
+                skipping = std::move(cp);
+                continue;
+            }
+            if (full()) {
+                page.truncated = true;
+                return page;
+            }
+            page.contents.push_back(list_entry{key, rows.text(i, 1),
+                                               static_cast<std::uint64_t>(rows.i64(i, 2)),
+                                               rows.i64(i, 3)});
+            page.last = key;
+            cursor = std::move(key);
+            inclusive = false;
+        }
+        if (rows.size() < batch) {
+            return page; // the range held no more keys
+        }
+        if (!skipping.empty()) {
+            cursor = successor(skipping);
+            inclusive = true;
+            if (cursor.empty()) return page;
+        }
+    }
+}
+
+namespace {
+
+// A position in (key, rank_ms DESC, seq DESC) order: rows strictly after it are visited next.
+struct version_cursor {
+    std::string key;
+    std::int64_t rank = i64_max; // i64_max with seq = i64_max: the whole of `key` is still ahead
+    std::int64_t seq = i64_max;
+};
+
+// Where ListObjectVersions resumes. Errors: InvalidArgument for a marker naming no version.
+result<version_cursor> versions_start(connection &c, const list_versions_request &r) {
+    if (!r.version_id_marker.empty() && r.key_marker.empty()) {
+        return s3_error(s3_errc::invalid_argument, "A version-id marker cannot be specified "
+                                                   "without a key marker.")
+            .with("ArgumentName", "version-id-marker")
+            .with("ArgumentValue", r.version_id_marker);
+    }
+    if (r.key_marker < r.prefix || r.key_marker.empty()) {
+        return version_cursor{r.prefix, i64_max, i64_max};
+    }
+    if (r.version_id_marker.empty()) {
+        return version_cursor{r.key_marker, i64_min, i64_min}; // past the whole marker key
+    }
+    auto v = find_version(c, r.bucket, r.key_marker, r.version_id_marker);
+    if (!v) {
+        return s3_error(s3_errc::invalid_argument, "Invalid version id specified")
+            .with("ArgumentName", "version-id-marker")
+            .with("ArgumentValue", r.version_id_marker);
+    }
+    return version_cursor{r.key_marker, v->rank_ms, v->seq};
+}
+
+} // namespace
+
+result<list_versions_page> list_versions(connection &c, const list_versions_request &r) {
+    if (!find_bucket(c, r.bucket)) {
+        return no_such_bucket(r.bucket);
+    }
+    auto start = versions_start(c, r);
+    if (start.has_error()) {
+        return start.error();
+    }
+    version_cursor at = *start;
+    list_versions_page page;
+    const std::string upper = successor(r.prefix);
+    const std::size_t limit = static_cast<std::size_t>(std::max(0, r.max_keys));
+    auto full = [&] { return page.versions.size() + page.common_prefixes.size() >= limit; };
+    const std::string sql =
+        std::string("SELECT ") + version_columns +
+        " FROM versions WHERE bucket = $1 AND key COLLATE \"C\" >= $2 AND "
+        "(key COLLATE \"C\" > $2 OR rank_ms < $3 OR (rank_ms = $3 AND seq < $4)) AND "
+        "($5 = '' OR key COLLATE \"C\" < $5) ORDER BY key COLLATE \"C\", rank_ms DESC, "
+        "seq DESC LIMIT $6";
+    for (;;) {
+        auto rows = c.run(sql, r.bucket, at.key, at.rank, at.seq, upper, batch);
+        std::string skipping; // as in list_objects
+        for (int i = 0; i < rows.size(); ++i) {
+            auto v = read_version(rows, i);
+            if (!skipping.empty() && v.key.starts_with(skipping)) {
+                continue;
+            }
+            skipping.clear();
+            if (auto cp = common_prefix(v.key, r.prefix, r.delimiter); !cp.empty()) {
+                if (cp > r.key_marker) {
+                    if (full()) {
+                        page.truncated = true;
+                        return page;
+                    }
+                    page.common_prefixes.push_back(cp);
+                    page.next_key_marker = cp;
+                    page.next_version_id_marker.clear();
+                }
+                skipping = std::move(cp);
+                continue;
+            }
+            if (full()) {
+                page.truncated = true;
+                return page;
+            }
+            at = version_cursor{v.key, v.rank_ms, v.seq};
+            page.next_key_marker = v.key;
+            page.next_version_id_marker = v.version_id;
+            page.versions.push_back(std::move(v));
+        }
+        if (rows.size() < batch) {
+            return page;
+        }
+        if (!skipping.empty()) {
+            at = version_cursor{successor(skipping), i64_max, i64_max};
+            if (at.key.empty()) return page;
+        }
+    }
+}
+
+result<std::vector<object_version>> key_versions(connection &c, const std::string &bucket,
+                                                 const std::string &key) {
+    if (!find_bucket(c, bucket)) {
+        return no_such_bucket(bucket);
+    }
+    auto rows = c.run(std::string("SELECT ") + version_columns +
+                          " FROM versions WHERE bucket = $1 AND key = $2 ORDER BY seq",
+                      bucket, key);
+    std::vector<object_version> out;
+    for (int i = 0; i < rows.size(); ++i) {
+        out.push_back(read_version(rows, i));
+    }
+    return out;
+}
+
+result<std::vector<object_version>> bucket_keys(connection &c, const std::string &bucket,
+                                                const std::string &after, std::size_t limit) {
+    if (!find_bucket(c, bucket)) {
+        return no_such_bucket(bucket);
+    }
+    // Every key with a current row, a delete marker included.
+    auto rows = c.run(std::string("SELECT ") + version_columns +
+                          " FROM versions WHERE bucket = $1 AND is_latest AND "
+                          "key COLLATE \"C\" > $2 ORDER BY key COLLATE \"C\" LIMIT $3",
+                      bucket, after, static_cast<std::int64_t>(limit));
+    std::vector<object_version> out;
+    for (int i = 0; i < rows.size(); ++i) {
+        out.push_back(read_version(rows, i));
+    }
+    return out;
 }
 
 } // namespace ifmatch::storage::postgres

@@ -1,5 +1,7 @@
 // Schema of the PostgreSQL backend. Version 1 is the first layout; later versions append steps.
 //
+// - Bucket names, keys and upload ids are `COLLATE "C"`: S3 lists in byte order, whatever the
+//   database's default collation, and the indexes serve those orders.
 // - versions: one row per version or delete marker; is_latest marks a key's current one
 //   (a partial index finds it). seq orders a key's rows (writes to one key are serialised by the
 //   key's advisory lock, so within a key seq order is commit order).
@@ -20,14 +22,14 @@ namespace {
 constexpr const char *schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS ifmatch_meta(k text PRIMARY KEY, v text NOT NULL);
 CREATE TABLE IF NOT EXISTS buckets(
-  name text PRIMARY KEY,
+  name text COLLATE "C" PRIMARY KEY,
   created_ms bigint NOT NULL,
   region text NOT NULL,
   versioning text NOT NULL DEFAULT '',
   require_conditions boolean NOT NULL DEFAULT false,
   policy text NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS bucket_settings(
-  bucket text NOT NULL,
+  bucket text COLLATE "C" NOT NULL,
   name text NOT NULL,
   value text NOT NULL,
   PRIMARY KEY(bucket, name));
@@ -52,8 +54,8 @@ CREATE TABLE IF NOT EXISTS body_parts(
   PRIMARY KEY(body_id, n));
 CREATE TABLE IF NOT EXISTS versions(
   seq bigserial PRIMARY KEY,
-  bucket text NOT NULL,
-  key text NOT NULL,
+  bucket text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
   version_id text NOT NULL,
   is_latest boolean NOT NULL,
   delete_marker boolean NOT NULL,
@@ -71,17 +73,18 @@ CREATE TABLE IF NOT EXISTS versions(
   writer_xid bigint NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, version_id);
 CREATE UNIQUE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest;
+CREATE INDEX IF NOT EXISTS versions_order ON versions(bucket, key, rank_ms DESC, seq DESC);
 CREATE TABLE IF NOT EXISTS key_state(
-  bucket text NOT NULL,
-  key text NOT NULL,
+  bucket text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
   last_mutation_xid bigint NOT NULL,
   last_delete_xid bigint NOT NULL DEFAULT 0,
   history text NOT NULL DEFAULT '',
   PRIMARY KEY(bucket, key));
 CREATE TABLE IF NOT EXISTS uploads(
-  upload_id text PRIMARY KEY,
-  bucket text NOT NULL,
-  key text NOT NULL,
+  upload_id text COLLATE "C" PRIMARY KEY,
+  bucket text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
   initiated_ms bigint NOT NULL,
   start_snapshot text NOT NULL,
   existed_at_start boolean NOT NULL,
@@ -103,8 +106,8 @@ CREATE TABLE IF NOT EXISTS parts(
 CREATE TABLE IF NOT EXISTS events(
   id bigserial PRIMARY KEY,
   time_ms bigint NOT NULL,
-  bucket text NOT NULL,
-  key text NOT NULL,
+  bucket text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
   body text NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_key ON events(bucket, key);
 INSERT INTO ifmatch_meta(k, v) VALUES('clock_offset_ms', '0') ON CONFLICT DO NOTHING;
