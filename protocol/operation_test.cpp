@@ -88,7 +88,7 @@ TEST_CASE("operation: path-style routing table") {
         {"GET", "/b?cors", h, op::get_bucket_cors, "b", ""},
         {"PUT", "/b?replication", h, op::unsupported, "b", ""},
         {"GET", "/b?encryption", h, op::get_bucket_encryption, "b", ""},
-        {"PUT", "/b?object-lock", h, op::unsupported, "b", ""},
+        {"PUT", "/b?object-lock", h, op::put_object_lock_configuration, "b", ""},
         {"GET", "/b?ownershipControls", h, op::get_bucket_ownership_controls, "b", ""},
         {"GET", "/b/k?acl", h, op::get_object_acl, "b", "k"},
         {"PUT", "/b/k?tagging", h, op::put_object_tagging, "b", "k"},

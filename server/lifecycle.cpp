@@ -7,10 +7,12 @@
 
 #include "protocol/etag.hpp"
 #include "protocol/lifecycle.hpp"
+#include "protocol/object_lock.hpp"
 #include "protocol/tagging.hpp"
 #include "server/event_hub.hpp"
 #include "server/metrics.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
 #include "storage/object_surface.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -154,6 +156,26 @@ private:
         if (outcome.value.has_error()) {
             if (protocol::is_refusal(outcome.value.error().code)) {
                 ++report_.lost_races; // a client's write came first; the next pass decides again
+            } else if (outcome.value.error().code == protocol::s3_errc::access_denied) {
+                // B-L7: the version is under Object Lock; an event names the lock that kept it.
+                ++report_.kept_locked;
+                auto e = action_event(request_id, operation, key, rule);
+                e.status = 403;
+                e.code = "AccessDenied";
+                if (removed_version) {
+                    e.conditions.emplace_back("versionId", *removed_version);
+                }
+                storage::get_request g{bucket_, key, removed_version, false, false};
+                auto v_call = store_call<storage::object_read>(
+                    [&](auto done) { db_.get_object(std::move(g), std::move(done)); });
+                auto v = co_await std::move(v_call);
+                if (v.has_value()) {
+                    e.failed_condition = describe_lock(protocol::lock_of(v->version.meta.extra),
+                                                       db_.now_ms()) +
+                                         " (lifecycle rule " + rule + ")";
+                    e.current = storage::state_of(v->version);
+                }
+                events().publish(std::move(e), db_);
             }
             co_return false;
         }

@@ -33,6 +33,7 @@ struct lifecycle_report {
     std::uint64_t removed_delete_markers = 0; // ExpiredObjectDeleteMarker
     std::uint64_t aborted_uploads = 0;      // AbortIncompleteMultipartUpload
     std::uint64_t lost_races = 0;           // deletes refused (412/409/404): a client wrote first
+    std::uint64_t kept_locked = 0;          // versions Object Lock kept (B-L7)
 };
 
 // Runs one pass; passes never overlap (a second caller waits for the running one, then runs its

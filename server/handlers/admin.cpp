@@ -100,7 +100,7 @@ nlohmann::json lifecycle_json(const lifecycle_report &r) {
             {"expired_noncurrent", r.expired_noncurrent},
             {"removed_delete_markers", r.removed_delete_markers},
             {"aborted_uploads", r.aborted_uploads},
-            {"lost_races", r.lost_races}};
+            {"lost_races", r.lost_races}, {"kept_locked", r.kept_locked}};
 }
 
 // POST /_ifmatch/lifecycle: one lifecycle pass now (same permission as moving the clock).

@@ -2,7 +2,7 @@
 put -> get equal -> delete -> not configured for notification (B-S1), logging (B-S2), website
 (B-S3), acceleration (B-S4), request payment (B-S5) and the public access block (B-S6, with
 BlockPublicAcls and BlockPublicPolicy acting), policy status (B-S7); S3's validation errors; the
-raw error envelopes of the not-configured 404s; CreateBucket with Object Lock refused (B-U3); and
+raw error envelopes of the not-configured 404s; CreateBucket with Object Lock (B-L1); and
 the configurations surviving a restart. Prints one line per check and "N passed, M failed".
 """
 
@@ -301,17 +301,17 @@ r.eq("B-U2 raw PUT ?replication -> 501 NotImplemented naming it",
      (501, "NotImplemented", "PUT ?replication is not implemented by ifmatch."),
      (st, xml_field(body, "Code"), xml_field(body, "Message")))
 
-# --- B-U3 CreateBucket with Object Lock ----------------------------------------------------------
+# --- B-L1 CreateBucket with Object Lock ----------------------------------------------------------
 sent.clear()
 refused = error(s3.create_bucket, Bucket="config-boto3-locked", ObjectLockEnabledForBucket=True)
 r.eq("boto3 sent x-amz-bucket-object-lock-enabled: true (precondition)", "true",
      sent[-1].get("x-amz-bucket-object-lock-enabled") if sent else None)
-r.eq("B-U3 create_bucket(ObjectLockEnabledForBucket=True) -> 501 NotImplemented",
-     (501, "NotImplemented"), refused[:2])
-r.eq("B-U3 nothing was created", (404, "404"), code(s3.head_bucket, Bucket="config-boto3-locked"))
+r.eq("B-L1 create_bucket(ObjectLockEnabledForBucket=True) succeeds", ("ok", None, None), refused)
+r.eq("B-L1 ... with versioning Enabled", "Enabled",
+     s3.get_bucket_versioning(Bucket="config-boto3-locked").get("Status"))
 st, _, body = raw("PUT", "/config-boto3-locked2", headers={
     "x-amz-bucket-object-lock-enabled": "maybe"})
-r.eq("B-U3 another header value -> InvalidArgument", (400, "InvalidArgument"),
+r.eq("B-L1 another header value -> InvalidArgument", (400, "InvalidArgument"),
      (st, xml_field(body, "Code")))
 
 # --- the configurations are stored: they survive a restart --------------------------------------

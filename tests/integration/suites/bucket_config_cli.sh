@@ -132,13 +132,10 @@ err_cmd "B-L5 put-object with --object-lock-mode -> InvalidRequest" InvalidReque
 check_match "B-L5 ... S3's wording for writes" "Bucket is missing ObjectLockConfiguration" "$ERR"
 err_cmd "B-L5 ... and nothing was written" 404 s3api head-object --bucket "$B" --key locked
 
-echo "# not implemented yet (B-U2..B-U4)"
+echo "# not implemented yet (B-U2, B-U4)"
 err_cmd "B-U2 put-bucket-replication -> NotImplemented" NotImplemented \
     s3api put-bucket-replication --bucket "$B" --replication-configuration \
     '{"Role":"arn:aws:iam::123456789012:role/r","Rules":[{"Status":"Enabled","Prefix":"","Destination":{"Bucket":"arn:aws:s3:::dest"}}]}'
-err_cmd "B-U3 put-object-lock-configuration -> NotImplemented" NotImplemented \
-    s3api put-object-lock-configuration --bucket "$B" --object-lock-configuration \
-    '{"ObjectLockEnabled":"Enabled"}'
 err_cmd "B-U4 put-bucket-metrics-configuration -> NotImplemented" NotImplemented \
     s3api put-bucket-metrics-configuration --bucket "$B" --id m --metrics-configuration '{"Id":"m"}'
 err_cmd "B-U4 put-bucket-intelligent-tiering-configuration -> NotImplemented" NotImplemented \
@@ -151,13 +148,18 @@ err_cmd "B-U4 put-bucket-analytics-configuration -> NotImplemented" NotImplement
 err_cmd "B-U4 put-bucket-inventory-configuration -> NotImplemented" NotImplemented \
     s3api put-bucket-inventory-configuration --bucket "$B" --id i --inventory-configuration \
     '{"Id":"i","IsEnabled":true,"IncludedObjectVersions":"Current","Schedule":{"Frequency":"Daily"},"Destination":{"S3BucketDestination":{"Bucket":"arn:aws:s3:::x","Format":"CSV"}}}'
-err_cmd "B-U3 create-bucket --object-lock-enabled-for-bucket -> NotImplemented" NotImplemented \
+echo "# Object Lock at CreateBucket (B-L1; object_lock_cli.sh has the rest)"
+ok_cmd "B-L1 create-bucket --object-lock-enabled-for-bucket" \
     s3api create-bucket --bucket cli-config-locked --object-lock-enabled-for-bucket
-check_match "B-U3 the 501 names the header" "x-amz-bucket-object-lock-enabled" "$ERR"
-err_cmd "B-U3 the refused bucket was not created" 404 s3api head-bucket --bucket cli-config-locked
-ok_cmd "B-U3 create-bucket --no-object-lock-enabled-for-bucket is accepted" \
+ok_cmd "B-L1 ... versioning is Enabled" s3api get-bucket-versioning --bucket cli-config-locked \
+    --query Status --output text
+check_match "B-L1 ... Enabled" "Enabled" "$OUT"
+ok_cmd "B-L1 create-bucket --no-object-lock-enabled-for-bucket is accepted" \
     s3api create-bucket --bucket cli-config-unlocked --no-object-lock-enabled-for-bucket
-ok_cmd "B-U3 that bucket exists" s3api head-bucket --bucket cli-config-unlocked
+ok_cmd "B-L1 that bucket exists" s3api head-bucket --bucket cli-config-unlocked
+err_cmd "B-L1 put-object-lock-configuration without versioning -> InvalidBucketState" \
+    InvalidBucketState s3api put-object-lock-configuration --bucket cli-config-unlocked \
+    --object-lock-configuration '{"ObjectLockEnabled":"Enabled"}'
 
 echo "# stored configurations through the CLI (B-S4..B-S7)"
 ok_cmd "B-S4 put-bucket-accelerate-configuration Enabled" \

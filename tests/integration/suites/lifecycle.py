@@ -232,7 +232,7 @@ lib.start_server()
 status, again = admin("POST", "lifecycle")
 r.eq("after a restart a pass finds nothing left to do",
      {"expired_current": 0, "expired_noncurrent": 0, "removed_delete_markers": 0,
-      "aborted_uploads": 0, "lost_races": 0}, again)
+      "aborted_uploads": 0, "lost_races": 0, "kept_locked": 0}, again)
 r.check("keep/a, tag/no and cold/a survived everything",
         exists("lc-plain", "keep/a") and exists("lc-plain", "tag/no") and exists("lc-plain", "cold/a"), "")
 s3.delete_bucket_lifecycle(Bucket="lc-plain")
