@@ -275,6 +275,9 @@ struct version_extra_request {
     std::optional<std::string> value; // nullopt removes it
     // Further entries changed in the same commit (name, value or nullopt to remove).
     std::vector<std::pair<std::string, std::optional<std::string>>> more;
+    // Entries that must still hold these values (nullopt: absent) when the change commits, else
+    // 409 ConditionalRequestConflict: what a caller decided from (PutObjectRetention, B-L4).
+    std::vector<std::pair<std::string, std::optional<std::string>>> expect;
 };
 
 struct check_report {

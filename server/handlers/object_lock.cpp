@@ -81,6 +81,13 @@ bool bypass_requested(const context &ctx) {
 net::awaitable<response> write_lock_entries(context &ctx, const storage::object_version &v,
                                             std::vector<std::string> names,
                                             const protocol::version_lock &lock) {
+    // The decision was taken from v's entries: they must be unchanged when the change commits.
+    auto was = [&](const std::string &name) -> std::optional<std::string> {
+        for (auto &[k, val] : v.meta.extra) {
+            if (k == name) return val;
+        }
+        return std::nullopt;
+    };
     protocol::metadata_entries wanted;
     protocol::set_lock(wanted, lock);
     auto value_of = [&](const std::string &name) -> std::optional<std::string> {
@@ -97,6 +104,9 @@ net::awaitable<response> write_lock_entries(context &ctx, const storage::object_
     req.value = value_of(names.front());
     for (std::size_t i = 1; i < names.size(); ++i) {
         req.more.emplace_back(names[i], value_of(names[i]));
+    }
+    for (const auto &name : names) {
+        req.expect.emplace_back(name, was(name));
     }
     auto r_call = store_call<storage::object_version>(
         [&](auto done) { ctx.db.set_version_extra(std::move(req), std::move(done)); });

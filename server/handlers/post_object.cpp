@@ -11,6 +11,7 @@
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines asio coroutine frames.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
+#include "protocol/object_lock.hpp"
 #include "protocol/crypto.hpp"
 #include "protocol/form_data.hpp"
 #include "protocol/sigv4.hpp"
@@ -198,6 +199,17 @@ protocol::result<storage::object_meta> form_meta(const protocol::form_fields &f,
             return tags.error();
         w.tags = protocol::encode_tags(*tags);
     }
+    // Object Lock fields (B-L5, B-L6): as the headers of a PutObject. The form's policy already
+    // binds its fields, so POST needs no Content-MD5 for them (ifmatch's choice).
+    auto value = [&](std::string_view h) -> std::optional<std::string> {
+        if (auto v = look(h)) return std::string(*v);
+        return std::nullopt;
+    };
+    w.lock_mode = value(protocol::lock_mode_header);
+    w.lock_until = value(protocol::lock_until_header);
+    w.lock_hold = value(protocol::lock_hold_header);
+    w.lock_requested = w.lock_mode || w.lock_until || w.lock_hold;
+    w.integrity_header = true;
     return m;
 }
 

@@ -150,6 +150,15 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
             .with("Method", "PUT")
             .with("ResourceType", "DeleteMarker");
     }
+    for (const auto &[name, value] : r.expect) {
+        std::optional<std::string> now;
+        for (const auto &[k, val] : v->meta.extra) {
+            if (k == name) now = val;
+        }
+        if (now != value) {
+            return s3_error(s3_errc::conditional_request_conflict); // changed since it was read
+        }
+    }
     std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == r.name; });
     if (r.value) {
         v->meta.extra.emplace_back(r.name, *r.value);
