@@ -209,6 +209,10 @@ std::string render_metrics(const store_gauges &g) {
            "Transactions SQLite rolled back by itself during a write (full disk, I/O error); the "
            "write was answered 500 and the rest of its group ran again.",
            g.lost_transactions);
+    scalar(out, "ifmatch_store_statements_total", "counter",
+           "Statements sent to the database server, each one round trip (shared mode; 0 for the "
+           "embedded SQLite store).",
+           g.statements);
     if (g.objects >= 0) {
         scalar(out, "ifmatch_objects_stored", "gauge",
                "Current object versions (not delete markers) in every bucket.",

@@ -78,6 +78,7 @@ net::awaitable<response> metrics(context &ctx) {
     g.group_reruns = st.reruns;
     g.failed_commits = st.failed_commits;
     g.lost_transactions = st.lost_transactions;
+    g.statements = st.statements;
     if (totals.has_value()) {
         g.objects = totals->objects;
         g.bytes = totals->bytes;

@@ -85,6 +85,7 @@ store_stats backend::stats() const {
     s.reruns = reruns_;
     s.failed_commits = failed_;
     s.lost_transactions = lost_;
+    s.statements = statements_sent();
     return s;
 }
 

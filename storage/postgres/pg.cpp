@@ -3,11 +3,14 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <cstdlib>
 
 namespace ifmatch::storage::postgres {
 
 namespace {
+
+std::atomic<std::uint64_t> g_statements{0};
 
 [[noreturn]] void fail(PGconn *c, PGresult *r, std::string_view what) {
     std::string state;
@@ -24,6 +27,8 @@ namespace {
 }
 
 } // namespace
+
+std::uint64_t statements_sent() { return g_statements.load(std::memory_order_relaxed); }
 
 rows::rows(pg_result *r) : r_(r) {}
 rows::rows(rows &&o) noexcept : r_(o.r_) { o.r_ = nullptr; }
@@ -90,6 +95,7 @@ rows connection::exec(std::string_view sql, const std::vector<param> &params,
         }
     }
     std::string q(sql);
+    g_statements.fetch_add(1, std::memory_order_relaxed);
     PGresult *r = PQexecParams(c_, q.c_str(), static_cast<int>(params.size()), nullptr,
                                values.data(), lengths.data(), formats.data(),
                                binary_results ? 1 : 0);
@@ -102,6 +108,7 @@ rows connection::exec(std::string_view sql, const std::vector<param> &params,
 
 void connection::script(std::string_view sql) {
     std::string q(sql);
+    g_statements.fetch_add(1, std::memory_order_relaxed);
     PGresult *r = PQexec(c_, q.c_str());
     auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {

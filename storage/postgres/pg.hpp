@@ -79,6 +79,9 @@ private:
     pg_result *r_ = nullptr;
 };
 
+// Statements sent by every connection of this process (one round trip each).
+std::uint64_t statements_sent();
+
 class connection {
 public:
     // Connects (blocking). Throws pg_error when the server cannot be reached.

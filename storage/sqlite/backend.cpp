@@ -91,7 +91,7 @@ bool backend::healthy() const { return store_->healthy(); }
 
 store_stats backend::stats() const {
     auto s = store_->stats();
-    return {s.commits, s.jobs, s.wal_frames, s.reruns, s.failed_commits, s.lost_transactions};
+    return {s.commits, s.jobs, s.wal_frames, s.reruns, s.failed_commits, s.lost_transactions, 0};
 }
 
 std::string backend::describe() const { return memory_ ? ":memory:" : store_->data_dir(); }
