@@ -180,6 +180,12 @@ constexpr std::array catalogue{
     row{s3_errc::invalid_uri, {"InvalidURI", 400, "Couldn't parse the specified URI."}},
     row{s3_errc::invalid_storage_class,
         {"InvalidStorageClass", 400, "The storage class you specified is not valid"}},
+    row{s3_errc::invalid_bucket_state,
+        {"InvalidBucketState", 409,
+         "The request is not valid with the current state of the bucket."}},
+    row{s3_errc::no_such_object_lock_configuration,
+        {"NoSuchObjectLockConfiguration", 404,
+         "The specified object does not have a ObjectLock configuration"}},
 };
 
 constexpr bool catalogue_is_in_enum_order() {
@@ -191,7 +197,8 @@ constexpr bool catalogue_is_in_enum_order() {
     return true;
 }
 static_assert(catalogue_is_in_enum_order(), "catalogue rows must follow the s3_errc order");
-static_assert(catalogue.size() == static_cast<std::size_t>(s3_errc::invalid_storage_class) + 1,
+static_assert(catalogue.size() ==
+                  static_cast<std::size_t>(s3_errc::no_such_object_lock_configuration) + 1,
               "every s3_errc needs a catalogue row");
 
 class s3_error_category final : public boost::system::error_category {

@@ -81,6 +81,9 @@ enum class s3_errc {
     cross_location_logging_prohibited,
     invalid_uri,
     invalid_storage_class,
+    // Object Lock (protocol/object_lock.hpp)
+    invalid_bucket_state,
+    no_such_object_lock_configuration,
 };
 
 // The error_category of s3_errc (name "s3"; message() is the catalogue's message), so storage can

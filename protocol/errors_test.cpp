@@ -96,11 +96,15 @@ TEST_CASE("errors: statuses and codes") {
     CHECK(info(s3_errc::invalid_uri).code == "InvalidURI");
     CHECK(info(s3_errc::invalid_storage_class).code == "InvalidStorageClass");
     CHECK(info(s3_errc::invalid_storage_class).status == 400);
+    CHECK(info(s3_errc::invalid_bucket_state).code == "InvalidBucketState");
+    CHECK(info(s3_errc::invalid_bucket_state).status == 409);
+    CHECK(info(s3_errc::no_such_object_lock_configuration).code == "NoSuchObjectLockConfiguration");
+    CHECK(info(s3_errc::no_such_object_lock_configuration).status == 404);
 }
 
 TEST_CASE("errors: every enumerator has a distinct code, a status and a message") {
     std::set<std::string_view> codes;
-    const auto last = static_cast<int>(s3_errc::invalid_storage_class);
+    const auto last = static_cast<int>(s3_errc::no_such_object_lock_configuration);
     for (int i = 0; i <= last; ++i) {
         const auto &row = info(static_cast<s3_errc>(i));
         CAPTURE(i);

@@ -202,6 +202,33 @@ date_fields fields_of(sys_seconds t) {
     return f;
 }
 
+constexpr std::int64_t iso_day_ms = 86'400'000;
+
+// Reads exactly `n` digits at `pos`.
+std::optional<int> iso_digits(std::string_view s, std::size_t &pos, std::size_t n) {
+    if (pos + n > s.size()) {
+        return std::nullopt;
+    }
+    int v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = s[pos + i];
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + (c - '0');
+    }
+    pos += n;
+    return v;
+}
+
+bool iso_take(std::string_view s, std::size_t &pos, char c) {
+    if (pos < s.size() && s[pos] == c) {
+        ++pos;
+        return true;
+    }
+    return false;
+}
+
 } // namespace
 
 std::optional<sys_seconds> parse_http_date(std::string_view v, sys_seconds now) {
@@ -237,6 +264,86 @@ std::string format_iso8601(sys_millis t) {
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", f.year, f.month, f.day,
                   f.hour, f.minute, f.second, ms);
     return buf;
+}
+
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
+    using namespace std::chrono;
+    std::size_t pos = 0;
+    const auto y = iso_digits(s, pos, 4);
+    if (!y || !iso_take(s, pos, '-')) {
+        return std::nullopt;
+    }
+    const auto mo = iso_digits(s, pos, 2);
+    if (!mo || !iso_take(s, pos, '-')) {
+        return std::nullopt;
+    }
+    const auto d = iso_digits(s, pos, 2);
+    if (!d) {
+        return std::nullopt;
+    }
+    const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)},
+                             day{static_cast<unsigned>(*d)}};
+    if (!ymd.ok()) {
+        return std::nullopt;
+    }
+    std::int64_t ms = sys_days{ymd}.time_since_epoch().count() * iso_day_ms;
+    if (pos == s.size()) {
+        return ms;
+    }
+    if (!iso_take(s, pos, 'T')) {
+        return std::nullopt;
+    }
+    const auto h = iso_digits(s, pos, 2);
+    std::optional<int> mi, sec;
+    if (h && iso_take(s, pos, ':')) {
+        mi = iso_digits(s, pos, 2);
+    }
+    if (mi && iso_take(s, pos, ':')) {
+        sec = iso_digits(s, pos, 2);
+    }
+    if (!sec || *h > 23 || *mi > 59 || *sec > 59) {
+        return std::nullopt;
+    }
+    ms += (*h * 3600LL + *mi * 60LL + *sec) * 1000;
+    if (iso_take(s, pos, '.')) {
+        // Fractional seconds: any number of digits, kept to the millisecond (a non-zero finer
+        // part still makes the time "not midnight").
+        const std::size_t start = pos;
+        std::int64_t frac_ms = 0;
+        bool finer = false;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            const std::size_t i = pos - start;
+            if (i < 3) {
+                frac_ms = frac_ms * 10 + (s[pos] - '0');
+            } else if (s[pos] != '0') {
+                finer = true;
+            }
+            ++pos;
+        }
+        const std::size_t n = pos - start;
+        if (n == 0) {
+            return std::nullopt;
+        }
+        for (std::size_t i = n; i < 3; ++i) {
+            frac_ms *= 10;
+        }
+        ms += frac_ms + (finer ? 1 : 0);
+    }
+    if (iso_take(s, pos, 'Z')) {
+        return pos == s.size() ? std::optional<std::int64_t>(ms) : std::nullopt;
+    }
+    const bool plus = iso_take(s, pos, '+');
+    if (!plus && !iso_take(s, pos, '-')) {
+        return std::nullopt;
+    }
+    const auto oh = iso_digits(s, pos, 2);
+    iso_take(s, pos, ':');
+    const auto om = iso_digits(s, pos, 2);
+    if (!oh || !om || *oh > 23 || *om > 59 || pos != s.size()) {
+        return std::nullopt;
+    }
+    const std::int64_t offset = (*oh * 60LL + *om) * 60'000;
+    return plus ? ms - offset : ms + offset;
 }
 
 std::optional<sys_seconds> parse_amz_date(std::string_view v) {

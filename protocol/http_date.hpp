@@ -27,6 +27,13 @@ std::string format_http_date(sys_seconds t);
 // `2009-10-12T17:50:30.123Z` (XML LastModified, milliseconds kept).
 std::string format_iso8601(sys_millis t);
 
+// An ISO 8601 date or date-time -> milliseconds since the epoch (UTC): `2030-01-01`,
+// `2030-01-01T00:00:00Z`, `...T00:00:00.123Z` (any number of fraction digits, kept to the
+// millisecond; a non-zero part finer than that adds 1 ms, so such a time is never taken for an
+// exact one), `...T02:00:00+02:00` / `+0200` / `-05:00`. Seconds are required with a time.
+// Anything else -> nullopt.
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view s);
+
 // `20130524T000000Z` (x-amz-date) -> time; nullopt when malformed.
 std::optional<sys_seconds> parse_amz_date(std::string_view v);
 std::string format_amz_date(sys_seconds t);

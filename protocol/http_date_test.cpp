@@ -140,3 +140,16 @@ TEST_CASE("SigV4 x-amz-date basic form parses and formats") {
         CHECK_FALSE(parse_amz_date(v).has_value());
     }
 }
+
+TEST_CASE("parse_iso8601_ms: dates, times, fractions and offsets") {
+    CHECK(parse_iso8601_ms("1970-01-01") == 0);
+    CHECK(parse_iso8601_ms("1970-01-02T00:00:00Z") == 86'400'000);
+    CHECK(parse_iso8601_ms("2030-01-01T00:00:00.000Z") == 1'893'456'000'000);
+    CHECK(parse_iso8601_ms("2030-01-01T00:00:00.5Z") == 1'893'456'000'500);
+    CHECK(parse_iso8601_ms("2030-01-01T02:00:00+02:00") == 1'893'456'000'000);
+    CHECK(parse_iso8601_ms("2029-12-31T19:00:00-0500") == 1'893'456'000'000);
+    CHECK_FALSE(parse_iso8601_ms("2030-02-30"));
+    CHECK_FALSE(parse_iso8601_ms("2030-01-01T00:00Z"));
+    CHECK_FALSE(parse_iso8601_ms("Sun, 06 Nov 1994 08:49:37 GMT"));
+    CHECK_FALSE(parse_iso8601_ms(""));
+}

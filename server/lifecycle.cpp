@@ -388,6 +388,14 @@ void start_lifecycle_schedule(net::any_io_executor ex, storage::object_store &db
             if (ec || stop.load()) {
                 co_return;
             }
+            // Processes sharing one store take turns: one pass per interval, whoever leads.
+            auto lead_call = store_call<bool>([&](auto done) {
+                store.lead("lifecycle", std::int64_t{seconds} * 2000 - 1000, std::move(done));
+            });
+            auto leads = co_await std::move(lead_call);
+            if (leads.has_error() || !*leads) {
+                continue;
+            }
             auto pass_call = run_lifecycle(store);
             co_await std::move(pass_call);
         }

@@ -143,6 +143,16 @@ public:
     virtual void recent_events(std::size_t limit, done_fn<std::vector<event_row>> done) = 0;
     virtual void stored_totals(done_fn<store_totals> done) = 0;
 
+    // ---- background work ----------------------------------------------------------------------
+    // Whether this process may run the background task `task` now: true when no other process
+    // sharing the store holds it, or this one holds it already; then it holds it for `ttl_ms`.
+    // A store no other process shares always answers true.
+    virtual void lead(std::string task, std::int64_t ttl_ms, done_fn<bool> done) {
+        (void)task;
+        (void)ttl_ms;
+        done(true);
+    }
+
     // ---- test seams (--enable-test-hooks) -----------------------------------------------------
     // Limits the space writes may use; answers the page limit now in force (0 when only body
     // bytes were limited). Errors: NotImplemented when the backend has no such seam.

@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 namespace ifmatch::server {
 
 using protocol::s3_errc;
@@ -169,11 +171,71 @@ net::awaitable<response> events_list(context &ctx) {
     co_return json_out(arr);
 }
 
-net::awaitable<response> events_stream(context &) {
+// Shared mode: the live stream of every replica's events, polled from the store's table (each
+// replica persists its events right after answering) every half second.
+class shared_sse_body : public live_body, public std::enable_shared_from_this<shared_sse_body> {
+public:
+    shared_sse_body(net::any_io_executor ex, storage::object_store &db)
+        : timer_(ex), db_(db), since_(db.now_ms()) {}
+    net::awaitable<std::optional<std::string>> next() override {
+        if (first_) {
+            first_ = false;
+            co_return std::string("retry: 1000\n: connected\n\n");
+        }
+        for (int waited = 0; !cancelled_ && waited < 20; ++waited) {
+            auto rows_call = store_call<std::vector<storage::event_row>>(
+                [this](auto done) { db_.recent_events(1000, std::move(done)); });
+            auto rows = co_await std::move(rows_call);
+            std::string out;
+            if (rows.has_value()) {
+                for (auto &row : *rows) {
+                    if (row.time_ms < since_) continue;
+                    auto j = nlohmann::json::parse(row.json, nullptr, false);
+                    if (j.is_discarded()) continue;
+                    auto e = event_from_json(j);
+                    if (!seen_.insert(e.replica + " " + e.request_id).second) continue;
+                    out += "id: " + std::to_string(e.id) + "\nevent: outcome\ndata: " + row.json +
+                           "\n\n";
+                }
+            }
+            if (!out.empty()) co_return out;
+            timer_.expires_after(std::chrono::milliseconds(500));
+            auto wait_call = timer_.async_wait(net::as_tuple(net::use_awaitable));
+            co_await std::move(wait_call);
+        }
+        if (cancelled_) co_return std::nullopt;
+        co_return std::string(": keep-alive\n\n");
+    }
+    void cancel() override {
+        std::weak_ptr<shared_sse_body> weak = weak_from_this();
+        net::post(timer_.get_executor(), [weak] {
+            if (auto self = weak.lock()) {
+                self->cancelled_ = true;
+                self->timer_.cancel();
+            }
+        });
+    }
+
+private:
+    net::steady_timer timer_;
+    storage::object_store &db_;
+    std::int64_t since_;
+    std::set<std::string> seen_;
+    bool first_ = true;
+    bool cancelled_ = false;
+};
+
+net::awaitable<response> events_stream(context &ctx) {
     auto ex = co_await net::this_coro::executor;
+    response r;
+    if (ctx.db.shared()) {
+        r.live = std::make_shared<shared_sse_body>(ex, ctx.db);
+        r.set("Content-Type", "text/event-stream");
+        r.set("Cache-Control", "no-store");
+        co_return r;
+    }
     auto body = std::make_shared<sse_body>(ex);
     body->start();
-    response r;
     r.set("Content-Type", "text/event-stream");
     r.set("Cache-Control", "no-store");
     r.live = body;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <condition_variable>
 #include <regex>
+#include <unistd.h>
 
 namespace ifmatch::storage::postgres {
 
@@ -60,6 +61,7 @@ backend::backend(options o) : opts_(std::move(o)) {
         auto r = c.run("SELECT v::bigint FROM ifmatch_meta WHERE k = 'clock_offset_ms'");
         offset_ = r.i64(0, 0);
     }
+    holder_ = new_version_id(wall_ms(), ::getpid()); // unique enough to name this process
     pool_ = std::make_shared<pool>(opts_.uri, opts_.pool_size);
     snaps_ = std::make_unique<snapshot_service>(opts_.uri);
     janitor_ = std::thread([this] { janitor(); });
@@ -553,6 +555,22 @@ void backend::recent_events(std::size_t limit, done_fn<std::vector<event_row>> d
 
 void backend::stored_totals(done_fn<store_totals> done) {
     read<store_totals>([](connection &c) { return postgres::stored_totals(c); }, std::move(done));
+}
+
+void backend::lead(std::string task, std::int64_t ttl_ms, done_fn<bool> done) {
+    write_plain<bool>(
+        [this, task = std::move(task), ttl_ms](write_txn &t) -> result<bool> {
+            begin(t);
+            // Taken when free or expired, renewed by its holder; the database's clock judges.
+            auto r = t.c.run("INSERT INTO leases(task, holder, until_ms) VALUES($1, $2, $3) "
+                             "ON CONFLICT (task) DO UPDATE SET holder = excluded.holder, "
+                             "until_ms = excluded.until_ms WHERE leases.holder = excluded.holder "
+                             "OR leases.until_ms < $4 RETURNING holder",
+                             task, holder_, t.now_ms - t.clock_offset_ms + ttl_ms,
+                             t.now_ms - t.clock_offset_ms);
+            return !r.empty();
+        },
+        std::move(done));
 }
 
 void backend::limit_space(space_limit, done_fn<std::int64_t> done) {

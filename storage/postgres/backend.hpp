@@ -91,6 +91,7 @@ public:
                        done_fn<bool> done) override;
     void recent_events(std::size_t limit, done_fn<std::vector<event_row>> done) override;
     void stored_totals(done_fn<store_totals> done) override;
+    void lead(std::string task, std::int64_t ttl_ms, done_fn<bool> done) override;
 
     void limit_space(space_limit l, done_fn<std::int64_t> done) override;
 
@@ -114,6 +115,7 @@ private:
     std::atomic<std::uint64_t> commits_{0}, jobs_{0}, reruns_{0}, failed_{0}, lost_{0};
     std::atomic<bool> closing_{false};
     std::thread janitor_;
+    std::string holder_; // this process's name in the leases table
 };
 
 // `ifmatch check` and `ifmatch explain --data` on a PostgreSQL location.

@@ -8,6 +8,7 @@
 // - key_state: per key, the transaction ids (xid8 as bigint) of the last mutation and the last
 //   delete and the recent (xid, exists-after) history: the 409 model (D3) compares them with the
 //   snapshot a request took at its head.
+// - leases: which replica runs a background task (lifecycle passes) until when.
 // - bodies: small bodies inline (data), larger ones as 1 MiB body_chunks; a multipart body is a
 //   list of part bodies (body_parts). staged: chunks of an upload not yet committed.
 #include "storage/postgres/schema.hpp"
@@ -110,6 +111,10 @@ CREATE TABLE IF NOT EXISTS events(
   key text COLLATE "C" NOT NULL,
   body text NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_key ON events(bucket, key);
+CREATE TABLE IF NOT EXISTS leases(
+  task text PRIMARY KEY,
+  holder text NOT NULL,
+  until_ms bigint NOT NULL);
 INSERT INTO ifmatch_meta(k, v) VALUES('clock_offset_ms', '0') ON CONFLICT DO NOTHING;
 )sql";
 

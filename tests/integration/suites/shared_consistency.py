@@ -12,6 +12,8 @@ c and d with credentials for the presigned checks; run.sh's SQLite server is not
   version is current again through a.
 * large bodies (chunked above 64 KiB): 8 MiB written through a, read whole and by range through
   b; a slow GET through b keeps returning the old bytes while a overwrites and deletes the key.
+* CopyObject through b of a's object: copy-source-if-match of a's ETag -> 200; of an ETag a has
+  since replaced -> 412; If-None-Match: * onto an existing destination -> 412.
 * multipart: created through a, parts uploaded through b, ListParts through a, completed through a
   (If-None-Match: * on an absent key) -> the object reads back whole through b with the -N ETag;
   a second upload of the existing key completed with If-None-Match: * -> 412 PreconditionFailed
@@ -200,6 +202,30 @@ def test_large_bodies():
     r.eq("the object is gone (HEAD through b)", 404, b.head(bucket, key).status)
 
 
+def test_copy():
+    """CopyObject through b of what a just wrote, with copy-source and destination conditions."""
+    bucket = "shared-copy"
+    r.eq("CreateBucket through a", 200, a.create_bucket(bucket).status)
+    src = a.put(bucket, "src", "source written through a")
+    etag = src.header("etag")
+    cp = b.request("PUT", f"/{bucket}/dst", {"x-amz-copy-source": f"/{bucket}/src",
+                                             "x-amz-copy-source-if-match": etag})
+    r.eq("CopyObject through b, copy-source-if-match of a's ETag -> 200", (200, etag),
+         (cp.status, cp.xml("ETag").replace("&quot;", '"')))
+    r.eq("the copy reads back through a", b"source written through a",
+         a.get(bucket, "dst").body)
+    a.put(bucket, "src", "rewritten through a")
+    stale = b.request("PUT", f"/{bucket}/dst2", {"x-amz-copy-source": f"/{bucket}/src",
+                                                 "x-amz-copy-source-if-match": etag})
+    r.eq("copy-source-if-match of the old ETag through b after a rewrote it -> 412",
+         (412, "PreconditionFailed"), (stale.status, stale.code))
+    dup = b.request("PUT", f"/{bucket}/dst", {"x-amz-copy-source": f"/{bucket}/src",
+                                              "If-None-Match": "*"})
+    r.eq("CopyObject through b with If-None-Match: * onto a's existing copy -> 412",
+         (412, "PreconditionFailed", "If-None-Match"), (dup.status, dup.code,
+                                                        dup.xml("Condition")))
+
+
 def mp_etag(parts):
     return '"%s-%d"' % (hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest(),
                         len(parts))
@@ -342,6 +368,7 @@ r.run("read-after-write across replicas", test_read_after_write)
 r.run("buckets across replicas", test_buckets)
 r.run("versioning and delete markers across replicas", test_versioning)
 r.run("large (chunked) bodies across replicas", test_large_bodies)
+r.run("CopyObject across replicas", test_copy)
 r.run("multipart upload across replicas", test_multipart)
 r.run("presigned URLs across replicas", test_presigned)
 env.finish(STARTED)

@@ -3,7 +3,9 @@ PostgreSQL 15 (pgserver.py) and replicas a and b (replicas.py); run.sh's SQLite 
 used.
 
 1. kill -9 of replica b during an If-Match counter storm (workers read through one replica and
-   write through the other, alternating): replica a goes on answering (200s while b is down),
+   write through the other, alternating) and while half of a 4 MiB PUT (stored in chunks as it
+   arrives) has reached b: replica a goes on answering (200s while b is down), the cut PUT left
+   no object,
    b restarted serves again, and no acknowledged write is lost: every 200's version is listed with
    its bytes, no version appears that no request explains, the versions hold 0..N exactly once, and
    the final value == the 200s + the writes cut off by the kill that committed anyway (the count of
@@ -11,7 +13,7 @@ used.
    ServiceUnavailable).
 2. PostgreSQL restarted (`pg_ctl restart -m fast`), then stopped for 1.5 s and started, while
    workers run PUT / GET / If-Match PUT / If-None-Match:* PUT on keys of their own through both
-   replicas: every answer is a correct one (checked against a model of each key that allows for a
+   replicas (one worker with 200 KiB bodies, stored in chunks): every answer is a correct one (checked against a model of each key that allows for a
    503'd write having committed or not) or 503 SlowDown / ServiceUnavailable; no 500, no wrong 2xx,
    no wrong 412/409, no request over its 10 s time-out or dropped connection; each replica answers a
    PUT and a GET again within 5 s of PostgreSQL being back.
@@ -128,6 +130,18 @@ def storm_worker(w, bucket, key, stop, log):
         log.append((time.monotonic(), "put", writer.name, body, resp))
 
 
+def half_put(client, bucket, key, size):
+    """Sends a PUT head and half of its body (in 64 KiB pieces) and returns the open socket."""
+    sock = client.connect()
+    sock.sendall(f"PUT /{bucket}/{key} HTTP/1.1\r\nHost: 127.0.0.1:{client.port}\r\n"
+                 f"Content-Length: {size}\r\n\r\n".encode())
+    piece = b"c" * (64 * 1024)
+    for _ in range(size // 2 // len(piece)):
+        sock.sendall(piece)
+    time.sleep(0.3)                  # let b store the first chunks
+    return sock
+
+
 def test_kill9_storm():
     bucket, key = "shared-storm", "counter"
     r.eq("CreateBucket through a", 200, a.create_bucket(bucket).status)
@@ -140,8 +154,13 @@ def test_kill9_storm():
     for t in threads:
         t.start()
     time.sleep(2.0)
+    # A large PUT (stored as chunks while it arrives) half-uploaded through b when b dies.
+    half = r.run("half of a 4 MiB PUT sent to b", lambda: half_put(b, bucket, "cut.bin",
+                                                                  4 * 1024 * 1024))
     t_kill = time.monotonic()
     rep_b.kill9()
+    if half is not None:
+        half.close()
     print(f"# killed replica b (-9) at +{t_kill - STARTED:.1f} s", flush=True)
     time.sleep(2.5)
     t_restart = time.monotonic()
@@ -178,6 +197,8 @@ def test_kill9_storm():
     r.eq("storm: requests cut off only on b, by its kill", [],
          [(round(t - STARTED, 2), rep, err) for t, _, rep, _, err in late_ambiguous[:5]])
 
+    r.eq("the half-uploaded PUT left no object (HEAD through a)", 404,
+         a.head(bucket, "cut.bin").status)
     # Without listing: each 200 is readable by its version id with its bytes, no two 200s wrote
     # the same counter value (no lost update), and the final value is the 200s plus at most the
     # writes whose answer the kill cut off.
@@ -248,6 +269,8 @@ def load_worker(w, bucket, phase, stop, out):
         if single == "?" or (op in (2, 3) and single is None):
             op = 1                                     # narrow the model first
         body = f"w{w} n{n} via {client.name}"
+        if w == 0:                   # one worker's bodies are above the inline limit (chunked)
+            body += " " + "x" * (200 * 1024)
         t0 = time.monotonic()
         try:
             if op == 0:
