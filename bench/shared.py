@@ -248,6 +248,51 @@ def log_findings(servers, pg):
     return found
 
 
+def trace(pg, store):
+    """The statements of one PUT of a new key and one GET through the store's first replica, from
+    PostgreSQL's log with log_statement = all for a moment: {"PUT": (status, [...]), "GET": ...}.
+    Only the store's database counts, and not the janitor's session (a replica's background pass,
+    once a minute, which may fall into the window)."""
+    out = {}
+    for sql in ("ALTER SYSTEM SET log_statement = 'all'",
+                "ALTER SYSTEM SET log_line_prefix = '%p %d '", "SELECT pg_reload_conf()"):
+        pg.psql("postgres", sql)
+    time.sleep(0.5)  # every backend applies the reload before its next command
+    try:
+        port = store.servers[0].port
+        for what, method, path, body in (("PUT", "PUT", f"/{BUCKET}/traced", b"t" * 1024),
+                                         ("GET", "GET", f"/{BUCKET}/object", b"")):
+            offset = os.path.getsize(pg.log_path)
+            status, _ = bench.request(port, method, path, body)
+            time.sleep(0.3)
+            with open(pg.log_path, errors="replace") as f:
+                f.seek(offset)
+                text = f.read()
+            got = re.findall(r"^(\d+) (\S*) LOG:  (?:statement|execute [^:]*): (.*)$", text, re.M)
+            janitor = {pid for pid, _, sql in got if "pg_try_advisory_lock" in sql}
+            out[what] = (status, [" ".join(sql.split()) for pid, db, sql in got
+                                  if db == store.db and pid not in janitor])
+    finally:
+        for sql in ("ALTER SYSTEM RESET log_statement", "ALTER SYSTEM RESET log_line_prefix",
+                    "SELECT pg_reload_conf()"):
+            pg.psql("postgres", sql)
+    return out
+
+
+def trace_lines(traced):
+    lines = wrap(["Where the round trips go: the statements of one PUT of a new key and one GET "
+                  "through one replica, from PostgreSQL's log (`log_statement = all` for the "
+                  "moment of the trace; cut at 110 characters). The PUT's first statement is the "
+                  "start-token snapshot, which one statement serves for all the write requests "
+                  "that arrive together; the other statements are the request's own."]) + [""]
+    for what, (status, stmts) in traced.items():
+        lines.append(f"- {what} (answered {status}), {len(stmts)} statements:")
+        for i, t in enumerate(stmts, 1):
+            t = t if len(t) <= 110 else t[:107] + "..."
+            lines.append(f"  {i}. `{t}`")
+    return lines
+
+
 def fmt(v, spec):
     return "—" if v is None else format(v, spec)
 
@@ -402,6 +447,9 @@ def run(args, log):
                     f"p50 {m['p50_us'] / 1000:6.2f} ms "
                     f"p99 {m['p99_us'] / 1000:7.2f} ms log {m['log_per_req']:7.0f} B/req{extra} "
                     f"{m['status']}{' errors=%d' % m['errors'] if m['errors'] else ''}")
+        traced = {} if args.quick else trace(pg, stores["pg1"])
+        for what, (status, stmts) in traced.items():
+            log(f"shared mode: one {what} ({status}) made {len(stmts)} statements")
     finally:
         for _, srv in servers:
             srv.terminate()
@@ -458,7 +506,8 @@ def run(args, log):
     else:
         logs = ["No answer ≥ 500 and no warning or error in the replicas' logs, no ERROR in "
                 "PostgreSQL's log during this run."]
-    return (head + wrap(intro) + [""] + table(results) + [""] + wrap(interpretation(results))
+    return (head + wrap(intro) + [""] + table(results) + [""]
+            + (trace_lines(traced) + [""] if traced else []) + wrap(interpretation(results))
             + [""] + wrap(logs) + [""])
 
 
