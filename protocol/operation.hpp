@@ -72,7 +72,8 @@ enum class op {
     get_bucket_replication,
     delete_bucket_replication,
     get_object_lock_configuration,
-    get_object_retention,   // object level; no bucket has Object Lock yet: 400 (B-L5)
+    put_object_lock_configuration,
+    get_object_retention,   // object level; 400 on a bucket without Object Lock (B-L5)
     put_object_retention,
     get_object_legal_hold,
     put_object_legal_hold,

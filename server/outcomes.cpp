@@ -60,6 +60,9 @@ bool is_recorded(const context &ctx, const response &res) {
     if (res.status == 304 || res.status == 412 || res.status == 409 || res.status == 428) {
         return true;
     }
+    if (res.status == 403 && ctx.note && ctx.note->failed_condition.starts_with("object lock")) {
+        return true; // a version under Object Lock refused its delete (B-L3)
+    }
     return res.status == 404 && ctx.note && ctx.note->captured &&
            ctx.note->failed_condition == "If-Match" && has_commit_hook(ctx.target.operation);
 }

@@ -253,6 +253,7 @@ net::awaitable<response> route(context &ctx) {
     case op::get_bucket_replication:
     case op::delete_bucket_replication:
     case op::get_object_lock_configuration:
+    case op::put_object_lock_configuration:
     case op::get_object_retention:
     case op::put_object_retention:
     case op::get_object_legal_hold:

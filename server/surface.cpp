@@ -38,10 +38,24 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
             return tags.error();
         w.tags = protocol::encode_tags(*tags);
     }
-    for (auto h : {"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
-                   "x-amz-object-lock-legal-hold"}) {
-        if (look(h)) w.lock_requested = true;
+    auto value = [&](std::string_view h) -> std::optional<std::string> {
+        if (auto v = look(h)) return std::string(*v);
+        return std::nullopt;
+    };
+    w.lock_mode = value(protocol::lock_mode_header);
+    w.lock_until = value(protocol::lock_until_header);
+    w.lock_hold = value(protocol::lock_hold_header);
+    w.lock_requested = w.lock_mode || w.lock_until || w.lock_hold;
+    // B-L6 asks a PutObject's bytes to be checked; a copy or a multipart upload brings none here.
+    bool integrity = look("content-md5").has_value();
+    for (auto h : {"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme",
+                   "x-amz-checksum-sha1", "x-amz-checksum-sha256", "x-amz-sdk-checksum-algorithm",
+                   "x-amz-trailer"}) {
+        integrity = integrity || look(h).has_value();
     }
+    const auto o = ctx.target.operation;
+    w.integrity_header = integrity || o == protocol::op::copy_object ||
+                         o == protocol::op::create_multipart_upload;
     return w;
 }
 
@@ -65,11 +79,31 @@ load_bucket_config(context &ctx) {
     co_return std::move(*r);
 }
 
-protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w) {
+protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w,
+                                             std::int64_t now_ms) {
     const auto &r = c.settings;
-    if (w.lock_requested) {
-        // B-L5: lock parameters on a bucket without Object Lock (S3's wording for object writes).
-        return s3_error(s3_errc::invalid_request, "Bucket is missing ObjectLockConfiguration");
+    // The new version's lock: its headers, else the bucket's default retention (B-L5, B-L6).
+    auto stored = setting(r, object_lock_setting);
+    if (w.lock_requested || !stored.empty()) {
+        protocol::lock_write_context lc;
+        lc.bucket_lock_enabled = !stored.empty();
+        if (lc.bucket_lock_enabled) {
+            auto cfg = protocol::parse_lock_config(stored);
+            if (cfg.has_value()) lc.bucket_default = *cfg;
+        }
+        lc.now_ms = now_ms;
+        lc.has_integrity_header = w.integrity_header;
+        protocol::header_lookup look = [&w](std::string_view h) -> std::optional<std::string_view> {
+            const std::optional<std::string> *v = h == protocol::lock_mode_header    ? &w.lock_mode
+                                                  : h == protocol::lock_until_header ? &w.lock_until
+                                                  : h == protocol::lock_hold_header  ? &w.lock_hold
+                                                                                     : nullptr;
+            if (v && *v) return std::string_view(**v);
+            return std::nullopt;
+        };
+        auto lock = protocol::lock_from_headers(look, lc);
+        if (lock.has_error()) return lock.error();
+        if (*lock != protocol::version_lock{}) w.lock = *lock;
     }
     if (!w.sse) {
         if (auto enc = setting(r, "encryption"); !enc.empty()) {
@@ -112,7 +146,7 @@ net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write
     if (c.has_error()) {
         co_return c.error();
     }
-    co_return apply_bucket_defaults(**c, w);
+    co_return apply_bucket_defaults(**c, w, ctx.db.now_ms());
 }
 
 net::awaitable<void> add_cors_headers(context &ctx, response &res) {

@@ -18,6 +18,9 @@ using storage::extra_tags;
 inline constexpr const char *owner_id = "ifmatch";         // the one account's canonical id
 // bucket_settings name of the public access block (protocol::encode_public_access_block).
 inline constexpr const char *setting_public_access_block = "public_access_block";
+// bucket_settings name of the Object Lock configuration (protocol::render_lock_config's document;
+// present exactly when the bucket has Object Lock enabled, B-L1).
+inline constexpr const char *object_lock_setting = "object-lock";
 
 // What the request head asks of a new object beyond meta_from_request: SSE, ACL, tags
 // (storage/object_surface.hpp).
@@ -27,13 +30,15 @@ using storage::write_surface;
 protocol::result<write_surface> parse_write_surface(const context &ctx);
 
 // Reads the destination bucket's settings and completes `w`: the bucket's default encryption when
-// the request named none. Errors: NoSuchBucket, AccessControlListNotSupported (ACL headers on a
+// the request named none, and the new version's Object Lock (InvalidRequest B-L5 / B-L6,
+// InvalidArgument for bad lock headers). Errors: NoSuchBucket, AccessControlListNotSupported (ACL headers on a
 // BucketOwnerEnforced bucket, other than bucket-owner-full-control), AccessDenied (a public ACL
 // on a bucket whose public access block has BlockPublicAcls, B-S6).
 net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w);
 // The same with the bucket's configuration at hand (no coroutine frame: the hot path when
-// cached_bucket_config hits).
-protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w);
+// cached_bucket_config hits). `now_ms`: the store's clock, for a default retention.
+protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w,
+                                             std::int64_t now_ms);
 
 // CreateMultipartUpload calls parse_write_surface, apply_bucket_defaults and
 // storage::store_write_surface (empty md5_hex) so the upload's meta carries SSE, ACL and tags to
@@ -78,6 +83,12 @@ net::awaitable<response> handle_surface_bucket(context &ctx);
 net::awaitable<response> handle_bucket_subresource(context &ctx);
 net::awaitable<response> handle_surface_object(context &ctx);
 net::awaitable<response> handle_cors_preflight(context &ctx);
+// Object Lock: Get/PutObjectLockConfiguration, Get/PutObjectRetention, Get/PutObjectLegalHold
+// (server/handlers/object_lock.cpp).
+net::awaitable<response> handle_object_lock(context &ctx);
+// How a version's lock refuses its permanent delete, for the outcome event ("object lock: legal
+// hold ON", "object lock: COMPLIANCE until 2030-01-01T00:00:00.000Z").
+std::string describe_lock(const protocol::version_lock &lock, std::int64_t now_ms);
 net::awaitable<response> handle_post_object(context &ctx);
 
 } // namespace ifmatch::server

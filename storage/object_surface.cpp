@@ -39,6 +39,9 @@ void store_write_surface(const write_surface &w, const std::string &md5_hex, obj
             meta.extra.emplace_back(extra_tags, *w.tags);
         }
     }
+    if (w.lock) {
+        protocol::set_lock(meta.extra, *w.lock);
+    }
 }
 
 std::string content_md5(const object_version &v) {
@@ -57,6 +60,9 @@ void apply_copy_surface(const copy_surface &c, object_meta &meta, std::string &e
                         const object_version &src) {
     std::erase_if(meta.extra, [](const auto &p) { return p.first == extra_tags; });
     write_surface w = c.surface;
+    if (!w.lock) {
+        protocol::set_lock(meta.extra, {}); // the source's lock never travels with a copy
+    }
     if (!c.replace_tags) {
         w.tags.reset();
         for (const auto &[k, v] : src.meta.extra) {

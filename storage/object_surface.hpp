@@ -5,6 +5,7 @@
 #pragma once
 
 #include "protocol/bucket_config.hpp"
+#include "protocol/object_lock.hpp"
 #include "storage/types.hpp"
 
 #include <optional>
@@ -22,11 +23,16 @@ struct write_surface {
     std::optional<protocol::sse_spec> sse;
     protocol::access_control acl;
     std::optional<std::string> tags; // encoded; nullopt when no x-amz-tagging header
-    // An x-amz-object-lock-* header was sent (B-L5: refused while no bucket has Object Lock).
+    // An x-amz-object-lock-* header was sent; their values as sent (B-L5, B-L6).
     bool lock_requested = false;
+    std::optional<std::string> lock_mode, lock_until, lock_hold;
+    bool integrity_header = false; // Content-MD5 or x-amz-checksum-* came with the request
+    // The lock the new version gets (headers, else the bucket's default retention), settled by
+    // the bucket's configuration (server/surface.cpp apply_bucket_defaults).
+    std::optional<protocol::version_lock> lock;
 };
 
-// Stores `w` in `meta` (replacing SSE/ACL entries) and, for SSE-KMS, replaces `etag` with the
+// Stores `w` in `meta` (replacing SSE/ACL entries, and the Object Lock entries when `w.lock`) and, for SSE-KMS, replaces `etag` with the
 // non-MD5 KMS ETag (R-E2). `md5_hex` is the content's MD5 (unquoted), empty if unknown
 // (multipart sources keep their ETag).
 void store_write_surface(const write_surface &w, const std::string &md5_hex, object_meta &meta,
@@ -45,7 +51,8 @@ struct copy_surface {
 
 // Tags, ACL and encryption of a copy: x-amz-tagging-directive COPY (the default) keeps the
 // source's tags, REPLACE takes x-amz-tagging; the ACL and encryption come from the request (or
-// the bucket's default encryption), never from the source, as on S3.
+// the bucket's default encryption), never from the source, as on S3. So does the Object Lock: the
+// copy gets the request's lock (or the destination bucket's default), never the source's.
 void apply_copy_surface(const copy_surface &c, object_meta &meta, std::string &etag,
                         const object_version &src);
 

@@ -93,6 +93,9 @@ struct delete_request {
     bool only_noncurrent = false;
     // A lifecycle action: the bucket owner's own rule, exempt from required conditions (D5).
     bool by_lifecycle = false;
+    // x-amz-bypass-governance-retention: true (B-L4): a GOVERNANCE retention does not refuse the
+    // permanent delete of a version. Legal holds and COMPLIANCE retentions still do (B-L3).
+    bool bypass_governance = false;
 };
 
 struct delete_result {
@@ -270,6 +273,8 @@ struct version_extra_request {
     std::optional<std::string> version_id;
     std::string name;                 // the meta.extra entry to change
     std::optional<std::string> value; // nullopt removes it
+    // Further entries changed in the same commit (name, value or nullopt to remove).
+    std::vector<std::pair<std::string, std::optional<std::string>>> more;
 };
 
 struct check_report {

@@ -90,30 +90,25 @@ protocol::result<storage::string_pairs> create_settings(const context &ctx) {
     return out;
 }
 
-// B-U3: Object Lock is not implemented, so a bucket is never created with it enabled (it would
-// claim a protection nothing enforces). `false` asks for nothing and is accepted.
-std::optional<s3_error> refuse_object_lock(const context &ctx) {
+// B-L1: x-amz-bucket-object-lock-enabled: true creates the bucket with Object Lock (and
+// versioning) enabled; `false` asks for nothing. Answers whether the bucket gets Object Lock, or
+// InvalidArgument for another value.
+protocol::result<bool> wants_object_lock(const context &ctx) {
     auto lock = ctx.req.header("x-amz-bucket-object-lock-enabled");
     if (!lock) {
-        return std::nullopt;
+        return false;
     }
     std::string v(*lock);
     for (auto &c : v) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    if (v == "false") {
-        return std::nullopt;
-    }
-    if (v != "true") {
+    if (v != "true" && v != "false") {
         return s3_error(s3_errc::invalid_argument,
                         "Invalid x-amz-bucket-object-lock-enabled header")
             .with("ArgumentName", "x-amz-bucket-object-lock-enabled")
             .with("ArgumentValue", std::string(*lock));
     }
-    return s3_error(s3_errc::not_implemented,
-                    "Object Lock is not implemented: a bucket cannot be created with "
-                    "x-amz-bucket-object-lock-enabled: true")
-        .with("Header", "x-amz-bucket-object-lock-enabled");
+    return v == "true";
 }
 
 net::awaitable<response> create(context &ctx) {
@@ -122,8 +117,9 @@ net::awaitable<response> create(context &ctx) {
         co_return error_response(
             s3_error(s3_errc::invalid_bucket_name).with("BucketName", name), ctx);
     }
-    if (auto refused = refuse_object_lock(ctx)) {
-        co_return error_response(*refused, ctx);
+    auto lock = wants_object_lock(ctx);
+    if (lock.has_error()) {
+        co_return error_response(lock.error(), ctx);
     }
     auto body = co_await read_small_body(ctx, 64 * 1024);
     if (body.has_error()) {
@@ -139,6 +135,10 @@ net::awaitable<response> create(context &ctx) {
     if (settings.has_error()) {
         co_return error_response(settings.error(), ctx);
     }
+    if (*lock) {
+        settings->emplace_back(object_lock_setting,
+                               protocol::render_lock_config(protocol::lock_config{}));
+    }
     auto r_call = store_call<storage::create_bucket_result>([&](auto done) {
         ctx.db.create_bucket(name, region, std::move(*settings), std::move(done));
     });
@@ -150,6 +150,15 @@ net::awaitable<response> create(context &ctx) {
     if (r->already_owned && ctx.cfg.region != "us-east-1") {
         co_return error_response(
             s3_error(s3_errc::bucket_already_owned_by_you).with("BucketName", name), ctx);
+    }
+    if (*lock && !r->already_owned) {
+        // B-L1: Object Lock comes with versioning, which can then never be suspended.
+        auto v_call = store_call<bool>(
+            [&](auto done) { ctx.db.set_bucket_versioning(name, "Enabled", std::move(done)); });
+        auto v = co_await std::move(v_call);
+        if (v.has_error()) {
+            co_return error_response(v.error(), ctx);
+        }
     }
     response res;
     res.set("Location", "/" + name);
@@ -225,6 +234,15 @@ net::awaitable<response> put_versioning(context &ctx) {
     }
     auto name = ctx.target.bucket;
     auto status = v->status;
+    auto load = load_bucket_config(ctx);
+    auto cfg = co_await std::move(load);
+    if (cfg.has_error()) {
+        co_return error_response(cfg.error(), ctx);
+    }
+    const bool locked = !setting((*cfg)->settings, object_lock_setting).empty();
+    if (auto refused = protocol::versioning_change_refusal(locked, status)) {
+        co_return error_response(*refused, ctx); // B-L1
+    }
     auto r_call = store_call<bool>(
         [&](auto done) { ctx.db.set_bucket_versioning(name, status, std::move(done)); });
     auto r = co_await std::move(r_call);

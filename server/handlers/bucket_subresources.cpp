@@ -56,18 +56,6 @@ net::awaitable<response> not_configured(context &ctx, s3_errc code) {
     co_return error_response(err, ctx);
 }
 
-// B-L5: retention and legal hold of an object in a bucket without Object Lock (every bucket, until
-// Object Lock exists): 400 InvalidRequest once the bucket is known to exist.
-net::awaitable<response> lock_missing(context &ctx) {
-    auto check = require_bucket(ctx);
-    auto missing = co_await std::move(check);
-    if (missing) {
-        co_return std::move(*missing);
-    }
-    co_return error_response(
-        s3_error(s3_errc::invalid_request, "Bucket is missing Object Lock Configuration"), ctx);
-}
-
 // A fixed answer once the bucket is known to exist: 204, or 200 with `body` (B-N9).
 net::awaitable<response> when_bucket_exists(context &ctx, std::string_view body_v) {
     std::string body(body_v);
@@ -256,9 +244,9 @@ net::awaitable<response> handle_bucket_subresource(context &ctx) {
     case op::put_object_retention:
     case op::get_object_legal_hold:
     case op::put_object_legal_hold:
-        co_return co_await lock_missing(ctx);
     case op::get_object_lock_configuration:
-        co_return co_await not_configured(ctx, s3_errc::object_lock_configuration_not_found);
+    case op::put_object_lock_configuration:
+        co_return co_await handle_object_lock(ctx);
     case op::delete_bucket_replication:
         co_return co_await when_bucket_exists(ctx, "");
     case op::get_bucket_notification:

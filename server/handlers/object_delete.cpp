@@ -4,9 +4,12 @@
 #include "server/handlers.hpp"
 #include "server/outcomes.hpp"
 #include "server/store_calls.hpp"
+#include "server/surface.hpp"
 #include "server/upload.hpp"
 
 #include "protocol/crypto.hpp"
+#include "protocol/object_lock.hpp"
+#include "protocol/text.hpp"
 #include "protocol/xml.hpp"
 #include "storage/object_store.hpp"
 
@@ -16,6 +19,34 @@ using protocol::s3_errc;
 using protocol::s3_error;
 
 void note_write_failure(context &ctx, const s3_error &e);
+
+namespace {
+
+// x-amz-bypass-governance-retention: true (B-L4).
+bool bypass_requested(const context &ctx) {
+    auto v = ctx.lookup()("x-amz-bypass-governance-retention");
+    return v && protocol::ascii::iequals(*v, "true");
+}
+
+// The store's 403 for a version under Object Lock (B-L3), as opposed to a policy's.
+bool is_lock_refusal(const s3_error &e) {
+    return e.code == s3_errc::access_denied && e.text().find("object lock") != std::string::npos;
+}
+
+// The lock that refused the delete of `version_id`, described for the outcome event.
+net::awaitable<std::string> lock_that_refused(context &ctx, std::string key,
+                                              std::optional<std::string> version_id) {
+    storage::get_request g{ctx.target.bucket, std::move(key), std::move(version_id), false, false};
+    auto r_call = store_call<storage::object_read>(
+        [&](auto done) { ctx.db.get_object(std::move(g), std::move(done)); });
+    auto r = co_await std::move(r_call);
+    if (r.has_error()) {
+        co_return std::string("object lock");
+    }
+    co_return describe_lock(protocol::lock_of(r->version.meta.extra), ctx.db.now_ms());
+}
+
+} // namespace
 
 net::awaitable<response> handle_delete_object(context &ctx) {
     ctx.log.conditions = describe_conditions(ctx);
@@ -32,10 +63,17 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     d.start = ctx.start;
     d.server_requires_conditions = ctx.cfg.require_conditional_writes;
     d.writer = ctx.writer();
+    d.bypass_governance = bypass_requested(ctx);
     if (!policy_free(ctx)) {
         auto gate_call = policy_gate(ctx, "s3:DeleteObject");
         if (auto denied = co_await std::move(gate_call)) {
             co_return std::move(*denied);
+        }
+        if (d.bypass_governance) {
+            auto bypass_call = policy_gate(ctx, "s3:BypassGovernanceRetention");
+            if (auto denied = co_await std::move(bypass_call)) {
+                co_return std::move(*denied);
+            }
         }
     }
     auto r_call = store_decide<storage::delete_result>(
@@ -48,6 +86,11 @@ net::awaitable<response> handle_delete_object(context &ctx) {
     if (r.has_error()) {
         note_write_failure(ctx, r.error());
         note_refusal(ctx, r.error(), outcome.refused_against);
+        if (is_lock_refusal(r.error()) && ctx.note) {
+            // Recorded as an event naming the lock that decided (outcomes.cpp is_recorded).
+            auto why_call = lock_that_refused(ctx, ctx.target.key, ctx.target.version_id);
+            ctx.note->failed_condition = co_await std::move(why_call);
+        }
         co_return error_response(r.error(), ctx);
     }
     response res = empty_response();
@@ -99,10 +142,11 @@ bool denies_delete(const protocol::policy_document &policy, const std::string &b
 // D9 for DeleteObjects: a per-key refusal inside the 200 (412 on <ETag>, 404 for an <ETag> on an
 // absent key, 428) is an event like a refused DeleteObject.
 void record_key_refusal(const context &ctx, const protocol::delete_objects_request::object &o,
-                        const s3_error &err, const request_note &note) {
+                        const s3_error &err, const request_note &note,
+                        const std::string &lock = {}) {
     bool conditional = err.code == s3_errc::precondition_failed ||
                        err.code == s3_errc::precondition_required ||
-                       (err.code == s3_errc::no_such_key && o.etag);
+                       (err.code == s3_errc::no_such_key && o.etag) || !lock.empty();
     if (!conditional) {
         return;
     }
@@ -118,7 +162,7 @@ void record_key_refusal(const context &ctx, const protocol::delete_objects_reque
     if (o.etag) {
         e.conditions.emplace_back("ETag", *o.etag);
     }
-    e.failed_condition = o.etag ? "If-Match" : "(none sent)";
+    e.failed_condition = !lock.empty() ? lock : o.etag ? "If-Match" : "(none sent)";
     e.current = note.current;
     events().publish(std::move(e), ctx.db);
 }
@@ -162,6 +206,7 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
         d.start = ctx.start;
         d.server_requires_conditions = ctx.cfg.require_conditional_writes;
         d.writer = ctx.writer();
+        d.bypass_governance = bypass_requested(ctx);
         auto r_call = store_decide<storage::delete_result>(
             [&](auto done) { ctx.db.delete_object(std::move(d), std::move(done)); });
         auto outcome = co_await std::move(r_call);
@@ -173,6 +218,11 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
             request_note note;
             note_refusal(note, r.error(), *outcome.refused_against);
             record_key_refusal(ctx, o, r.error(), note);
+        } else if (r.has_error() && is_lock_refusal(r.error())) {
+            auto why_call = lock_that_refused(ctx, o.key, o.version_id);
+            auto why = co_await std::move(why_call);
+            request_note note;
+            record_key_refusal(ctx, o, r.error(), note, why);
         }
         outcomes.push_back(one_outcome{o.key, o.version_id, std::move(r)});
     }

@@ -9,6 +9,8 @@
 //    this transaction's id for the 409 model.
 #include "storage/postgres/operations.hpp"
 
+#include "protocol/object_lock.hpp"
+
 namespace ifmatch::storage::postgres {
 
 using protocol::s3_errc;
@@ -71,6 +73,11 @@ result<delete_result> delete_specific_version(write_txn &t, key_lock &k,
     if (r.only_noncurrent && v->is_latest) {
         return s3_error(s3_errc::precondition_failed, "The version is the current one.")
             .with("Condition", "noncurrent");
+    }
+    // B-L3, B-L4: a locked version is never removed; judged on the store's clock, at commit.
+    if (auto locked = protocol::deletion_refusal(protocol::lock_of(v->meta.extra), t.now_ms,
+                                                 r.bypass_governance)) {
+        return *locked;
     }
     res.delete_marker = v->delete_marker;
     remove_version(t, k, *v);
@@ -146,6 +153,10 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
     std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == r.name; });
     if (r.value) {
         v->meta.extra.emplace_back(r.name, *r.value);
+    }
+    for (const auto &[name, value] : r.more) {
+        std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == name; });
+        if (value) v->meta.extra.emplace_back(name, *value);
     }
     t.c.run("UPDATE versions SET meta = $1 WHERE seq = $2", encode_meta(v->meta), v->seq);
     return *v;

@@ -9,6 +9,8 @@
 //    which also writes the key's current-version pointer (key_state.latest_seq, schema 2).
 // 3. Bodies are reference counted: a copy adds a reference to the source's body (no bytes copied).
 #include "storage/sqlite/operations.hpp"
+
+#include "protocol/object_lock.hpp"
 #include "storage/codec.hpp"
 #include "storage/sqlite/history.hpp"
 #include "storage/sqlite/rows.hpp"
@@ -201,6 +203,11 @@ result<delete_result> delete_specific_version(write_txn &t, const bucket_info &b
     if (r.only_noncurrent && v->is_latest) {
         return s3_error(s3_errc::precondition_failed, "The version is the current one.")
             .with("Condition", "noncurrent");
+    }
+    // B-L3, B-L4: a locked version is never removed; judged on the store's clock, at commit.
+    if (auto locked = protocol::deletion_refusal(protocol::lock_of(v->meta.extra), t.now_ms,
+                                                 r.bypass_governance)) {
+        return *locked;
     }
     res.delete_marker = v->delete_marker;
     rows::remove_version(t, *v);

@@ -78,6 +78,10 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
     if (r.value) {
         v->meta.extra.emplace_back(r.name, *r.value);
     }
+    for (const auto &[name, value] : r.more) {
+        std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == name; });
+        if (value) v->meta.extra.emplace_back(name, *value);
+    }
     t.key_changed(r.bucket, r.key);
     query q(t.db, "UPDATE versions SET meta = ? WHERE seq = ?");
     q->bind(1, encode_meta(v->meta)).bind(2, v->seq);
