@@ -344,6 +344,13 @@ def interpretation(results):
 
     cas = [c for store in ("pg1", "pg2") for c in get("cas64", store, "cas") or []]
     cas_ok = bool(cas) and all(ok for *_, ok in cas)
+    if get("put1", "pg1", "p50_us") is None:
+        single = "(Single-client latency is not measured in quick mode.) "
+    else:
+        single = (f"Single-client latency (no queueing) shows the price of one request: PUT p50 "
+                  f"{ms('put1', 'sqlite')} on SQLite against {ms('put1', 'pg1')} on PostgreSQL "
+                  f"(both commit durably), GET {ms('get1', 'sqlite')} against "
+                  f"{ms('get1', 'pg1')}. ")
     return [
         "What a 2-core box can show: what shared mode costs per request, which does not depend on "
         "the number of cores. A PUT on PostgreSQL made "
@@ -353,12 +360,14 @@ def interpretation(results):
         "process, and it answers a GET of a hot key from the replica's read cache, which shared "
         "mode does not have: docs/shared-mode.md). Each round trip wakes a PostgreSQL backend and "
         "one of the replica's workers, which here compete with everything else for the same two "
-        "cores. Single-client latency (no queueing) shows the price of one request: PUT p50 "
-        f"{ms('put1', 'sqlite')} on SQLite against {ms('put1', 'pg1')} on PostgreSQL (both "
-        f"commit durably), GET {ms('get1', 'sqlite')} against {ms('get1', 'pg1')}. The WAL bytes "
-        "per PUT show what one write costs the database. And the box shows that compare-and-swap "
-        "stays exact across replicas: with the 64 clients split between two processes, the hot "
-        "key's final counter "
+        "cores. " + single
+        + "The log bytes per PUT show what one write adds to the write-ahead log: "
+        f"{fmt(get('put16', 'pg1', 'log_per_req'), ',.0f')} bytes of WAL on PostgreSQL, which "
+        "logs row changes (and a page's full image only at its first change after a "
+        f"checkpoint), against {fmt(get('put16', 'sqlite', 'log_per_req'), ',.0f')} on SQLite, "
+        "which logs every page a commit group changed, whole. And the box shows that "
+        "compare-and-swap stays exact across replicas: with the 64 clients split between two "
+        "processes, the hot key's final counter "
         + ("equalled the number of 200s in every round." if cas_ok else
            "did NOT equal the number of 200s in some round (see the table)."),
         "",
@@ -378,7 +387,7 @@ def run(args, log):
     reason = pgserver.available()
     if reason:
         log(f"shared mode: not measured: {reason}")
-        return head + [f"Not measured in this run: {reason}.", ""]
+        return head + [f"Not measured in this run: {reason}."]
     t_start = time.monotonic()
     work = os.path.join(args.cache, "data", "shared")
     shutil.rmtree(work, ignore_errors=True)
@@ -387,7 +396,7 @@ def run(args, log):
         pg = pgserver.start(verbose=False)
     except RuntimeError as e:
         log(f"shared mode: not measured: {e}")
-        return head + [f"Not measured in this run: PostgreSQL did not start ({e}).", ""]
+        return head + [f"Not measured in this run: PostgreSQL did not start ({e})."]
     servers = []
     try:
         # pgserver turns durability off for test databases; the benchmark wants PostgreSQL's
@@ -508,7 +517,7 @@ def run(args, log):
                 "PostgreSQL's log during this run."]
     return (head + wrap(intro) + [""] + table(results) + [""]
             + (trace_lines(traced) + [""] if traced else []) + wrap(interpretation(results))
-            + [""] + wrap(logs) + [""])
+            + [""] + wrap(logs))
 
 
 def wrap(paragraphs, width=100):
