@@ -2,7 +2,8 @@
 """Side-by-side benchmark driver, started by bench/run.sh: runs every workload against the ceiling
 server, ifmatch (default and full durability) and s3rver on loopback, measures requests/s,
 latency, server CPU per 1,000 requests and peak RSS (medians of the rounds), start-up time and
-idle RSS, and writes RESULTS.md with ratios and the pass/fail of the performance targets."""
+idle RSS, then shared mode (bench/shared.py: SQLite against one and two replicas on PostgreSQL),
+and writes RESULTS.md with ratios and the pass/fail of the performance targets."""
 import argparse
 import datetime
 import http.client
@@ -115,8 +116,9 @@ class Server:
         assert status == 200, (status, body)
 
 
-def loadgen(args, port, workload, **kw):
-    cmd = [args.loadgen, "--port", str(port), "--bucket", BUCKET, "--workload", workload]
+def loadgen(args, port, workload, bucket=BUCKET, **kw):
+    """One loadgen run; `port` may be "P1,P2" (connections alternate between the ports)."""
+    cmd = [args.loadgen, "--port", str(port), "--bucket", bucket, "--workload", workload]
     for k, v in kw.items():
         cmd += ["--" + k.replace("_", "-"), str(v)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
@@ -367,7 +369,7 @@ def chart(args, table, servers):
     return subprocess.run(["gnuplot", "-e", script]).returncode == 0
 
 
-def write_report(args, table, large, extras, servers, notes):
+def write_report(args, table, large, extras, servers, notes, shared_lines=()):
     lines = [
         "# ifmatch benchmark results",
         "",
@@ -409,6 +411,8 @@ def write_report(args, table, large, extras, servers, notes):
                  if chart(args, table, servers) else
                  "No chart: gnuplot is not installed here (nor python3-matplotlib).")
     lines += notes
+    if shared_lines:
+        lines += [""] + list(shared_lines)
     extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimisations.md")
     if os.path.exists(extra):
         with open(extra) as f:
@@ -429,6 +433,7 @@ def main():
     p.add_argument("--duration", type=float)
     p.add_argument("--command-line", default="bench/run.sh")
     p.add_argument("--note", action="append", default=[])
+    p.add_argument("--no-shared", action="store_true", help="skip shared mode (bench/shared.py)")
     args = p.parse_args()
     args.rounds = 1 if args.quick else 3
     args.duration = args.duration or (1.0 if args.quick else 3.0)
@@ -452,10 +457,18 @@ def main():
             launches = args.launches if kind == "ifmatch" else min(args.launches, 2 if args.quick else 5)
             extras["startups"][kind] = startup(args, kind, launches, log)
     extras["startup"] = extras["startups"]["ifmatch"]
+    shared_lines = []
+    if not args.no_shared:
+        import shared  # bench/shared.py, beside this file; it imports this module
+        # Shorter rounds in quick mode: CTest's bench.quick only proves the tooling works.
+        shared_args = argparse.Namespace(ifmatch=args.ifmatch, loadgen=args.loadgen,
+                                         cache=args.cache, rounds=args.rounds, quick=args.quick,
+                                         duration=0.2 if args.quick else args.duration)
+        shared_lines = shared.run(shared_args, log)
     notes = [f"- {n}" for n in args.note]
     if not args.s3rver:
         notes.append("- s3rver was not available for this run (npm install failed or skipped).")
-    write_report(args, table, large, extras, servers, notes)
+    write_report(args, table, large, extras, servers, notes, shared_lines)
     shutil.rmtree(os.path.join(args.cache, "data"), ignore_errors=True)
     log(f"wrote {os.path.join(args.out, 'RESULTS.md')}")
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick] [--allow-no-s3rver] [--no-s3rver] [--duration SECONDS] [--out DIR]
-#              [--ifmatch BINARY]
+# bench/run.sh [--quick] [--allow-no-s3rver] [--no-s3rver] [--no-shared] [--duration SECONDS]
+#              [--out DIR] [--ifmatch BINARY]
 #
 # Builds ifmatch (Release, bench/.cache/build-ifmatch), the ceiling server and the load generator
 # (bench/.cache/build-tools), installs s3rver from npm into bench/.cache/s3rver, then runs every
-# workload against all of them on loopback (bench/bench.py) and writes RESULTS.md: to bench/ for a
-# full run, to bench/.cache/ for --quick (1 round of ~1 s per workload; proves the tooling works).
+# workload against all of them on loopback (bench/bench.py), then shared mode: ifmatch on SQLite
+# against one and two replicas on a throwaway PostgreSQL (bench/shared.py, PostgreSQL started by
+# tests/integration/pgserver.py; skipped with a note when PostgreSQL 15 is not installed), and
+# writes RESULTS.md: to bench/ for a full run, to bench/.cache/ for --quick (1 round of ~1 s per
+# workload, 0.2 s in shared mode; proves the tooling works).
 # --ifmatch BINARY: benchmark that binary instead of building a Release one (CTest's bench.quick).
 # --allow-no-s3rver: when npm cannot install s3rver (offline), run without it instead of failing.
+# --no-shared: leave shared mode (PostgreSQL) out.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -19,11 +23,12 @@ while (($#)); do
         --quick) quick=1; py_args+=(--quick) ;;
         --allow-no-s3rver) allow_no_s3rver=1 ;;
         --no-s3rver) no_s3rver=1 ;;
+        --no-shared) py_args+=(--no-shared) ;;
         --duration) py_args+=(--duration "$2"); shift ;;
         --out) out="$2"; shift ;;
         --ifmatch) bin_ifmatch="$(realpath "$2")"; shift ;;
-        *) echo "usage: $0 [--quick] [--allow-no-s3rver] [--no-s3rver] [--duration S] [--out DIR]" \
-                "[--ifmatch BINARY]" >&2
+        *) echo "usage: $0 [--quick] [--allow-no-s3rver] [--no-s3rver] [--no-shared] [--duration S]" \
+                "[--out DIR] [--ifmatch BINARY]" >&2
            exit 2 ;;
     esac
     shift

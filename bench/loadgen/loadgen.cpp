@@ -2,6 +2,8 @@
 // endpoint (unsigned, path-style) for a duration or a request count, record each request's latency
 // in a log-linear histogram, and print one JSON line: requests/s, p50/p99, statuses, MB/s, and for
 // the compare-and-swap workload the outcome counts and whether the final counter equals the 200s.
+// --port takes one port or several, comma-separated (replicas of one store): connection i talks to
+// port i % n; the CAS set-up and check go to the first.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,7 +29,7 @@ namespace {
 
 struct options {
     std::string host = "127.0.0.1";
-    std::string port = "9000";
+    std::vector<std::string> ports{"9000"}; // --port P[,P...]
     std::string bucket = "bench";
     std::string key = "object";  // GET/HEAD/CAS target, copy source, large object
     std::string prefix = "k";    // new keys for put/put-inm/copy
@@ -78,7 +80,7 @@ struct stats {
 
 struct shared_state {
     options opt;
-    tcp::resolver::results_type endpoints;
+    std::vector<tcp::resolver::results_type> endpoints; // one per port
     clock_type::time_point deadline;
     std::atomic<long> claimed{0};
     std::string body; // the 1 KiB (or --size) body of put workloads
@@ -98,11 +100,12 @@ struct reply {
 // One keep-alive connection; reconnects after a transport error.
 class connection {
   public:
-    connection(net::any_io_executor ex, shared_state &st) : sock_(ex), st_(st) {}
+    connection(net::any_io_executor ex, shared_state &st, std::size_t target = 0)
+        : sock_(ex), st_(st), target_(target) {}
 
     net::awaitable<bool> ensure_open() {
         if (sock_.is_open()) co_return true;
-        auto [ec, ep] = co_await net::async_connect(sock_, st_.endpoints, tuple_awaitable);
+        auto [ec, ep] = co_await net::async_connect(sock_, st_.endpoints[target_], tuple_awaitable);
         if (ec) {
             boost::system::error_code ignored;
             sock_.close(ignored);
@@ -147,12 +150,13 @@ class connection {
     tcp::socket sock_;
     boost::beast::flat_buffer buf_;
     shared_state &st_;
+    std::size_t target_;
 };
 
 std::string head_of(const shared_state &st, const char *method, const std::string &key,
-                    std::uint64_t length, const std::string &extra) {
+                    std::uint64_t length, const std::string &extra, std::size_t target = 0) {
     std::string h = std::string(method) + " /" + st.opt.bucket + "/" + key + " HTTP/1.1\r\nHost: " +
-                    st.opt.host + ":" + st.opt.port + "\r\n";
+                    st.opt.host + ":" + st.opt.ports[target] + "\r\n";
     if (length != UINT64_MAX) h += "Content-Length: " + std::to_string(length) + "\r\n";
     return h + extra + "\r\n";
 }
@@ -171,7 +175,8 @@ void count(stats &s, const reply &r, clock_type::time_point t0) {
 // GET, HEAD, PUT (new keys), PUT If-None-Match:* (new keys), CopyObject (new keys).
 net::awaitable<void> simple_client(shared_state &st, stats &s, int id) {
     auto ex = co_await net::this_coro::executor;
-    connection c(ex, st);
+    const std::size_t target = static_cast<std::size_t>(id) % st.endpoints.size();
+    connection c(ex, st, target);
     const auto &w = st.opt.workload;
     const bool is_head = w == "head";
     std::string extra = w == "put-inm" ? "If-None-Match: *\r\n"
@@ -184,7 +189,7 @@ net::awaitable<void> simple_client(shared_state &st, stats &s, int id) {
         std::string key = reads ? st.opt.key
                                 : st.opt.prefix + "-" + std::to_string(id) + "-" + std::to_string(seq);
         std::string head = head_of(st, reads ? (is_head ? "HEAD" : "GET") : "PUT", key,
-                                   reads ? UINT64_MAX : body.size(), extra);
+                                   reads ? UINT64_MAX : body.size(), extra, target);
         auto t0 = clock_type::now();
         auto r = co_await c.exchange(head, body, is_head);
         count(s, r, t0);
@@ -200,8 +205,9 @@ long counter_of(const std::string &body) {
 // body no other client writes. Latency and statuses are those of the PUTs.
 net::awaitable<void> cas_client(shared_state &st, stats &s, int id) {
     auto ex = co_await net::this_coro::executor;
-    connection c(ex, st);
-    std::string get_head = head_of(st, "GET", st.opt.key, UINT64_MAX, "");
+    const std::size_t target = static_cast<std::size_t>(id) % st.endpoints.size();
+    connection c(ex, st, target);
+    std::string get_head = head_of(st, "GET", st.opt.key, UINT64_MAX, "", target);
     for (long seq = 0; st.may_start(); ++seq) {
         auto g = co_await c.exchange(get_head, "", false);
         if (!g.ok || g.status != 200) {
@@ -210,7 +216,8 @@ net::awaitable<void> cas_client(shared_state &st, stats &s, int id) {
         }
         std::string body = "counter=" + std::to_string(counter_of(g.body) + 1) + " client=" +
                            std::to_string(id) + " seq=" + std::to_string(seq) + "\n";
-        std::string head = head_of(st, "PUT", st.opt.key, body.size(), "If-Match: " + g.etag + "\r\n");
+        std::string head =
+            head_of(st, "PUT", st.opt.key, body.size(), "If-Match: " + g.etag + "\r\n", target);
         auto t0 = clock_type::now();
         auto r = co_await c.exchange(head, body, false);
         count(s, r, t0);
@@ -268,12 +275,26 @@ reply blocking(shared_state &st, net::io_context &io, const std::string &head, c
     return out;
 }
 
+std::vector<std::string> split_ports(const std::string &v) {
+    std::vector<std::string> out;
+    for (std::size_t start = 0; start <= v.size();) {
+        auto comma = std::min(v.find(',', start), v.size());
+        if (comma > start) out.push_back(v.substr(start, comma - start));
+        start = comma + 1;
+    }
+    if (out.empty()) {
+        std::fprintf(stderr, "loadgen: --port needs at least one port\n");
+        std::exit(2);
+    }
+    return out;
+}
+
 options parse(int argc, char **argv) {
     options o;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i], v = argv[i + 1];
         if (k == "--host") o.host = v;
-        else if (k == "--port") o.port = v;
+        else if (k == "--port") o.ports = split_ports(v);
         else if (k == "--bucket") o.bucket = v;
         else if (k == "--key") o.key = v;
         else if (k == "--prefix") o.prefix = v;
@@ -316,7 +337,9 @@ int main(int argc, char **argv) {
     st.opt = parse(argc, argv);
     st.body.assign(st.opt.size, 'b');
     net::io_context io;
-    st.endpoints = tcp::resolver(io).resolve(st.opt.host, st.opt.port);
+    for (const auto &port : st.opt.ports) {
+        st.endpoints.push_back(tcp::resolver(io).resolve(st.opt.host, port));
+    }
     const auto &w = st.opt.workload;
     bool cas = w == "cas", large = w == "large-put" || w == "large-get";
     if (cas) { // the hot key starts at counter 0
@@ -356,6 +379,15 @@ int main(int argc, char **argv) {
         auto wins = static_cast<long>(all.status[200]);
         extra = ",\"cas_final_counter\":" + std::to_string(final_counter) + ",\"cas_correct\":" +
                 (final_counter == wins ? "true" : "false");
+    }
+    if (st.endpoints.size() > 1) { // requests answered by each port: the load really was split
+        std::vector<std::uint64_t> by_port(st.endpoints.size(), 0);
+        for (std::size_t i = 0; i < per.size(); ++i) by_port[i % by_port.size()] += per[i].requests;
+        extra += ",\"per_port\":{";
+        for (std::size_t i = 0; i < by_port.size(); ++i) {
+            extra += (i ? ",\"" : "\"") + st.opt.ports[i] + "\":" + std::to_string(by_port[i]);
+        }
+        extra += "}";
     }
     print(st, all, secs, extra);
     return 0;
