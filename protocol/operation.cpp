@@ -98,7 +98,7 @@ std::string virtual_host_bucket(std::string_view host_header, std::string_view d
 // bucket configurations, OPTIONS and POST Object; nullopt when the request is none of them.
 // `object` selects the object level. A GET of a configuration kept per id (`analytics`, ...)
 // without `id` lists them. Methods a sub-resource has no operation for, and the PUTs that would
-// have to act on a configuration (replication, analytics, ...), are
+// have to act on a configuration (analytics, ...), are
 // op::unsupported (501).
 std::optional<op> route_surface(std::string_view m, const query_params &q, bool object) {
     if (m == "OPTIONS") {
@@ -126,7 +126,8 @@ std::optional<op> route_surface(std::string_view m, const query_params &q, bool 
         {"attributes", true, op::get_object_attributes, none, none},
         {"lifecycle", false, op::get_bucket_lifecycle, op::put_bucket_lifecycle,
          op::delete_bucket_lifecycle},
-        {"replication", false, op::get_bucket_replication, none, op::delete_bucket_replication},
+        {"replication", false, op::get_bucket_replication, op::put_bucket_replication,
+         op::delete_bucket_replication},
         {"object-lock", false, op::get_object_lock_configuration,
          op::put_object_lock_configuration, none},
         {"retention", true, op::get_object_retention, op::put_object_retention, none},
@@ -390,6 +391,7 @@ constexpr std::string_view op_names[] = {
     "PutBucketLifecycleConfiguration",            // put_bucket_lifecycle
     "DeleteBucketLifecycle",                      // delete_bucket_lifecycle
     "GetBucketReplication",                       // get_bucket_replication
+    "PutBucketReplication",                       // put_bucket_replication
     "DeleteBucketReplication",                    // delete_bucket_replication
     "GetObjectLockConfiguration",                 // get_object_lock_configuration
     "PutObjectLockConfiguration",                 // put_object_lock_configuration

@@ -70,6 +70,7 @@ enum class op {
     put_bucket_lifecycle,
     delete_bucket_lifecycle,
     get_bucket_replication,
+    put_bucket_replication,
     delete_bucket_replication,
     get_object_lock_configuration,
     put_object_lock_configuration,

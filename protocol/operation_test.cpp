@@ -86,7 +86,7 @@ TEST_CASE("operation: path-style routing table") {
         {"GET", "/b?acl", h, op::get_bucket_acl, "b", ""},
         {"PUT", "/b?tagging", h, op::put_bucket_tagging, "b", ""},
         {"GET", "/b?cors", h, op::get_bucket_cors, "b", ""},
-        {"PUT", "/b?replication", h, op::unsupported, "b", ""},
+        {"PUT", "/b?replication", h, op::put_bucket_replication, "b", ""},
         {"GET", "/b?encryption", h, op::get_bucket_encryption, "b", ""},
         {"PUT", "/b?object-lock", h, op::put_object_lock_configuration, "b", ""},
         {"GET", "/b?ownershipControls", h, op::get_bucket_ownership_controls, "b", ""},
@@ -119,7 +119,7 @@ TEST_CASE("operation: bucket configurations (docs/bucket-configuration.md)") {
         {"PUT", "/b?lifecycle", h, op::put_bucket_lifecycle, "b", ""},
         {"GET", "/b?replication", h, op::get_bucket_replication, "b", ""},
         {"DELETE", "/b?replication", h, op::delete_bucket_replication, "b", ""},
-        {"PUT", "/b?replication", h, op::unsupported, "b", ""},
+        {"PUT", "/b?replication", h, op::put_bucket_replication, "b", ""},
         {"GET", "/b?object-lock", h, op::get_object_lock_configuration, "b", ""},
         {"DELETE", "/b?object-lock", h, op::unsupported, "b", ""},
         // B-S1..B-S7: stored configurations.

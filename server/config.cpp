@@ -76,6 +76,10 @@ const std::vector<flag> &flags() {
          [](config &c, const std::string &v) { return to_int(v, c.max_connections); }},
         {"shutdown-grace", false,
          [](config &c, const std::string &v) { return to_int(v, c.shutdown_grace); }},
+        {"replication-delay-ms", false,
+         [](config &c, const std::string &v) {
+             return to_int(v, c.replication_delay_ms) && c.replication_delay_ms >= 0;
+         }},
         {"replica-name", false,
          [](config &c, const std::string &v) { c.replica_name = v; return !v.empty(); }},
         {"pg-pool", false,

@@ -51,6 +51,9 @@ struct config {
     // Seconds of real time between background lifecycle passes (0: only when the clock moves or
     // POST /_ifmatch/lifecycle asks).
     int lifecycle_interval = 300;
+    // Milliseconds a new version waits before the replication worker copies it (B-R4: a test
+    // makes the race with the replica deterministic).
+    int replication_delay_ms = 0;
     // Connections of each replica to PostgreSQL (--data postgresql://...).
     int pg_pool = 8;
     // Names this process in outcome events (--replica-name; default host:port once listening).

@@ -4,6 +4,7 @@
 #include "protocol/operation.hpp"
 #include "server/handlers.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -34,6 +35,8 @@ struct registry {
     counter conditional_conflict{0};      // 409 ConditionalRequestConflict
     counter precondition_required{0};     // 428
     std::array<counter, 4> lifecycle{};   // by lifecycle_action
+    counter replication_completed{0}, replication_failed{0};
+    std::atomic<std::int64_t> replication_pending{0}, replication_lag_ms{0};
 };
 
 registry &reg() {
@@ -153,6 +156,13 @@ void record_request(const context &ctx, int status, std::chrono::steady_clock::d
 
 void count_lifecycle(lifecycle_action a) { reg().lifecycle[static_cast<std::size_t>(a)]++; }
 
+void count_replication(bool completed, std::int64_t lag_ms) {
+    (completed ? reg().replication_completed : reg().replication_failed)++;
+    if (completed) reg().replication_lag_ms = lag_ms;
+}
+
+void set_replication_pending(std::int64_t pending) { reg().replication_pending = pending; }
+
 std::string render_metrics(const store_gauges &g) {
     auto &r = reg();
     std::string out;
@@ -192,6 +202,16 @@ std::string render_metrics(const store_gauges &g) {
         sample(out, std::string("ifmatch_lifecycle_actions_total{action=\"") + actions[i] + "\"}",
                r.lifecycle[i].load());
     }
+    header(out, "ifmatch_replication_total", "counter",
+           "Versions the replication worker replicated (completed) or gave up on (failed), B-R2.");
+    sample(out, "ifmatch_replication_total{outcome=\"completed\"}", r.replication_completed.load());
+    sample(out, "ifmatch_replication_total{outcome=\"failed\"}", r.replication_failed.load());
+    scalar(out, "ifmatch_replication_pending", "gauge",
+           "Versions marked PENDING that the last replication pass found.",
+           static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.replication_pending.load())));
+    scalar(out, "ifmatch_replication_lag_ms", "gauge",
+           "Milliseconds between the last replicated version's Last-Modified and its replica.",
+           static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.replication_lag_ms.load())));
     scalar(out, "ifmatch_store_commits_total", "counter",
            "Store transactions committed (each carries a group of writes).", g.commits);
     scalar(out, "ifmatch_store_write_jobs_total", "counter",

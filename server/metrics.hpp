@@ -17,6 +17,10 @@ void record_request(const context &ctx, int status, std::chrono::steady_clock::d
 // What the lifecycle worker did (server/lifecycle.hpp), by action.
 enum class lifecycle_action { expire_current, expire_noncurrent, remove_delete_marker, abort_upload };
 void count_lifecycle(lifecycle_action a);
+// What the replication worker did (server/replication.hpp): a replica written or a failure, and
+// the versions still pending and the lag of the last replica after its source was written.
+void count_replication(bool completed, std::int64_t lag_ms);
+void set_replication_pending(std::int64_t pending);
 
 // What the store reports at scrape time (gauges).
 struct store_gauges {

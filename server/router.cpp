@@ -251,6 +251,7 @@ net::awaitable<response> route(context &ctx) {
     case op::put_bucket_lifecycle:
     case op::delete_bucket_lifecycle:
     case op::get_bucket_replication:
+    case op::put_bucket_replication:
     case op::delete_bucket_replication:
     case op::get_object_lock_configuration:
     case op::put_object_lock_configuration:

@@ -4,6 +4,7 @@
 
 #include "server/fd_limit.hpp"
 #include "server/lifecycle.hpp"
+#include "server/replication.hpp"
 #include "server/log.hpp"
 #include "server/session.hpp"
 #include "server/tls.hpp"
@@ -343,6 +344,8 @@ void http_server::run() {
     }
     start_lifecycle_schedule(s.ioc.get_executor(), s.shared.db, s.cfg.lifecycle_interval,
                              s.shared.stopping);
+    start_replication_schedule(s.ioc.get_executor(), s.shared.db, s.cfg.replication_delay_ms,
+                               s.shared.stopping);
     std::vector<std::thread> threads;
     std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
     for (std::size_t i = 1; i < impl_->iocs.size(); ++i) {

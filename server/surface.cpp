@@ -3,7 +3,9 @@
 
 #include "protocol/bucket_subresources.hpp"
 #include "protocol/cors.hpp"
+#include "protocol/replication.hpp"
 #include "protocol/tagging.hpp"
+#include "server/replication.hpp"
 #include "server/store_calls.hpp"
 #include "storage/object_store.hpp"
 
@@ -80,8 +82,16 @@ load_bucket_config(context &ctx) {
 }
 
 protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w,
-                                             std::int64_t now_ms) {
+                                             std::int64_t now_ms, std::string_view key) {
     const auto &r = c.settings;
+    // B-R2: an enabled replication rule applies to the new version's key (and tags).
+    if (auto repl = setting(r, replication_setting); !repl.empty()) {
+        auto cfg = protocol::parse_replication(repl);
+        protocol::tag_set tags;
+        if (w.tags) tags = protocol::decode_tags(*w.tags);
+        w.replication_pending =
+            cfg.has_value() && protocol::replication_rule_for(*cfg, key, tags) != nullptr;
+    }
     // The new version's lock: its headers, else the bucket's default retention (B-L5, B-L6).
     auto stored = setting(r, object_lock_setting);
     if (w.lock_requested || !stored.empty()) {
@@ -140,13 +150,14 @@ net::awaitable<std::optional<s3_error>> check_public_acl(context &ctx,
     co_return s3_error(s3_errc::access_denied);
 }
 
-net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w) {
+net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w,
+                                                             std::optional<std::string> key) {
     auto load = load_bucket_config(ctx);
     auto c = co_await std::move(load);
     if (c.has_error()) {
         co_return c.error();
     }
-    co_return apply_bucket_defaults(**c, w, ctx.db.now_ms());
+    co_return apply_bucket_defaults(**c, w, ctx.db.now_ms(), key ? *key : ctx.target.key);
 }
 
 net::awaitable<void> add_cors_headers(context &ctx, response &res) {

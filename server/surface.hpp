@@ -34,11 +34,13 @@ protocol::result<write_surface> parse_write_surface(const context &ctx);
 // InvalidArgument for bad lock headers). Errors: NoSuchBucket, AccessControlListNotSupported (ACL headers on a
 // BucketOwnerEnforced bucket, other than bucket-owner-full-control), AccessDenied (a public ACL
 // on a bucket whose public access block has BlockPublicAcls, B-S6).
-net::awaitable<protocol::result<bool>> apply_bucket_defaults(context &ctx, write_surface &w);
+// `key`: the new object's key when it is not ctx's (POST Object), for the replication rules.
+net::awaitable<protocol::result<bool>> apply_bucket_defaults(
+    context &ctx, write_surface &w, std::optional<std::string> key = std::nullopt);
 // The same with the bucket's configuration at hand (no coroutine frame: the hot path when
 // cached_bucket_config hits). `now_ms`: the store's clock, for a default retention.
 protocol::result<bool> apply_bucket_defaults(const storage::bucket_config &c, write_surface &w,
-                                             std::int64_t now_ms);
+                                             std::int64_t now_ms, std::string_view key);
 
 // CreateMultipartUpload calls parse_write_surface, apply_bucket_defaults and
 // storage::store_write_surface (empty md5_hex) so the upload's meta carries SSE, ACL and tags to

@@ -42,6 +42,11 @@ void store_write_surface(const write_surface &w, const std::string &md5_hex, obj
     if (w.lock) {
         protocol::set_lock(meta.extra, *w.lock);
     }
+    // A new version's replication status is its own, never a copied source's (B-R2).
+    std::erase_if(meta.extra, [](const auto &p) { return p.first == "x-amz-replication-status"; });
+    if (w.replication_pending) {
+        meta.extra.emplace_back("x-amz-replication-status", "PENDING");
+    }
 }
 
 std::string content_md5(const object_version &v) {

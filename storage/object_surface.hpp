@@ -30,6 +30,9 @@ struct write_surface {
     // The lock the new version gets (headers, else the bucket's default retention), settled by
     // the bucket's configuration (server/surface.cpp apply_bucket_defaults).
     std::optional<protocol::version_lock> lock;
+    // The bucket replicates the new version (B-R2): it is written with x-amz-replication-status
+    // PENDING, which the replication worker turns into COMPLETED or FAILED.
+    bool replication_pending = false;
 };
 
 // Stores `w` in `meta` (replacing SSE/ACL entries, and the Object Lock entries when `w.lock`) and, for SSE-KMS, replaces `etag` with the

@@ -37,6 +37,9 @@ struct version_fields {
     object_meta meta;
     int parts_count = 0;
     writer_identity writer;
+    // A replica keeps its source's version id (B-R2); empty: the store makes one. Used only in a
+    // bucket whose versioning is Enabled.
+    std::string version_id;
 };
 
 struct put_request {

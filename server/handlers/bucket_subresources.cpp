@@ -13,6 +13,7 @@
 #include "protocol/website.hpp"
 #include "server/lifecycle.hpp"
 #include "server/store_calls.hpp"
+#include "server/replication.hpp"
 #include "server/surface.hpp"
 #include "storage/object_store.hpp"
 
@@ -239,7 +240,9 @@ net::awaitable<response> handle_bucket_subresource(context &ctx) {
     case op::delete_bucket_lifecycle:
         co_return co_await write_setting(ctx, lifecycle_setting, "", 204);
     case op::get_bucket_replication:
-        co_return co_await not_configured(ctx, s3_errc::replication_configuration_not_found);
+    case op::put_bucket_replication:
+    case op::delete_bucket_replication:
+        co_return co_await handle_replication_config(ctx);
     case op::get_object_retention:
     case op::put_object_retention:
     case op::get_object_legal_hold:
@@ -247,8 +250,6 @@ net::awaitable<response> handle_bucket_subresource(context &ctx) {
     case op::get_object_lock_configuration:
     case op::put_object_lock_configuration:
         co_return co_await handle_object_lock(ctx);
-    case op::delete_bucket_replication:
-        co_return co_await when_bucket_exists(ctx, "");
     case op::get_bucket_notification:
         co_return co_await get_with_default(ctx, notification_setting, notification_document);
     case op::put_bucket_notification:

@@ -87,7 +87,7 @@ net::awaitable<response> handle_put_object(context &ctx) {
         }
         cfg = *loaded;
     }
-    auto d = apply_bucket_defaults(*cfg, surface, ctx.db.now_ms());
+    auto d = apply_bucket_defaults(*cfg, surface, ctx.db.now_ms(), ctx.target.key);
     if (d.has_error()) {
         note_write_failure(ctx, d.error());
         co_return error_response(d.error(), ctx);

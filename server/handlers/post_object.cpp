@@ -376,7 +376,8 @@ net::awaitable<response> handle_post_object(context &ctx) {
     auto meta = form_meta(src.fields, surface);
     if (meta.has_error())
         co_return fail(ctx, meta.error());
-    auto defaults = co_await apply_bucket_defaults(ctx, surface);
+    std::optional<std::string> post_key = *key;
+    auto defaults = co_await apply_bucket_defaults(ctx, surface, post_key);
     if (defaults.has_error())
         co_return fail(ctx, defaults.error());
     context sub{ctx.cfg, ctx.db, ctx.req, src, ctx.target, ctx.start, {}, {}, ctx.note};

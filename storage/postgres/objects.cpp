@@ -20,6 +20,7 @@ write_result install_new_version(write_txn &t, const bucket_info &b, key_lock &k
                      std::int64_t body_id) {
     object_version v;
     v.etag = f.etag;
+    v.version_id = f.version_id;
     v.size = f.size;
     v.meta = f.meta;
     v.parts_count = f.parts_count;

@@ -264,7 +264,9 @@ void install_version(write_txn &t, const bucket_info &b, key_lock &k, object_ver
     v.key = k.key;
     v.is_latest = true;
     if (b.versioning == "Enabled") {
-        v.version_id = new_version_id(t.now_ms, t.xid);
+        if (v.version_id.empty()) { // a replica arrives with its source's (B-R2)
+            v.version_id = new_version_id(t.now_ms, t.xid);
+        }
         // A version whose write started earlier stays below (D11).
         v.is_latest = !(k.current && k.current->rank_ms > v.rank_ms);
     } else {

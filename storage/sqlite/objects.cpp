@@ -28,6 +28,7 @@ write_result install(write_txn &t, const bucket_info &b, const std::string &key,
     object_version v;
     v.key = key;
     v.etag = f.etag;
+    v.version_id = f.version_id;
     v.size = f.size;
     v.meta = f.meta;
     v.parts_count = f.parts_count;

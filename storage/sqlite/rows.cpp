@@ -217,7 +217,9 @@ void install_version(write_txn &t, const bucket_info &b, object_version &v) {
     std::int64_t old_latest = ks.latest_seq;
     v.is_latest = true;
     if (b.versioning == "Enabled") {
-        v.version_id = new_version_id(t.now_ms, v.seq);
+        if (v.version_id.empty()) { // a replica arrives with its source's (B-R2)
+            v.version_id = new_version_id(t.now_ms, v.seq);
+        }
         // In a versioned bucket a version whose write started earlier stays below (D11). The
         // current version is the highest-ranked one, so it alone decides.
         if (old_latest) {

@@ -297,8 +297,9 @@ for sub, status, want in [("lifecycle", 404, "NoSuchLifecycleConfiguration"),
     r.eq(f"GET ?{sub}: {status} {want} with BucketName, RequestId, Message",
          (status, "application/xml", want, LOGS, True, True), fields)
 st, _, body = raw("PUT", f"/{LOGS}?replication", b"<ReplicationConfiguration/>")
-r.eq("B-U2 raw PUT ?replication -> 501 NotImplemented naming it",
-     (501, "NotImplemented", "PUT ?replication is not implemented by ifmatch."),
+r.eq("B-R1 raw PUT ?replication on a bucket without versioning -> 400 InvalidRequest",
+     (400, "InvalidRequest",
+      "Versioning must be 'Enabled' on the bucket to apply a replication configuration"),
      (st, xml_field(body, "Code"), xml_field(body, "Message")))
 
 # --- B-L1 CreateBucket with Object Lock ----------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every bucket sub-resource as the AWS CLI sees it (run through ../run.sh;
 # docs/bucket-configuration.md): the not-configured answers B-N1..B-N9 with their exit codes and
-# error codes, the 501s B-U2..B-U4 (CreateBucket with Object Lock refused and nothing created), the
+# error codes, the 501s B-U4, replication's validation (B-R1), Object Lock at CreateBucket, the
 # lifecycle configuration (B-C6), the diagnosis commands of a 409 story verbatim,
 # CLI round trips of stored configurations (B-S4..B-S7), and the /_ifmatch/ paths and console still
 # answering. A failed command must exit 255 (CLI v1) or 254 (CLI v2) with the S3 code in its text.
@@ -132,8 +132,8 @@ err_cmd "B-L5 put-object with --object-lock-mode -> InvalidRequest" InvalidReque
 check_match "B-L5 ... S3's wording for writes" "Bucket is missing ObjectLockConfiguration" "$ERR"
 err_cmd "B-L5 ... and nothing was written" 404 s3api head-object --bucket "$B" --key locked
 
-echo "# not implemented yet (B-U2, B-U4)"
-err_cmd "B-U2 put-bucket-replication -> NotImplemented" NotImplemented \
+echo "# replication validation (B-R1) and what is not implemented yet (B-U4)"
+err_cmd "B-R1 put-bucket-replication to a missing destination -> InvalidRequest" InvalidRequest \
     s3api put-bucket-replication --bucket "$B" --replication-configuration \
     '{"Role":"arn:aws:iam::123456789012:role/r","Rules":[{"Status":"Enabled","Prefix":"","Destination":{"Bucket":"arn:aws:s3:::dest"}}]}'
 err_cmd "B-U4 put-bucket-metrics-configuration -> NotImplemented" NotImplemented \
