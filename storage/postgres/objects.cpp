@@ -164,9 +164,10 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
     if (r.value) {
         v->meta.extra.emplace_back(r.name, *r.value);
     }
-    for (const auto &[name, value] : r.more) {
+    for (const auto &change : r.more) {
+        const std::string &name = change.first; // (clang 14 cannot capture a structured binding)
         std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == name; });
-        if (value) v->meta.extra.emplace_back(name, *value);
+        if (change.second) v->meta.extra.emplace_back(name, *change.second);
     }
     t.c.run("UPDATE versions SET meta = $1 WHERE seq = $2", encode_meta(v->meta), v->seq);
     return *v;

@@ -87,9 +87,10 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
     if (r.value) {
         v->meta.extra.emplace_back(r.name, *r.value);
     }
-    for (const auto &[name, value] : r.more) {
+    for (const auto &change : r.more) {
+        const std::string &name = change.first; // (clang 14 cannot capture a structured binding)
         std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == name; });
-        if (value) v->meta.extra.emplace_back(name, *value);
+        if (change.second) v->meta.extra.emplace_back(name, *change.second);
     }
     t.key_changed(r.bucket, r.key);
     query q(t.db, "UPDATE versions SET meta = ? WHERE seq = ?");
