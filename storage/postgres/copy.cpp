@@ -12,6 +12,7 @@
 // 4. A multipart source becomes a single-part copy whose ETag is the plain content MD5 (D12); the
 //    MD5 is the one stored on the source or the caller's for that exact version, then kept on the
 //    source so later copies are free.
+#include "storage/version_rules.hpp"
 #include "storage/postgres/operations.hpp"
 
 namespace ifmatch::storage::postgres {
@@ -80,29 +81,15 @@ result<write_result> copy_object(write_txn &t, const copy_request &r, against_fn
         }
         return protocol::copy_decision_error(d, r.src_key, r.src_version_id.value_or(""), r.key);
     }
-    version_fields f = r.fields;
-    if (!r.replace_metadata) {
-        f.meta = src->meta;
-    }
-    // A copy is not the result of the source's CompleteMultipartUpload.
-    std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_upload_id; });
-    f.etag = src->etag;
-    f.size = src->size;
-    f.parts_count = src->parts_count;
+    std::optional<std::string> multipart_md5;
     if (src->etag.find('-') != std::string::npos) {
         auto md5 = plain_md5_of_multipart(t, *src, r.source_md5);
         if (md5.has_error()) {
             return md5.error();
         }
-        // D12 / R-E4: a copy of a multipart object is a single-part object with the MD5 ETag.
-        f.etag = "\"" + *md5 + "\"";
-        f.parts_count = 0;
-        std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_content_md5; });
-        src->meta.extra.emplace_back(meta_content_md5, *md5);
+        multipart_md5 = *md5; // D12 / R-E4: the copy gets the plain MD5 ETag
     }
-    if (r.surface) {
-        apply_copy_surface(*r.surface, f.meta, f.etag, *src);
-    }
+    version_fields f = copy_fields(r, *src, multipart_md5);
     if (src->body_id) {
         add_body_ref(t.c, src->body_id); // RULE 3
     }

@@ -7,6 +7,7 @@
 //    refusal answers before anything is written and the transaction is rolled back.
 // 2. The new version is installed by install_version, then touch_key records the mutation with
 //    this transaction's id for the 409 model.
+#include "storage/version_rules.hpp"
 #include "storage/postgres/operations.hpp"
 
 #include "protocol/object_lock.hpp"
@@ -138,36 +139,11 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
     lock_key(t, r.bucket, r.key);
     auto v = r.version_id ? find_version(t.c, r.bucket, r.key, *r.version_id)
                           : find_latest(t.c, r.bucket, r.key);
-    if (!v && r.version_id) {
-        return s3_error(s3_errc::no_such_version)
-            .with("Key", r.key)
-            .with("VersionId", *r.version_id);
+    if (auto refused = extra_target_refusal(r, v)) {
+        return *refused;
     }
-    if (!v || (v->delete_marker && !r.version_id)) {
-        return no_such_key(r.key);
-    }
-    if (v->delete_marker) {
-        return s3_error(s3_errc::method_not_allowed)
-            .with("Method", "PUT")
-            .with("ResourceType", "DeleteMarker");
-    }
-    for (const auto &[name, value] : r.expect) {
-        std::optional<std::string> now;
-        for (const auto &[k, val] : v->meta.extra) {
-            if (k == name) now = val;
-        }
-        if (now != value) {
-            return s3_error(s3_errc::conditional_request_conflict); // changed since it was read
-        }
-    }
-    std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == r.name; });
-    if (r.value) {
-        v->meta.extra.emplace_back(r.name, *r.value);
-    }
-    for (const auto &change : r.more) {
-        const std::string &name = change.first; // (clang 14 cannot capture a structured binding)
-        std::erase_if(v->meta.extra, [&](const auto &p) { return p.first == name; });
-        if (change.second) v->meta.extra.emplace_back(name, *change.second);
+    if (auto refused = apply_extra_change(r, v->meta)) {
+        return *refused;
     }
     t.c.run("UPDATE versions SET meta = $1 WHERE seq = $2", encode_meta(v->meta), v->seq);
     return *v;

@@ -8,6 +8,7 @@
 //    versioning state; the key's mutation is recorded by rows::touch_key for the 409 model (D3),
 //    which also writes the key's current-version pointer (key_state.latest_seq, schema 2).
 // 3. Bodies are reference counted: a copy adds a reference to the source's body (no bytes copied).
+#include "storage/version_rules.hpp"
 #include "storage/sqlite/operations.hpp"
 
 #include "protocol/object_lock.hpp"
@@ -160,29 +161,15 @@ result<write_result> copy_object(write_txn &t, const copy_request &r,
         }
         return protocol::copy_decision_error(d, r.src_key, r.src_version_id.value_or(""), r.key);
     }
-    version_fields f = r.fields;
-    if (!r.replace_metadata) {
-        f.meta = src->meta;
-    }
-    // A copy is not the result of the source's CompleteMultipartUpload (multipart.cpp RULE 4).
-    std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_upload_id; });
-    f.etag = src->etag;
-    f.size = src->size;
-    f.parts_count = src->parts_count;
+    std::optional<std::string> multipart_md5;
     if (src->etag.find('-') != std::string::npos) {
         auto md5 = plain_md5_of_multipart(t, *src, r.source_md5);
         if (md5.has_error()) {
             return md5.error();
         }
-        // D12 / R-E4: a copy of a multipart object is a single-part object with the MD5 ETag.
-        f.etag = "\"" + *md5 + "\"";
-        f.parts_count = 0;
-        std::erase_if(f.meta.extra, [](auto &p) { return p.first == meta_content_md5; });
-        src->meta.extra.emplace_back(meta_content_md5, *md5);
+        multipart_md5 = *md5; // D12 / R-E4: the copy gets the plain MD5 ETag
     }
-    if (r.surface) {
-        apply_copy_surface(*r.surface, f.meta, f.etag, *src);
-    }
+    version_fields f = copy_fields(r, *src, multipart_md5);
     if (src->body_id) {
         rows::add_body_ref(t.db, src->body_id);
     }
