@@ -32,9 +32,13 @@
 //    position and its rendered content, rehashed while it collides (as lifecycle.cpp rule 4), so a
 //    render/parse round trip keeps it.
 // 7. Rendering follows the S3 model's member order: Role; per rule ID, Priority, Prefix (V1) or
-//    Filter (V2), Status, Destination (Bucket, StorageClass), DeleteMarkerReplication (V2). The
-//    V2 form is used unless two rules share a Priority, which only a V1 document can hold; then
-//    every rule renders as V1. With rule 5 this keeps parse(render(c)) == c.
+//    Filter (V2), Status, Destination (Bucket, StorageClass), DeleteMarkerReplication (V2). A
+//    document sent in the V1 schema is answered in it (S3 keeps the schema it was given
+//    [S3 User Guide, "Backward compatibility"]), and so is a configuration whose rules share a
+//    Priority, which only V1 can hold. With rule 5 this keeps parse(render(c)) == c.
+// 9. "If your Filter includes a Tag element, the DeleteMarkerReplication Status must be set to
+//    Disabled" [API_DeleteMarkerReplication]: a V2 rule with a Tag in its filter and
+//    DeleteMarkerReplication Enabled is InvalidRequest [ifmatch message].
 // 8. The rule for an object: enabled, its prefix starts the key, each of its tags is on the
 //    object; the highest Priority wins ("The higher the number, the higher the priority"
 //    [API_ReplicationRule]), the first in document order on a tie [ifmatch].
@@ -243,6 +247,12 @@ result<replication_rule> parse_rule(const pugi::xml_node &n, bool &v2) {
         return dm.error();
     }
     r.delete_marker_replication = *dm;
+    if (r.delete_marker_replication && !r.tags.empty()) {
+        // Rule 9.
+        return s3_error(s3_errc::invalid_request,
+                        "Delete marker replication is not supported if any Tag filter is "
+                        "specified.");
+    }
     return r;
 }
 
@@ -266,7 +276,10 @@ void render_filter(xml_writer &w, const replication_rule &r) {
 
 // Rule 7.
 void render_rule(xml_writer &w, const replication_rule &r, bool v2) {
-    w.open("Rule").element("ID", r.id).element("Priority", std::int64_t{r.priority});
+    w.open("Rule").element("ID", r.id);
+    if (v2 || r.priority != 0) { // the V1 schema has no Priority; one sent is kept
+        w.element("Priority", std::int64_t{r.priority});
+    }
     if (v2) {
         render_filter(w, r);
     } else {
@@ -372,11 +385,12 @@ result<replication_config> parse_replication(std::string_view body) {
         return s.error();
     }
     assign_ids(c, given, ids);
+    c.legacy = v2_rules == 0;
     return c;
 }
 
 std::string render_replication(const replication_config &c) {
-    const bool v2 = priorities_distinct(c);
+    const bool v2 = !c.legacy && priorities_distinct(c);
     xml_writer w;
     w.open("ReplicationConfiguration", true);
     if (!c.role.empty()) {

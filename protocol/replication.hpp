@@ -26,6 +26,7 @@ struct replication_rule {
 struct replication_config {
     std::string role;
     std::vector<replication_rule> rules;
+    bool legacy = false; // every rule used the V1 schema (a rule-level <Prefix>, no <Filter>)
 };
 
 // Parses and validates PutBucketReplication's <ReplicationConfiguration>: 1 to 1,000 <Rule>s,
@@ -39,18 +40,22 @@ struct replication_config {
 //    rules with the same Priority, a Priority that is not an integer in [0, 2^31 - 1], a Status
 //    other than Enabled or Disabled, a duplicate tag key in a filter;
 //  - InvalidRequest: a V2 rule without DeleteMarkerReplication, a V1 rule with one, V1 and V2 rules
-//    in one document.
+//    in one document, a V2 rule whose filter has a Tag and whose DeleteMarkerReplication is
+//    Enabled.
 // A V1 rule replicates delete markers (S3's backward compatibility), so it parses with
 // delete_marker_replication true. Rules without an ID get a generated one.
 result<replication_config> parse_replication(std::string_view body);
 
-// GetBucketReplication's document, in S3's element order. For any configuration
-// parse_replication accepted, parse_replication(render_replication(c)) gives c back (as values).
+// GetBucketReplication's document, in S3's element order and in the schema it was sent in (V1
+// when `legacy`). For any configuration parse_replication accepted,
+// parse_replication(render_replication(c)) gives c back (as values).
 std::string render_replication(const replication_config &c);
 
 // The enabled rule that applies to an object with this key and tags (its prefix starts the key and
 // every tag of its filter is among `tags`): the matching rule with the highest Priority, the first
-// in document order on a tie; nullptr when none. The pointer is into `c`.
+// in document order on a tie; nullptr when none. The pointer is into `c`. A delete marker has no
+// tags: its rule is replication_rule_for(c, key, {}), and it replicates when that rule's
+// delete_marker_replication is set (B-R3).
 const replication_rule *
 replication_rule_for(const replication_config &c, std::string_view key,
                      const std::vector<std::pair<std::string, std::string>> &tags);

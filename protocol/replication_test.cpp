@@ -47,7 +47,7 @@ auto fields(const replication_rule &r) {
 }
 
 bool same(const replication_config &a, const replication_config &b) {
-    if (a.role != b.role || a.rules.size() != b.rules.size()) {
+    if (a.role != b.role || a.legacy != b.legacy || a.rules.size() != b.rules.size()) {
         return false;
     }
     for (std::size_t i = 0; i < a.rules.size(); ++i) {
@@ -97,7 +97,7 @@ TEST_CASE("replication: a V2 rule with And parses into its fields") {
         "<Tag><Key>k1</Key><Value>v1</Value></Tag><Tag><Key>k2</Key><Value></Value></Tag></And>"
         "</Filter><Status>Enabled</Status><Destination><Bucket>arn:aws:s3:::backup</Bucket>"
         "<StorageClass>STANDARD_IA</StorageClass></Destination><DeleteMarkerReplication>"
-        "<Status>Enabled</Status></DeleteMarkerReplication></Rule>"));
+        "<Status>Disabled</Status></DeleteMarkerReplication></Rule>"));
     CHECK(c.role == "arn:aws:iam::1:role/r");
     REQUIRE(c.rules.size() == 1);
     const auto &r = c.rules[0];
@@ -108,7 +108,27 @@ TEST_CASE("replication: a V2 rule with And parses into its fields") {
     CHECK(r.tags == tag_list{{"k1", "v1"}, {"k2", ""}});
     CHECK(r.destination_bucket == "backup");
     CHECK(r.storage_class == "STANDARD_IA");
-    CHECK(r.delete_marker_replication);
+    CHECK_FALSE(r.delete_marker_replication);
+    CHECK_FALSE(c.legacy);
+}
+
+TEST_CASE("replication: delete markers replicate only by prefix rules (rule 9)") {
+    const std::string dm_on =
+        "<DeleteMarkerReplication><Status>Enabled</Status></DeleteMarkerReplication>";
+    auto rule = [&](std::string_view filter) {
+        return "<Rule><ID>a</ID><Priority>1</Priority><Filter>" + std::string(filter) +
+               "</Filter><Status>Enabled</Status>" + std::string(dest) + dm_on + "</Rule>";
+    };
+    CHECK(parsed(config(rule("<Prefix>p/</Prefix>"))).rules[0].delete_marker_replication);
+    CHECK(parsed(config(rule(""))).rules[0].delete_marker_replication);
+    for (const char *tagged : {"<Tag><Key>k</Key><Value>v</Value></Tag>",
+                               "<And><Prefix>p/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag>"
+                               "</And>"}) {
+        CAPTURE(tagged);
+        const auto e = error_of(config(rule(tagged)));
+        CHECK(e.code == s3_errc::invalid_request);
+        CHECK(std::string(e.text()).find("Tag filter") != std::string::npos);
+    }
 }
 
 TEST_CASE("replication: Filter/Prefix, Filter/Tag, an empty Filter and a missing Priority") {
@@ -137,6 +157,14 @@ TEST_CASE("replication: a V1 rule takes the legacy Prefix and replicates delete 
     CHECK(c.rules[0].delete_marker_replication);
     // V1 rules may share a priority: uniqueness is a V2 rule.
     CHECK(c.rules[1].priority == 0);
+    CHECK(c.legacy);
+    // A single V1 rule is answered in V1 too (rule 7): a rule-level Prefix, no Filter, no
+    // DeleteMarkerReplication.
+    const auto one = render_replication(parsed(config(v1_rule("old", "docs/"))));
+    CHECK(one.find("<Rule><ID>old</ID><Prefix>docs/</Prefix><Status>"
+                   "Enabled</Status>") != std::string::npos);
+    CHECK(one.find("<Filter>") == std::string::npos);
+    CHECK(one.find("DeleteMarkerReplication") == std::string::npos);
 }
 
 TEST_CASE("replication: a missing Role parses as empty") {
@@ -278,7 +306,7 @@ TEST_CASE("replication: round trips") {
     // A configuration built in code, without a role.
     replication_config c;
     c.rules.push_back({"z", 2, true, "", {}, "b1", "", false});
-    c.rules.push_back({"y", 1, false, "k/", {{"t", ""}}, "b2", "STANDARD", true});
+    c.rules.push_back({"y", 1, false, "k/", {{"t", ""}}, "b2", "STANDARD", false});
     check_round_trip(c);
 }
 

@@ -33,7 +33,28 @@ std::string parse_error_in_200(const nlohmann::json &j, fault_rule &r) {
 }
 
 // Fills the action of `r` from the document; returns an error message or "".
+// A replication rule's action: "hold": true or "fail": true.
+std::string parse_replicate_action(const nlohmann::json &j, fault_rule &r) {
+    int actions = int(j.contains("hold")) + int(j.contains("fail"));
+    if (actions != 1 || j.size() != actions + 1 + j.count("bucket") + j.count("key") +
+                                       j.count("prefix") + j.count("count")) {
+        return "operation Replicate takes exactly one of \"hold\": true, \"fail\": true";
+    }
+    const char *name = j.contains("hold") ? "hold" : "fail";
+    if (!j[name].is_boolean() || !j[name].get<bool>()) {
+        return std::string(name) + " must be true";
+    }
+    r.kind = j.contains("hold") ? fault_kind::hold : fault_kind::fail;
+    return "";
+}
+
 std::string parse_action(const nlohmann::json &j, fault_rule &r) {
+    if (r.operation == replicate_operation) {
+        return parse_replicate_action(j, r);
+    }
+    if (j.contains("hold") || j.contains("fail")) {
+        return "hold and fail go with \"operation\": \"Replicate\" only";
+    }
     int actions = int(j.contains("status")) + int(j.contains("delay_ms")) +
                   int(j.contains("inject"));
     if (actions != 1) {
@@ -113,6 +134,8 @@ nlohmann::json to_json(const fault_rule &r) {
     case fault_kind::delay: j["delay_ms"] = r.delay_ms; break;
     case fault_kind::inject_write: j["inject"] = "write"; break;
     case fault_kind::inject_delete: j["inject"] = "delete"; break;
+    case fault_kind::hold: j["hold"] = true; break;
+    case fault_kind::fail: j["fail"] = true; break;
     }
     return j;
 }
@@ -122,7 +145,7 @@ bool fault_matches(const fault_rule &r, std::string_view operation, std::string_
     if (r.bucket != bucket) {
         return false;
     }
-    if (!r.operation.empty() && r.operation != operation) {
+    if (r.operation.empty() ? operation == replicate_operation : r.operation != operation) {
         return false;
     }
     if (r.key) {
@@ -181,13 +204,18 @@ std::optional<fault_rule> fault_registry::take(std::string_view operation,
     for (auto it = rules_.begin(); it != rules_.end(); ++it) {
         if (fault_matches(*it, operation, bucket, key)) {
             fault_rule copy = *it;
-            if (--it->count <= 0) {
+            if (it->kind != fault_kind::hold && --it->count <= 0) {
                 rules_.erase(it);
             }
             return copy;
         }
     }
     return std::nullopt;
+}
+
+bool fault_registry::remove(std::uint64_t id) {
+    std::lock_guard lk(mu_);
+    return std::erase_if(rules_, [id](const fault_rule &r) { return r.id == id; }) > 0;
 }
 
 fault_registry &faults() {

@@ -1,8 +1,10 @@
 // Deterministic races for client tests (spec D10): rules arranged through /_ifmatch/faults make
 // the next N matching requests answer an S3 error (also S3's 200 whose body is an error, on the
 // operations S3 may answer that way), wait before their commit, or have a write or delete of
-// their key committed just before their own. Rule parsing and matching are pure; the registry is
-// thread-safe; applying a rule needs the request's context.
+// their key committed just before their own. Rules with the operation "Replicate" act on the
+// replication worker instead of a request (B-R4): "hold" keeps matching versions PENDING while the
+// rule is arranged, "fail" makes the next N matching replications FAILED. Rule parsing and
+// matching are pure; the registry is thread-safe; applying a rule needs the request's context.
 #pragma once
 
 #include "protocol/errors.hpp"
@@ -17,7 +19,10 @@
 
 namespace ifmatch::server {
 
-enum class fault_kind { status, delay, inject_write, inject_delete };
+enum class fault_kind { status, delay, inject_write, inject_delete, hold, fail };
+
+// The operation name of the replication worker's rules (never an S3 operation's).
+inline constexpr std::string_view replicate_operation = "Replicate";
 
 struct fault_rule {
     std::uint64_t id = 0;
@@ -35,7 +40,8 @@ struct fault_rule {
 // Parses a rule document ({"bucket", "key" | "prefix", "operation", "count", and one of "status"
 // (409|412|500|503, or 200 with "error": "PreconditionFailed"|"InternalError" and "operation"
 // CompleteMultipartUpload, CopyObject or UploadPartCopy), "delay_ms", "inject"
-// ("write"|"delete")}). Errors: a message.
+// ("write"|"delete"), or, with "operation": "Replicate" and only then, "hold": true or
+// "fail": true}). Errors: a message.
 struct fault_parse {
     std::optional<fault_rule> rule;
     std::string error;
@@ -43,7 +49,9 @@ struct fault_parse {
 fault_parse parse_fault_rule(const nlohmann::json &j);
 nlohmann::json to_json(const fault_rule &r);
 
-// Whether `r` applies to a request (operation as protocol::op_name spells it).
+// Whether `r` applies to a request (operation as protocol::op_name spells it, or
+// replicate_operation for the replication worker). A rule without an operation applies to every
+// S3 operation, never to the replication worker.
 bool fault_matches(const fault_rule &r, std::string_view operation, std::string_view bucket,
                    std::string_view key);
 
@@ -57,9 +65,12 @@ public:
     std::uint64_t add(fault_rule r);
     std::vector<fault_rule> list() const;
     void clear();
-    // Consumes one use of the first matching rule (removed at zero uses) and returns a copy.
+    // Consumes one use of the first matching rule (removed at zero uses) and returns a copy. A
+    // hold rule is not consumed: it holds until removed.
     std::optional<fault_rule> take(std::string_view operation, std::string_view bucket,
                                    std::string_view key);
+    // Removes the rule with this id; false when there is none.
+    bool remove(std::uint64_t id);
 
 private:
     mutable std::mutex mu_;

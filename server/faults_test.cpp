@@ -78,6 +78,43 @@ TEST_CASE("D10 fault registry: a rule expires after its uses") {
     CHECK(reg.list().empty());
 }
 
+TEST_CASE("B-R4 replication fault rules: hold until removed, fail N times") {
+    auto parse = [](const char *text) { return parse_fault_rule(nlohmann::json::parse(text)); };
+    auto hold = parse(R"({"bucket":"src","key":"k","operation":"Replicate","hold":true})");
+    REQUIRE(hold.rule);
+    CHECK(hold.rule->kind == fault_kind::hold);
+    CHECK(to_json(*hold.rule)["hold"] == true);
+    auto fail = parse(R"({"bucket":"src","prefix":"p/","operation":"Replicate","fail":true,
+                         "count":2})");
+    REQUIRE(fail.rule);
+    CHECK(fail.rule->kind == fault_kind::fail);
+    // Replicate takes hold or fail, and they go with Replicate only.
+    CHECK_FALSE(parse(R"({"bucket":"src","operation":"Replicate","status":500})").rule);
+    CHECK_FALSE(parse(R"({"bucket":"src","operation":"Replicate","hold":true,"fail":true})").rule);
+    CHECK_FALSE(parse(R"({"bucket":"src","operation":"Replicate","hold":false})").rule);
+    CHECK_FALSE(parse(R"({"bucket":"src","operation":"PutObject","hold":true})").rule);
+    CHECK_FALSE(parse(R"({"bucket":"src","hold":true})").rule);
+
+    fault_registry reg;
+    auto held = reg.add(*hold.rule);
+    reg.add(*fail.rule);
+    fault_rule any; // an S3 rule without an operation never meets the worker
+    any.bucket = "src";
+    reg.add(any);
+    for (int i = 0; i < 3; ++i) {
+        auto t = reg.take("Replicate", "src", "k");
+        REQUIRE(t);
+        CHECK(t->kind == fault_kind::hold); // not consumed
+    }
+    CHECK(reg.take("Replicate", "src", "p/1")->kind == fault_kind::fail);
+    CHECK(reg.take("Replicate", "src", "p/2")->kind == fault_kind::fail);
+    CHECK_FALSE(reg.take("Replicate", "src", "p/3"));
+    CHECK(reg.remove(held));
+    CHECK_FALSE(reg.remove(held));
+    CHECK_FALSE(reg.take("Replicate", "src", "k"));
+    CHECK(reg.take("PutObject", "src", "k")); // the operation-less rule
+}
+
 TEST_CASE("D10 fault errors carry the right S3 codes") {
     fault_rule r;
     r.status = 503;

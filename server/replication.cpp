@@ -7,6 +7,9 @@
 
 #include "protocol/replication.hpp"
 #include "protocol/tagging.hpp"
+#include "server/body_pool.hpp"
+#include "server/event_hub.hpp"
+#include "server/faults.hpp"
 #include "server/handlers.hpp"
 #include "server/metrics.hpp"
 #include "server/store_calls.hpp"
@@ -111,45 +114,131 @@ bool copy_body(storage::object_store &db, const std::vector<storage::body_segmen
     return true;
 }
 
-// Writes the replica of `v` (a version of `src_bucket`) into `dest` and marks the source.
+// The replica's version id: its source's, unless the source's is a suspended bucket's "null".
+std::string replica_version_id(const storage::object_version &v) {
+    return v.version_id == "null" ? std::string() : v.version_id;
+}
+
+// Whether `dest` already holds the replica of `v`: a pass that wrote it but stopped before marking
+// the source finds it there. A marker reads as a version whose delete_marker is set.
+net::awaitable<bool> replica_present(storage::object_store &db, const std::string &dest,
+                                     const storage::object_version &v) {
+    if (v.version_id == "null") {
+        co_return false;
+    }
+    storage::get_request probe{dest, v.key, v.version_id, false, false};
+    auto p_call = store_call<storage::object_read>(
+        [&](auto done) { db.get_object(std::move(probe), std::move(done)); });
+    auto p = co_await std::move(p_call);
+    co_return p.has_value();
+}
+
+storage::writer_identity replication_writer(const std::string &src_bucket,
+                                            const storage::object_version &v) {
+    return {"replication:" + src_bucket + ":" + v.version_id, "replication", "",
+            "ifmatch-replication"};
+}
+
+// Writes the replica of the object version `v` into `dest`; true when it committed.
+net::awaitable<bool> write_object_replica(storage::object_store &db, const std::string &src_bucket,
+                                          const storage::object_version &v,
+                                          const std::string &dest) {
+    storage::get_request g{src_bucket, v.key, v.version_id, true, false};
+    auto s_call = store_call<storage::object_read>(
+        [&](auto done) { db.get_object(std::move(g), std::move(done)); });
+    auto s = co_await std::move(s_call);
+    if (s.has_error()) {
+        co_return false;
+    }
+    storage::put_request pr;
+    bool copied = false;
+    // The bytes are read and staged on the body thread, never on an I/O thread.
+    auto copy_call = on_body_thread([&] { copied = copy_body(db, s->segments, pr.body); });
+    co_await std::move(copy_call);
+    if (!copied) {
+        co_return false;
+    }
+    pr.bucket = dest;
+    pr.key = v.key;
+    pr.fields.etag = v.etag;
+    pr.fields.size = v.size;
+    pr.fields.meta = v.meta;
+    std::erase_if(pr.fields.meta.extra,
+                  [](const auto &e) { return e.first == replication_status_entry; });
+    pr.fields.meta.extra.emplace_back(replication_status_entry, "REPLICA");
+    pr.fields.parts_count = v.parts_count;
+    pr.fields.version_id = replica_version_id(v);
+    pr.fields.writer = replication_writer(src_bucket, v);
+    pr.start = db.start();
+    auto w_call = store_decide<storage::write_result>(
+        [&](auto done) { db.put_object(std::move(pr), std::move(done)); });
+    auto w = co_await std::move(w_call);
+    co_return w.value.has_value();
+}
+
+// Writes the replica of the delete marker `v` into `dest` (B-R3): a delete without a version id,
+// whose marker keeps the source marker's version id; true when it committed.
+net::awaitable<bool> write_marker_replica(storage::object_store &db, const std::string &src_bucket,
+                                          const storage::object_version &v,
+                                          const std::string &dest) {
+    storage::delete_request d;
+    d.bucket = dest;
+    d.key = v.key;
+    d.start = db.start();
+    d.writer = replication_writer(src_bucket, v);
+    d.marker_extra = {{replication_status_entry, "REPLICA"}};
+    d.marker_version_id = replica_version_id(v);
+    auto d_call = store_decide<storage::delete_result>(
+        [&](auto done) { db.delete_object(std::move(d), std::move(done)); });
+    auto r = co_await std::move(d_call);
+    co_return r.value.has_value() && r.value->delete_marker;
+}
+
+// A FAILED replication as an event of the source key (operation "Replicate").
+void publish_failure(storage::object_store &db, const std::string &src_bucket,
+                     const storage::object_version &v, const std::string &why) {
+    outcome_event e;
+    e.time_ms = db.now_ms();
+    e.request_id = "replication:" + src_bucket + ":" + v.version_id;
+    e.access_key = "replication";
+    e.operation = std::string(replicate_operation);
+    e.bucket = src_bucket;
+    e.key = v.key;
+    e.status = 500;
+    e.code = "ReplicationFailed";
+    e.conditions.emplace_back("versionId", v.version_id);
+    e.failed_condition = why;
+    events().publish(std::move(e), db);
+}
+
+// Writes the replica of `v` (a version or delete marker of `src_bucket`) into `dest`, unless
+// `fail` (a fault rule) says otherwise, and marks the source COMPLETED or FAILED.
 net::awaitable<bool> replicate(storage::object_store &db, std::string src_bucket,
-                               storage::object_version v, std::string dest) {
+                               storage::object_version v, std::string dest,
+                               std::string fail) {
     bool ok = false;
-    auto dc_call = store_call<config_ptr>(
-        [&](auto done) { db.get_bucket_config(dest, std::move(done)); });
-    auto dc = co_await std::move(dc_call);
-    if (dc.has_value() && (*dc)->info.versioning == "Enabled") {
-        // A pass that wrote the replica but stopped before marking the source finds it there.
-        storage::get_request probe{dest, v.key, v.version_id, false, false};
-        auto p_call = store_call<storage::object_read>(
-            [&](auto done) { db.get_object(std::move(probe), std::move(done)); });
-        auto p = co_await std::move(p_call);
-        ok = p.has_value();
+    std::string why = fail;
+    if (why.empty()) {
+        auto dc_call = store_call<config_ptr>(
+            [&](auto done) { db.get_bucket_config(dest, std::move(done)); });
+        auto dc = co_await std::move(dc_call);
+        if (dc.has_error() || (*dc)->info.versioning != "Enabled") {
+            why = "destination bucket " + dest +
+                  (dc.has_error() ? " does not exist" : " is not versioned");
+        }
+    }
+    if (why.empty()) {
+        auto present_call = replica_present(db, dest, v);
+        ok = co_await std::move(present_call);
+        if (!ok && v.delete_marker) {
+            auto m_call = write_marker_replica(db, src_bucket, v, dest);
+            ok = co_await std::move(m_call);
+        } else if (!ok) {
+            auto o_call = write_object_replica(db, src_bucket, v, dest);
+            ok = co_await std::move(o_call);
+        }
         if (!ok) {
-            storage::get_request g{src_bucket, v.key, v.version_id, true, false};
-            auto s_call = store_call<storage::object_read>(
-                [&](auto done) { db.get_object(std::move(g), std::move(done)); });
-            auto s = co_await std::move(s_call);
-            storage::put_request pr;
-            if (s.has_value() && copy_body(db, s->segments, pr.body)) {
-                pr.bucket = dest;
-                pr.key = v.key;
-                pr.fields.etag = v.etag;
-                pr.fields.size = v.size;
-                pr.fields.meta = v.meta;
-                std::erase_if(pr.fields.meta.extra,
-                              [](const auto &e) { return e.first == replication_status_entry; });
-                pr.fields.meta.extra.emplace_back(replication_status_entry, "REPLICA");
-                pr.fields.parts_count = v.parts_count;
-                pr.fields.version_id = v.version_id;
-                pr.fields.writer = {"replication:" + src_bucket + ":" + v.version_id,
-                                    "replication", "", "ifmatch-replication"};
-                pr.start = db.start();
-                auto w_call = store_decide<storage::write_result>(
-                    [&](auto done) { db.put_object(std::move(pr), std::move(done)); });
-                auto w = co_await std::move(w_call);
-                ok = w.value.has_value();
-            }
+            why = "destination bucket " + dest + " refused the replica";
         }
     }
     storage::version_extra_request mark;
@@ -159,9 +248,13 @@ net::awaitable<bool> replicate(storage::object_store &db, std::string src_bucket
     mark.name = replication_status_entry;
     mark.value = ok ? "COMPLETED" : "FAILED";
     mark.expect.emplace_back(replication_status_entry, "PENDING");
+    mark.marker_allowed = true;
     auto m_call = store_call<storage::object_version>(
         [&](auto done) { db.set_version_extra(std::move(mark), std::move(done)); });
-    co_await std::move(m_call);
+    auto marked = co_await std::move(m_call);
+    if (!ok && marked.has_value()) {
+        publish_failure(db, src_bucket, v, why);
+    }
     count_replication(ok, db.now_ms() - v.last_modified_ms);
     co_return ok;
 }
@@ -185,6 +278,23 @@ net::awaitable<response> handle_replication_config(context &ctx) {
     default:
         co_return co_await put_config(ctx);
     }
+}
+
+storage::string_pairs marker_replication_entries(const storage::bucket_config &c,
+                                                 std::string_view key) {
+    auto stored = setting(c.settings, replication_setting);
+    if (stored.empty()) {
+        return {};
+    }
+    auto cfg = protocol::parse_replication(stored);
+    if (cfg.has_error()) {
+        return {};
+    }
+    const auto *rule = protocol::replication_rule_for(*cfg, key, {});
+    if (rule == nullptr || !rule->delete_marker_replication) {
+        return {};
+    }
+    return {{replication_status_entry, "PENDING"}};
 }
 
 net::awaitable<replication_report> run_replication(storage::object_store &db,
@@ -218,12 +328,18 @@ net::awaitable<replication_report> run_replication(storage::object_store &db,
             auto page = co_await std::move(l_call);
             if (page.has_error()) break;
             for (auto &v : page->versions) {
-                if (v.delete_marker || status_of(v) != "PENDING") continue;
+                if (status_of(v) != "PENDING") continue;
                 ++rep.pending;
                 if (db.now_ms() - v.last_modified_ms < delay_ms) continue;
-                const auto *rule = protocol::replication_rule_for(*cfg, v.key, tags_of(v));
+                std::string fail;
+                if (auto f = faults().take(replicate_operation, name, v.key)) {
+                    if (f->kind == fault_kind::hold) continue; // held while the rule stands
+                    fail = "fault #" + std::to_string(f->id);
+                }
+                const auto *rule = protocol::replication_rule_for(
+                    *cfg, v.key, v.delete_marker ? protocol::tag_set{} : tags_of(v));
                 std::string dest = rule ? rule->destination_bucket : std::string();
-                auto r_call = replicate(db, name, v, dest);
+                auto r_call = replicate(db, name, v, dest, fail);
                 bool done = co_await std::move(r_call);
                 ++(done ? rep.completed : rep.failed);
             }

@@ -779,3 +779,53 @@ TEST_CASE("contract: the lifecycle's deletes: only noncurrent versions, exempt f
         CHECK(left[0].version_id == v2.value->version_id);
     }
 }
+
+TEST_CASE("contract: a delete marker carries the entries and the version id it is given (B-R3)") {
+    for (const auto &b : backends()) {
+        CAPTURE(b.name);
+        fixture f(b);
+        f.bucket("bk", true);
+        REQUIRE(f.put("bk", "k", "one").value.has_value());
+        storage::delete_request d;
+        d.bucket = "bk";
+        d.key = "k";
+        d.start = f.db->start();
+        d.marker_extra = {{"x-amz-replication-status", "REPLICA"}};
+        d.marker_version_id = "replicated-marker-id";
+        auto marker = decide<storage::delete_result>(
+            [&](auto done) { f.db->delete_object(std::move(d), std::move(done)); });
+        REQUIRE(marker.value.has_value());
+        CHECK(marker.value->delete_marker);
+        CHECK(marker.value->version_id == "replicated-marker-id");
+        auto listed = f.versions("bk", "k");
+        REQUIRE(listed.size() == 2);
+        const auto &m = listed[0].delete_marker ? listed[0] : listed[1];
+        CHECK(m.delete_marker);
+        CHECK(m.version_id == "replicated-marker-id");
+        CHECK(m.meta.extra == storage::string_pairs{{"x-amz-replication-status", "REPLICA"}});
+        // A client's change of a marker's entries is S3's 405; the worker's is allowed.
+        storage::version_extra_request x;
+        x.bucket = "bk";
+        x.key = "k";
+        x.version_id = "replicated-marker-id";
+        x.name = "x-amz-replication-status";
+        x.value = "COMPLETED";
+        auto refused = ask<storage::object_version>(
+            [&](auto done) { f.db->set_version_extra(x, std::move(done)); });
+        REQUIRE(refused.has_error());
+        CHECK(refused.error().code == s3_errc::method_not_allowed);
+        x.marker_allowed = true;
+        x.expect.emplace_back("x-amz-replication-status", "REPLICA");
+        auto changed = ask<storage::object_version>(
+            [&](auto done) { f.db->set_version_extra(x, std::move(done)); });
+        REQUIRE(changed.has_value());
+        CHECK(changed->delete_marker);
+        auto again = f.versions("bk", "k");
+        const auto &m2 = again[0].delete_marker ? again[0] : again[1];
+        CHECK(m2.meta.extra == storage::string_pairs{{"x-amz-replication-status", "COMPLETED"}});
+        // The marker still hides the key.
+        auto cur = f.get("bk", "k");
+        REQUIRE(cur.has_value());
+        CHECK(cur->version.delete_marker);
+    }
+}

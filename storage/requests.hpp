@@ -99,6 +99,11 @@ struct delete_request {
     // x-amz-bypass-governance-retention: true (B-L4): a GOVERNANCE retention does not refuse the
     // permanent delete of a version. Legal holds and COMPLIANCE retentions still do (B-L3).
     bool bypass_governance = false;
+    // The delete marker this delete creates in a versioned bucket: the meta.extra entries it
+    // carries (replication status, B-R3) and, for a replica, its source's version id (used only
+    // where versioning is Enabled; empty: the store makes one).
+    string_pairs marker_extra;
+    std::string marker_version_id;
 };
 
 struct delete_result {
@@ -281,6 +286,9 @@ struct version_extra_request {
     // Entries that must still hold these values (nullopt: absent) when the change commits, else
     // 409 ConditionalRequestConflict: what a caller decided from (PutObjectRetention, B-L4).
     std::vector<std::pair<std::string, std::optional<std::string>>> expect;
+    // A delete marker may be the target (the replication worker marking a marker's status,
+    // B-R3); clients' requests leave this false and get S3's 405 for a marker.
+    bool marker_allowed = false;
 };
 
 struct check_report {

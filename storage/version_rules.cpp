@@ -15,6 +15,9 @@ std::optional<s3_error> extra_target_refusal(const version_extra_request &r,
             .with("Key", r.key)
             .with("VersionId", *r.version_id);
     }
+    if (v && v->delete_marker && r.marker_allowed && r.version_id) {
+        return std::nullopt;
+    }
     if (!v || (v->delete_marker && !r.version_id)) {
         return s3_error(s3_errc::no_such_key).with("Key", r.key);
     }

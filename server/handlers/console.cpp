@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <set>
 
 namespace ifmatch::server {
@@ -249,8 +250,18 @@ net::awaitable<response> faults_endpoint(context &ctx) {
         co_return json_out(arr);
     }
     if (ctx.req.method == "DELETE") {
-        faults().clear();
-        co_return json_out(nlohmann::json::array());
+        if (auto id = ctx.target.query.get("id")) { // one rule: ?id=N
+            std::uint64_t n = 0;
+            auto [end, ec] = std::from_chars(id->data(), id->data() + id->size(), n);
+            if (ec != std::errc() || end != id->data() + id->size() || !faults().remove(n)) {
+                co_return json_error(404, "no such fault rule");
+            }
+        } else {
+            faults().clear();
+        }
+        nlohmann::json arr = nlohmann::json::array();
+        for (auto &f : faults().list()) arr.push_back(to_json(f));
+        co_return json_out(arr);
     }
     if (ctx.req.method != "POST") co_return json_error(405, "use GET, POST or DELETE");
     auto body = co_await read_small_body(ctx, 64 * 1024);

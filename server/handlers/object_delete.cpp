@@ -3,6 +3,7 @@
 #include "server/event_hub.hpp"
 #include "server/handlers.hpp"
 #include "server/outcomes.hpp"
+#include "server/replication.hpp"
 #include "server/store_calls.hpp"
 #include "server/surface.hpp"
 #include "server/upload.hpp"
@@ -74,6 +75,13 @@ net::awaitable<response> handle_delete_object(context &ctx) {
             if (auto denied = co_await std::move(bypass_call)) {
                 co_return std::move(*denied);
             }
+        }
+    }
+    if (!d.version_id) {
+        auto c_call = load_bucket_config(ctx);
+        auto c = co_await std::move(c_call);
+        if (c.has_value()) {
+            d.marker_extra = marker_replication_entries(**c, d.key); // B-R3
         }
     }
     auto r_call = store_decide<storage::delete_result>(
@@ -192,6 +200,8 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
     }
     auto policy_call = load_bucket_policy(ctx);
     auto policy = co_await std::move(policy_call);
+    auto config_call = load_bucket_config(ctx);
+    auto config = co_await std::move(config_call);
     std::vector<one_outcome> outcomes;
     for (auto &o : parsed->objects) {
         if (policy && denies_delete(*policy, ctx.target.bucket, o)) {
@@ -207,6 +217,9 @@ net::awaitable<response> handle_delete_objects(context &ctx) {
         d.server_requires_conditions = ctx.cfg.require_conditional_writes;
         d.writer = ctx.writer();
         d.bypass_governance = bypass_requested(ctx);
+        if (!d.version_id && config.has_value()) {
+            d.marker_extra = marker_replication_entries(**config, d.key); // B-R3
+        }
         auto r_call = store_decide<storage::delete_result>(
             [&](auto done) { ctx.db.delete_object(std::move(d), std::move(done)); });
         auto outcome = co_await std::move(r_call);

@@ -125,6 +125,8 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r, again
     marker.delete_marker = true;
     marker.last_modified_ms = t.now_ms;
     marker.writer = r.writer;
+    marker.meta.extra = r.marker_extra;
+    marker.version_id = r.marker_version_id;
     install_version(t, *b, k, marker);
     touch_key(t, k, true, false);
     res.delete_marker = true;

@@ -243,6 +243,8 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r,
     marker.delete_marker = true;
     marker.last_modified_ms = t.now_ms;
     marker.writer = r.writer;
+    marker.meta.extra = r.marker_extra;
+    marker.version_id = r.marker_version_id;
     rows::install_version(t, *b, marker);
     rows::touch_key(t, b->name, r.key, marker.seq, true, false);
     res.delete_marker = true;

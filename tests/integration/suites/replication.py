@@ -4,7 +4,10 @@ boto3 puts a replication configuration (and meets S3's validation: both buckets 
 destination must exist); a new version in the source shows x-amz-replication-status PENDING, then
 COMPLETED, and the destination holds a REPLICA with the same version id, ETag, metadata and tags.
 Keys outside the rule's prefix are not replicated; a destination that went away makes the source
-FAILED. A client's If-None-Match: * PUT to the destination, in flight while the replica commits,
+FAILED. Delete markers replicate (same version id) only under a rule with DeleteMarkerReplication
+Enabled or a V1 rule, and a V1 configuration is answered as V1. Fault rules hold a replication
+(the client's write to the destination lands first, then the replica overwrites it and the
+client's If-Match is 412) or fail one (FAILED, an event). A client's If-None-Match: * PUT to the destination, in flight while the replica commits,
 is refused (412) and its event names the replication as the last writer. Pending work survives a
 kill -9: it is in the store. Every wait is bounded.
 """
@@ -142,7 +145,7 @@ r.eq("a key outside every rule's prefix has no replication status", None,
 r.eq("... and is not replicated", (404, "404"),
      code(s3.head_object, Bucket=DST, Key="other/b.txt")[:2])
 
-# --- B-R3 deleting a version never replicates; markers are not replicated ------------------------
+# --- B-R3 deleting a version never replicates -----------------------------------------------------
 s3.delete_object(Bucket=SRC, Key="data/a.txt", VersionId=vid)
 time.sleep(1.0)
 r.eq("B-R3 deleting the source version leaves the replica", vid,
@@ -197,6 +200,119 @@ line = [x for x in metrics.splitlines()
         if x.startswith('ifmatch_replication_total{outcome="completed"}')]
 r.check("the metrics count completed replicas", bool(line) and int(line[0].split()[-1]) >= 1,
         f"{line}")
+
+
+
+def admin(method, path, doc=None):
+    data = json.dumps(doc).encode() if doc is not None else None
+    req = urllib.request.Request(lib.endpoint() + path, method=method, data=data,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def dest_markers(key):
+    out = s3.list_object_versions(Bucket=DST, Prefix=key)
+    return [m["VersionId"] for m in out.get("DeleteMarkers", []) if m["Key"] == key]
+
+
+def wait_for(fn, timeout=8.0):
+    deadline = time.monotonic() + timeout
+    got = fn()
+    while not got and time.monotonic() < deadline:
+        time.sleep(0.1)
+        got = fn()
+    return got
+
+
+# --- B-R3 delete markers replicate when the rule says so -----------------------------------------
+marks_rule = {"ID": "marks", "Priority": 3, "Status": "Enabled", "Filter": {"Prefix": "marks/"},
+              "DeleteMarkerReplication": {"Status": "Enabled"},
+              "Destination": {"Bucket": f"arn:aws:s3:::{DST}"}}
+tag_rule = {"ID": "tagged", "Priority": 4, "Status": "Enabled",
+            "Filter": {"Tag": {"Key": "k", "Value": "v"}},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "Destination": {"Bucket": f"arn:aws:s3:::{DST}"}}
+r.eq("B-R3 a tag rule that replicates delete markers -> 400 InvalidRequest",
+     (400, "InvalidRequest"),
+     code(s3.put_bucket_replication, Bucket=SRC,
+          ReplicationConfiguration=config(DST, prefix="data/", extra_rules=[tag_rule]))[:2])
+s3.put_bucket_replication(Bucket=SRC, ReplicationConfiguration=config(
+    DST, prefix="data/", extra_rules=[marks_rule]))
+m_put = s3.put_object(Bucket=SRC, Key="marks/m", Body=b"soon deleted")
+r.eq("B-R3 the object under a marker-replicating rule replicates first", "COMPLETED",
+     wait_status(SRC, "marks/m", m_put["VersionId"], "COMPLETED"))
+m_del = s3.delete_object(Bucket=SRC, Key="marks/m")
+r.eq("B-R3 the client's delete writes a marker in the source", "true",
+     str(m_del.get("DeleteMarker")).lower())
+r.eq("B-R3 the marker is replicated with the source marker's version id",
+     [m_del["VersionId"]], wait_for(lambda: dest_markers("marks/m")))
+r.eq("B-R3 ... so the destination key reads 404", (404, "404"),
+     code(s3.head_object, Bucket=DST, Key="marks/m")[:2])
+r.eq("B-R3 ... and the replica version stays under it", m_put["VersionId"],
+     s3.head_object(Bucket=DST, Key="marks/m", VersionId=m_put["VersionId"]).get("VersionId"))
+k_put = s3.put_object(Bucket=SRC, Key="data/kept", Body=b"kept")
+wait_status(SRC, "data/kept", k_put["VersionId"], "COMPLETED")
+s3.delete_object(Bucket=SRC, Key="data/kept")
+time.sleep(1.0)
+r.eq("B-R3 with DeleteMarkerReplication Disabled the marker stays in the source", [],
+     dest_markers("data/kept"))
+r.eq("B-R3 ... and the destination still serves the object", b"kept",
+     s3.get_object(Bucket=DST, Key="data/kept")["Body"].read())
+
+# --- B-R4 fault rules: hold a replication, fail one ----------------------------------------------
+hold = admin("POST", "/_ifmatch/faults",
+             {"bucket": SRC, "key": "data/held", "operation": "Replicate", "hold": True})
+held = s3.put_object(Bucket=SRC, Key="data/held", Body=b"from the source")
+time.sleep(0.8)
+r.eq("B-R4 a hold rule keeps the version PENDING", "PENDING",
+     status(SRC, "data/held", held["VersionId"]))
+mine = s3.put_object(Bucket=DST, Key="data/held", Body=b"the client's", IfNoneMatch="*")
+r.check("B-R4 ... so the client's If-None-Match: * PUT to the destination wins (200)",
+        bool(mine.get("ETag")), f"{mine}")
+admin("DELETE", f"/_ifmatch/faults?id={hold['id']}")
+r.eq("B-R4 released, the replication completes", "COMPLETED",
+     wait_status(SRC, "data/held", held["VersionId"], "COMPLETED"))
+r.eq("B-R4 ... and the replica is now the destination's current version", b"from the source",
+     s3.get_object(Bucket=DST, Key="data/held")["Body"].read())
+r.eq("B-R4 the client's If-Match on its own ETag now -> 412",
+     (412, "PreconditionFailed"),
+     code(s3.put_object, Bucket=DST, Key="data/held", Body=b"again", IfMatch=mine["ETag"])[:2])
+ev = admin("GET", f"/_ifmatch/events?bucket={DST}&key=data/held")
+r.check("B-R4 ... explained with the replication as the last writer",
+        bool(ev) and ev[-1]["current"].get("writer", {}).get("access_key") == "replication",
+        f"{ev[-1:] if ev else ev}")
+
+admin("POST", "/_ifmatch/faults",
+      {"bucket": SRC, "key": "data/fails", "operation": "Replicate", "fail": True, "count": 1})
+f1 = s3.put_object(Bucket=SRC, Key="data/fails", Body=b"1")
+r.eq("B-R4 a fail rule makes the replication FAILED", "FAILED",
+     wait_status(SRC, "data/fails", f1["VersionId"], "FAILED"))
+ev = admin("GET", f"/_ifmatch/events?bucket={SRC}&key=data/fails")
+r.check("B-R4 ... an event of the source key names the rule",
+        any(e["operation"] == "Replicate" and e["code"] == "ReplicationFailed"
+            and "fault #" in e.get("failed_condition", "") for e in ev), f"{ev}")
+r.eq("B-R4 ... and nothing reached the destination", (404, "NoSuchKey"),
+     code(s3.get_object, Bucket=DST, Key="data/fails")[:2])
+f2 = s3.put_object(Bucket=SRC, Key="data/fails", Body=b"2")
+r.eq("B-R4 the rule was used once: the next version replicates", "COMPLETED",
+     wait_status(SRC, "data/fails", f2["VersionId"], "COMPLETED"))
+r.eq("B-R4 no rule is left", [], admin("GET", "/_ifmatch/faults"))
+
+# --- a V1 (legacy) configuration is answered as V1 and replicates delete markers ------------------
+v1 = {"Role": "arn:aws:iam::123456789012:role/replication",
+      "Rules": [{"ID": "legacy", "Prefix": "legacy/", "Status": "Enabled",
+                 "Destination": {"Bucket": f"arn:aws:s3:::{DST}"}}]}
+s3.put_bucket_replication(Bucket=SRC, ReplicationConfiguration=v1)
+got = s3.get_bucket_replication(Bucket=SRC)["ReplicationConfiguration"]["Rules"][0]
+r.eq("a V1 rule is answered in V1: a Prefix, no Filter, no DeleteMarkerReplication",
+     ("legacy/", False, False),
+     (got.get("Prefix"), "Filter" in got, "DeleteMarkerReplication" in got))
+l_put = s3.put_object(Bucket=SRC, Key="legacy/x", Body=b"old style")
+wait_status(SRC, "legacy/x", l_put["VersionId"], "COMPLETED")
+l_del = s3.delete_object(Bucket=SRC, Key="legacy/x")
+r.eq("a V1 rule replicates delete markers", [l_del["VersionId"]],
+     wait_for(lambda: dest_markers("legacy/x")))
 
 r.eq("DeleteBucketReplication", ("ok", None, None),
      code(s3.delete_bucket_replication, Bucket=SRC))
