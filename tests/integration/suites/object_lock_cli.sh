@@ -4,7 +4,8 @@
 # GOVERNANCE upload with --content-md5 and with --checksum-algorithm CRC32, put-object-retention
 # and put-object-legal-hold on a version, delete-object --version-id refused (AccessDenied), then
 # allowed with --bypass-governance-retention once the legal hold is OFF, the delete marker a plain
-# delete-object still writes, delete-objects reporting a locked key, and get-bucket-replication.
+# delete-object still writes, delete-objects reporting a locked key, get-bucket-replication
+# (absent, then put) and a locked version replicated with its lock.
 # Each command is written out in full, as in a terminal. A failed command must exit 255 (CLI v1)
 # or 254 (CLI v2) with the S3 code in its text.
 set -uo pipefail
@@ -161,6 +162,38 @@ check "B-L6 ... the new version got the default mode" "GOVERNANCE" "$(field 'd.g
 echo "# replication is not configured (B-N2)"
 refused "get-bucket-replication -> ReplicationConfigurationNotFoundError" ReplicationConfigurationNotFoundError \
     aws s3api get-bucket-replication --bucket "$B" --endpoint-url "$IFMATCH_ENDPOINT"
+
+echo "# replication of a locked bucket (B-R1, B-R2): the replica keeps the lock"
+succeeds "create-bucket cli-replica --object-lock-enabled-for-bucket" \
+    aws s3api create-bucket --bucket cli-replica --object-lock-enabled-for-bucket --endpoint-url "$IFMATCH_ENDPOINT"
+succeeds "put-bucket-replication" \
+    aws s3api put-bucket-replication --bucket "$B" --replication-configuration \
+    '{"Role":"arn:aws:iam::123456789012:role/r","Rules":[{"ID":"to-replica","Priority":1,"Status":"Enabled","Filter":{"Prefix":"rep/"},"DeleteMarkerReplication":{"Status":"Disabled"},"Destination":{"Bucket":"arn:aws:s3:::cli-replica"}}]}' \
+    --endpoint-url "$IFMATCH_ENDPOINT"
+succeeds "get-bucket-replication" \
+    aws s3api get-bucket-replication --bucket "$B" --endpoint-url "$IFMATCH_ENDPOINT"
+check "... the rule reads back" "to-replica arn:aws:s3:::cli-replica rep/" \
+    "$(field 'd["ReplicationConfiguration"]["Rules"][0]["ID"] + " " + d["ReplicationConfiguration"]["Rules"][0]["Destination"]["Bucket"] + " " + d["ReplicationConfiguration"]["Rules"][0]["Filter"]["Prefix"]')"
+succeeds "put-object rep/artifact.tar" \
+    aws s3api put-object --bucket "$B" --key rep/artifact.tar --body artifact.tar --endpoint-url "$IFMATCH_ENDPOINT"
+REP_VID=$(field 'd["VersionId"]')
+status=""
+for _ in $(seq 1 80); do
+    aws s3api head-object --bucket "$B" --key rep/artifact.tar --version-id "$REP_VID" \
+        --endpoint-url "$IFMATCH_ENDPOINT" >"$W/out" 2>"$W/err" && OUT=$(cat "$W/out")
+    status=$(field 'd.get("ReplicationStatus")')
+    [[ "$status" == COMPLETED ]] && break
+    sleep 0.1
+done
+check "B-R2 head-object shows COMPLETED" "COMPLETED" "$status"
+succeeds "head-object on the replica" \
+    aws s3api head-object --bucket cli-replica --key rep/artifact.tar --version-id "$REP_VID" \
+    --endpoint-url "$IFMATCH_ENDPOINT"
+check "B-R2 ... REPLICA, with the source's lock mode" "REPLICA GOVERNANCE" \
+    "$(field 'str(d.get("ReplicationStatus")) + " " + str(d.get("ObjectLockMode"))')"
+refused "B-L3 delete-object --version-id on the locked replica -> AccessDenied" AccessDenied \
+    aws s3api delete-object --bucket cli-replica --key rep/artifact.tar --version-id "$REP_VID" \
+    --endpoint-url "$IFMATCH_ENDPOINT"
 
 echo "# a bucket without Object Lock (B-N3, B-L5)"
 succeeds "create-bucket (no lock)" aws s3api create-bucket --bucket cli-unlocked --endpoint-url "$IFMATCH_ENDPOINT"
