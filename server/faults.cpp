@@ -3,6 +3,8 @@
 // injected writes or deletes).
 #include "server/faults.hpp"
 
+#include <algorithm>
+
 namespace ifmatch::server {
 
 using protocol::s3_errc;
@@ -35,9 +37,14 @@ std::string parse_error_in_200(const nlohmann::json &j, fault_rule &r) {
 // Fills the action of `r` from the document; returns an error message or "".
 // A replication rule's action: "hold": true or "fail": true.
 std::string parse_replicate_action(const nlohmann::json &j, fault_rule &r) {
-    int actions = int(j.contains("hold")) + int(j.contains("fail"));
-    if (actions != 1 || j.size() != actions + 1 + j.count("bucket") + j.count("key") +
-                                       j.count("prefix") + j.count("count")) {
+    static constexpr std::string_view allowed[] = {"bucket", "key",  "prefix", "operation",
+                                                    "count",  "hold", "fail"};
+    bool others = false;
+    for (const auto &item : j.items()) {
+        others = others || std::find(std::begin(allowed), std::end(allowed), item.key()) ==
+                               std::end(allowed);
+    }
+    if (others || int(j.contains("hold")) + int(j.contains("fail")) != 1) {
         return "operation Replicate takes exactly one of \"hold\": true, \"fail\": true";
     }
     const char *name = j.contains("hold") ? "hold" : "fail";

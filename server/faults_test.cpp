@@ -84,6 +84,13 @@ TEST_CASE("B-R4 replication fault rules: hold until removed, fail N times") {
     REQUIRE(hold.rule);
     CHECK(hold.rule->kind == fault_kind::hold);
     CHECK(to_json(*hold.rule)["hold"] == true);
+    // A rule's JSON (without its id) parses back into the same rule.
+    auto again_json = to_json(*hold.rule);
+    again_json.erase("id");
+    auto again = parse_fault_rule(again_json);
+    REQUIRE(again.rule);
+    CHECK(again.rule->kind == fault_kind::hold);
+    CHECK(again.rule->key == hold.rule->key);
     auto fail = parse(R"({"bucket":"src","prefix":"p/","operation":"Replicate","fail":true,
                          "count":2})");
     REQUIRE(fail.rule);

@@ -4,6 +4,7 @@
 
 #include "server/commit_faults.hpp"
 #include "server/event_hub.hpp"
+#include "server/fault_rules.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
 #include "storage/object_store.hpp"
@@ -118,7 +119,13 @@ net::awaitable<response> run_observed(context &ctx, net::awaitable<response> (*r
     ctx.note = std::make_shared<request_note>();
     if (ctx.target.operation != op::admin) {
         auto name = protocol::op_name(ctx.target.operation);
-        if (auto f = faults().take(name, ctx.target.bucket, ctx.target.key)) {
+        std::optional<fault_rule> f;
+        if (!take_local_fault(ctx.db, name, ctx.target.bucket, ctx.target.key, f)) {
+            // A shared store keeps the rules of every replica (fault_rules.hpp).
+            auto t_call = take_fault(ctx.db, std::string(name), ctx.target.bucket, ctx.target.key);
+            f = co_await std::move(t_call);
+        }
+        if (f) {
             if (f->kind == fault_kind::status) {
                 std::string cond = ctx.req.header("if-none-match") ? "If-None-Match" : "If-Match";
                 ctx.note->failed_condition = "fault #" + std::to_string(f->id);

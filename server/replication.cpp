@@ -9,7 +9,7 @@
 #include "protocol/tagging.hpp"
 #include "server/body_pool.hpp"
 #include "server/event_hub.hpp"
-#include "server/faults.hpp"
+#include "server/fault_rules.hpp"
 #include "server/handlers.hpp"
 #include "server/metrics.hpp"
 #include "server/store_calls.hpp"
@@ -332,7 +332,8 @@ net::awaitable<replication_report> run_replication(storage::object_store &db,
                 ++rep.pending;
                 if (db.now_ms() - v.last_modified_ms < delay_ms) continue;
                 std::string fail;
-                if (auto f = faults().take(replicate_operation, name, v.key)) {
+                auto f_call = take_fault(db, std::string(replicate_operation), name, v.key);
+                if (auto f = co_await std::move(f_call)) {
                     if (f->kind == fault_kind::hold) continue; // held while the rule stands
                     fail = "fault #" + std::to_string(f->id);
                 }

@@ -829,3 +829,78 @@ TEST_CASE("contract: a delete marker carries the entries and the version id it i
         CHECK(cur->version.delete_marker);
     }
 }
+
+TEST_CASE("contract: a shared store's fault rules are used exactly count times (D10)") {
+    for (const auto &b : backends()) {
+        CAPTURE(b.name);
+        fixture f(b);
+        if (!f.db->shared()) {
+            // The process keeps its own rules: the store says so.
+            auto r = ask<std::vector<storage::fault_rule_row>>(
+                [&](auto done) { f.db->fault_rules(std::move(done)); });
+            REQUIRE(r.has_error());
+            CHECK(r.error().code == s3_errc::not_implemented);
+            continue;
+        }
+        auto add = [&](std::string bucket, std::string rule, int count) {
+            auto id = ask<std::uint64_t>([&](auto done) {
+                f.db->add_fault_rule({0, std::move(bucket), std::move(rule), count},
+                                     std::move(done));
+            });
+            REQUIRE(id.has_value());
+            return *id;
+        };
+        auto take = [&](const std::string &bucket, const std::string &want) {
+            auto got = ask<std::optional<storage::fault_rule_row>>([&](auto done) {
+                f.db->take_fault_rule(
+                    bucket,
+                    [want](const storage::fault_rule_row &row) {
+                        return row.rule == want        ? storage::fault_use::use
+                               : row.rule == "hold:" + want ? storage::fault_use::peek
+                                                            : storage::fault_use::no;
+                    },
+                    std::move(done));
+            });
+            REQUIRE(got.has_value());
+            return *got;
+        };
+        const auto first = add("bk", "a", 3);
+        add("other", "a", 1);
+        // Twelve takers on four threads share the three uses exactly.
+        std::atomic<int> won{0};
+        std::vector<std::thread> takers;
+        for (int i = 0; i < 4; ++i) {
+            takers.emplace_back([&] {
+                for (int j = 0; j < 3; ++j) {
+                    if (take("bk", "a")) ++won;
+                }
+            });
+        }
+        for (auto &t : takers) t.join();
+        CHECK(won == 3);
+        auto left = ask<std::vector<storage::fault_rule_row>>(
+            [&](auto done) { f.db->fault_rules(std::move(done)); });
+        REQUIRE(left.has_value());
+        REQUIRE(left->size() == 1); // the used-up rule went; the other bucket's stays
+        CHECK(left->front().bucket == "other");
+        CHECK(left->front().id != first);
+        // A peeked rule is answered untouched, as often as asked.
+        const auto held = add("bk", "hold:b", 1);
+        for (int i = 0; i < 3; ++i) {
+            auto got = take("bk", "b");
+            REQUIRE(got);
+            CHECK(got->id == held);
+            CHECK(got->count == 1);
+        }
+        CHECK_FALSE(take("bk", "c"));
+        auto one = ask<std::uint64_t>(
+            [&](auto done) { f.db->remove_fault_rules(held, std::move(done)); });
+        REQUIRE(one.has_value());
+        CHECK(*one == 1);
+        CHECK_FALSE(take("bk", "b"));
+        auto all = ask<std::uint64_t>(
+            [&](auto done) { f.db->remove_fault_rules(std::nullopt, std::move(done)); });
+        REQUIRE(all.has_value());
+        CHECK(*all == 1);
+    }
+}

@@ -42,6 +42,15 @@ struct space_limit {
     std::optional<std::int64_t> max_pages;  // database pages: 0 freezes the current size, -1 none
 };
 
+// A fault rule as a shared store keeps it (object_store::take_fault_rule).
+struct fault_rule_row {
+    std::uint64_t id = 0;
+    std::string bucket;
+    std::string rule; // the server's text of the rule
+    int count = 1;    // uses left
+};
+enum class fault_use { no, use, peek };
+
 class object_store {
 public:
     virtual ~object_store() = default;
@@ -151,6 +160,37 @@ public:
         (void)task;
         (void)ttl_ms;
         done(true);
+    }
+
+    // ---- fault rules of a shared store (D10) ---------------------------------------------------
+    // A store shared by several processes keeps the fault rules arranged through any of them, so
+    // a rule is used by whichever process meets the matching request, exactly `count` times. The
+    // rule's text is the server's; the store keeps it, its bucket and its uses left. A store no
+    // other process shares answers NotImplemented: the process keeps its rules itself.
+    virtual void add_fault_rule(fault_rule_row r, done_fn<std::uint64_t> done) {
+        (void)r;
+        done(protocol::s3_error(protocol::s3_errc::not_implemented));
+    }
+    // Every rule, oldest first.
+    virtual void fault_rules(done_fn<std::vector<fault_rule_row>> done) {
+        done(protocol::s3_error(protocol::s3_errc::not_implemented));
+    }
+    // Removes the rule `id`, or every rule; answers how many went.
+    virtual void remove_fault_rules(std::optional<std::uint64_t> id,
+                                    done_fn<std::uint64_t> done) {
+        (void)id;
+        done(protocol::s3_error(protocol::s3_errc::not_implemented));
+    }
+    // The oldest rule of `bucket` that `match` accepts: with fault_use::use one of its uses is
+    // consumed (the rule goes at zero, and a use consumed by another process meanwhile is never
+    // handed out twice); with fault_use::peek it is answered untouched. nullopt when none.
+    // `match` runs on a store thread; it must be pure.
+    virtual void take_fault_rule(std::string bucket,
+                                 std::function<fault_use(const fault_rule_row &)> match,
+                                 done_fn<std::optional<fault_rule_row>> done) {
+        (void)bucket;
+        (void)match;
+        done(protocol::s3_error(protocol::s3_errc::not_implemented));
     }
 
     // ---- test seams (--enable-test-hooks) -----------------------------------------------------

@@ -3,6 +3,7 @@
 // api/timeline) and the console page itself (ui, assets embedded at build time).
 #include "server/console_assets.hpp"
 #include "server/event_hub.hpp"
+#include "server/fault_rules.hpp"
 #include "server/faults.hpp"
 #include "server/handlers.hpp"
 #include "server/store_calls.hpp"
@@ -244,24 +245,32 @@ net::awaitable<response> events_stream(context &ctx) {
 }
 
 net::awaitable<response> faults_endpoint(context &ctx) {
-    if (ctx.req.method == "GET") {
+    // The rules left after a listing or a removal, as JSON.
+    auto listing = [](protocol::result<std::vector<fault_rule>> rules) {
         nlohmann::json arr = nlohmann::json::array();
-        for (auto &f : faults().list()) arr.push_back(to_json(f));
-        co_return json_out(arr);
-    }
-    if (ctx.req.method == "DELETE") {
-        if (auto id = ctx.target.query.get("id")) { // one rule: ?id=N
-            std::uint64_t n = 0;
-            auto [end, ec] = std::from_chars(id->data(), id->data() + id->size(), n);
-            if (ec != std::errc() || end != id->data() + id->size() || !faults().remove(n)) {
-                co_return json_error(404, "no such fault rule");
+        for (auto &f : *rules) arr.push_back(to_json(f));
+        return json_out(arr);
+    };
+    if (ctx.req.method == "GET" || ctx.req.method == "DELETE") {
+        if (ctx.req.method == "DELETE") {
+            std::optional<std::uint64_t> one;
+            if (auto id = ctx.target.query.get("id")) { // one rule: ?id=N
+                std::uint64_t n = 0;
+                auto [end, ec] = std::from_chars(id->data(), id->data() + id->size(), n);
+                if (ec != std::errc() || end != id->data() + id->size()) {
+                    co_return json_error(404, "no such fault rule");
+                }
+                one = n;
             }
-        } else {
-            faults().clear();
+            auto r_call = remove_faults(ctx.db, one);
+            auto removed = co_await std::move(r_call);
+            if (removed.has_error()) co_return error_response(removed.error(), ctx);
+            if (one && *removed == 0) co_return json_error(404, "no such fault rule");
         }
-        nlohmann::json arr = nlohmann::json::array();
-        for (auto &f : faults().list()) arr.push_back(to_json(f));
-        co_return json_out(arr);
+        auto l_call = list_faults(ctx.db);
+        auto rules = co_await std::move(l_call);
+        if (rules.has_error()) co_return error_response(rules.error(), ctx);
+        co_return listing(std::move(rules));
     }
     if (ctx.req.method != "POST") co_return json_error(405, "use GET, POST or DELETE");
     auto body = co_await read_small_body(ctx, 64 * 1024);
@@ -269,8 +278,10 @@ net::awaitable<response> faults_endpoint(context &ctx) {
     auto j = nlohmann::json::parse(*body, nullptr, false);
     auto parsed = parse_fault_rule(j);
     if (!parsed.rule) co_return json_error(400, parsed.error);
-    parsed.rule->id = faults().add(*parsed.rule);
-    co_return json_out(to_json(*parsed.rule), 201);
+    auto a_call = add_fault(ctx.db, *parsed.rule);
+    auto added = co_await std::move(a_call);
+    if (added.has_error()) co_return error_response(added.error(), ctx);
+    co_return json_out(to_json(*added), 201);
 }
 
 nlohmann::json version_json(const storage::object_version &v) {

@@ -573,6 +573,80 @@ void backend::lead(std::string task, std::int64_t ttl_ms, done_fn<bool> done) {
         std::move(done));
 }
 
+// ---- fault rules (D10): rows every replica reads -------------------------------------------------
+
+namespace {
+
+std::vector<fault_rule_row> fault_rows(const rows &r) {
+    std::vector<fault_rule_row> out;
+    for (int i = 0; i < r.size(); ++i) {
+        out.push_back({static_cast<std::uint64_t>(r.i64(i, 0)), r.text(i, 1), r.text(i, 2),
+                       static_cast<int>(r.i64(i, 3))});
+    }
+    return out;
+}
+
+} // namespace
+
+void backend::add_fault_rule(fault_rule_row r, done_fn<std::uint64_t> done) {
+    read<std::uint64_t>(
+        [r = std::move(r)](connection &c) -> result<std::uint64_t> {
+            auto got = c.run("INSERT INTO fault_rules(bucket, rule, count) VALUES($1, $2, $3) "
+                               "RETURNING id",
+                               r.bucket, r.rule, r.count);
+            return static_cast<std::uint64_t>(got.i64(0, 0));
+        },
+        std::move(done));
+}
+
+void backend::fault_rules(done_fn<std::vector<fault_rule_row>> done) {
+    read<std::vector<fault_rule_row>>(
+        [](connection &c) -> result<std::vector<fault_rule_row>> {
+            return fault_rows(c.run("SELECT id, bucket, rule, count FROM fault_rules ORDER BY id"));
+        },
+        std::move(done));
+}
+
+void backend::remove_fault_rules(std::optional<std::uint64_t> id, done_fn<std::uint64_t> done) {
+    read<std::uint64_t>(
+        [id](connection &c) -> result<std::uint64_t> {
+            auto gone = id ? c.run("DELETE FROM fault_rules WHERE id = $1 RETURNING id", *id)
+                           : c.run("DELETE FROM fault_rules RETURNING id");
+            return static_cast<std::uint64_t>(gone.size());
+        },
+        std::move(done));
+}
+
+void backend::take_fault_rule(std::string bucket,
+                              std::function<fault_use(const fault_rule_row &)> match,
+                              done_fn<std::optional<fault_rule_row>> done) {
+    // Single statements in autocommit: a conditional write needs no transaction.
+    read<std::optional<fault_rule_row>>(
+        [bucket = std::move(bucket),
+         match = std::move(match)](connection &c) -> result<std::optional<fault_rule_row>> {
+            // One statement when the bucket has no rule (the usual case). A use is taken by a
+            // conditional decrement, so two replicas never both take a rule's last use.
+            auto all = fault_rows(c.run(
+                "SELECT id, bucket, rule, count FROM fault_rules WHERE bucket = $1 ORDER BY id",
+                bucket));
+            for (auto &row : all) {
+                auto how = match(row);
+                if (how == fault_use::no) continue;
+                if (how == fault_use::peek) return std::optional<fault_rule_row>(row);
+                auto left = c.run("UPDATE fault_rules SET count = count - 1 WHERE id = $1 AND "
+                                    "count > 0 RETURNING count",
+                                    row.id);
+                if (left.empty()) continue; // its last use went to another replica meanwhile
+                if (left.i64(0, 0) <= 0) {
+                    c.run("DELETE FROM fault_rules WHERE id = $1 AND count <= 0", row.id);
+                }
+                return std::optional<fault_rule_row>(row);
+            }
+            return std::optional<fault_rule_row>();
+        },
+        std::move(done));
+}
+
 void backend::limit_space(space_limit, done_fn<std::int64_t> done) {
     done(s3_error(s3_errc::not_implemented,
                   "The PostgreSQL backend has no simulated full disk; fill the database's "

@@ -92,6 +92,11 @@ public:
     void recent_events(std::size_t limit, done_fn<std::vector<event_row>> done) override;
     void stored_totals(done_fn<store_totals> done) override;
     void lead(std::string task, std::int64_t ttl_ms, done_fn<bool> done) override;
+    void add_fault_rule(fault_rule_row r, done_fn<std::uint64_t> done) override;
+    void fault_rules(done_fn<std::vector<fault_rule_row>> done) override;
+    void remove_fault_rules(std::optional<std::uint64_t> id, done_fn<std::uint64_t> done) override;
+    void take_fault_rule(std::string bucket, std::function<fault_use(const fault_rule_row &)> match,
+                         done_fn<std::optional<fault_rule_row>> done) override;
 
     void limit_space(space_limit l, done_fn<std::int64_t> done) override;
 

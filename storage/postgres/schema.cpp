@@ -9,6 +9,7 @@
 //   delete and the recent (xid, exists-after) history: the 409 model (D3) compares them with the
 //   snapshot a request took at its head.
 // - leases: which replica runs a background task (lifecycle passes) until when.
+// - fault_rules (version 2): the fault rules arranged through any replica (D10).
 // - bodies: small bodies inline (data), larger ones as 1 MiB body_chunks; a multipart body is a
 //   list of part bodies (body_parts). staged: chunks of an upload not yet committed.
 #include "storage/postgres/schema.hpp"
@@ -118,6 +119,17 @@ CREATE TABLE IF NOT EXISTS leases(
 INSERT INTO ifmatch_meta(k, v) VALUES('clock_offset_ms', '0') ON CONFLICT DO NOTHING;
 )sql";
 
+// Version 2: fault rules (D10) as rows, so a rule arranged through one replica is used by the
+// matching request on whichever replica it lands.
+constexpr const char *schema_v2 = R"sql(
+CREATE TABLE IF NOT EXISTS fault_rules(
+  id bigserial PRIMARY KEY,
+  bucket text COLLATE "C" NOT NULL,
+  rule text NOT NULL,
+  count integer NOT NULL);
+CREATE INDEX IF NOT EXISTS fault_rules_by_bucket ON fault_rules(bucket, id);
+)sql";
+
 // Any constant: the advisory lock every replica's migration takes.
 constexpr const char *migration_lock = "7238451196";
 
@@ -133,7 +145,7 @@ int schema_version(connection &c) {
 }
 
 void migrate(connection &c) {
-    static constexpr const char *steps[] = {schema_v1};
+    static constexpr const char *steps[] = {schema_v1, schema_v2};
     static_assert(std::size(steps) == current_schema_version);
     c.script(std::string("SELECT pg_advisory_lock(") + migration_lock + ")");
     try {

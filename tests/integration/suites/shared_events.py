@@ -7,6 +7,10 @@
 * The scheduled lifecycle pass runs on one replica at a time: with --lifecycle-interval 1 on both
   replicas, the `lifecycle` lease row in PostgreSQL names one holder, and that holder stays the
   same while it lives.
+* Fault rules are rows: a rule arranged through a is listed by b, and its uses go to exactly
+  `count` matching requests on either replica, also when 40 race across both. A replication hold
+  arranged through b keeps a version PENDING until it is released through a; then the replica
+  (and later a delete marker) is written by whichever replica holds the replication lease.
 Every wait is bounded.
 """
 
@@ -15,6 +19,7 @@ import socket
 import time
 
 import lib
+import s3raw
 import sharedmode
 
 r = lib.Reporter("shared_events")
@@ -132,5 +137,76 @@ time.sleep(2.5)
 later = holders()
 r.check("the same replica still holds it two intervals later", later == first,
         f"{first} then {later}")
+
+# Fault rules are rows: arranged through a, used on whichever replica the request lands.
+def faults_on(client, method="GET", body=None, query=""):
+    resp = client.request(method, "/_ifmatch/faults" + query,
+                          {"Content-Type": "application/json"},
+                          json.dumps(body).encode() if body is not None else b"")
+    return resp.status, (json.loads(resp.body) if resp.body else None)
+
+
+status, rule = faults_on(a, "POST", {"bucket": B, "key": "faulty", "operation": "PutObject",
+                                     "count": 3, "status": 503})
+r.eq("a fault rule arranged through a", 201, status)
+status, listed = faults_on(b)
+r.check("b lists the rule arranged through a",
+        status == 200 and [x["id"] for x in listed] == [rule["id"]], f"{status} {listed}")
+got = [c.put(B, "faulty", f"try {i}").status for i, c in enumerate([b, a, b, a, b])]
+r.eq("its 3 uses go to the next 3 matching requests on either replica, then writes succeed",
+     [503, 503, 503, 200, 200], got)
+r.eq("... and the used-up rule is gone on both", ([], []), (faults_on(a)[1], faults_on(b)[1]))
+
+# Concurrent requests on both replicas share the uses exactly.
+status, rule = faults_on(b, "POST", {"bucket": B, "prefix": "storm/", "operation": "PutObject",
+                                     "count": 10, "status": 503})
+outcomes = sharedmode.parallel(lambda i: (a if i % 2 else b).put(B, f"storm/{i}", "x").status,
+                               range(40), workers=16)
+r.eq("40 racing PUTs across both replicas: exactly 10 meet the rule",
+     (10, 30), (outcomes.count(503), outcomes.count(200)))
+
+# A hold rule for the replication worker, arranged on b, released on a; the worker runs on
+# whichever replica holds the replication lease.
+SRC, DST = "shared-repl-src", "shared-repl-dst"
+for bucket in (SRC, DST):
+    a.create_bucket(bucket)
+    a.enable_versioning(bucket)
+repl = ('<ReplicationConfiguration><Role>arn:aws:iam::1:role/r</Role><Rule><ID>all</ID>'
+        '<Priority>1</Priority><Filter><Prefix></Prefix></Filter><Status>Enabled</Status>'
+        f'<Destination><Bucket>arn:aws:s3:::{DST}</Bucket></Destination>'
+        '<DeleteMarkerReplication><Status>Enabled</Status></DeleteMarkerReplication></Rule>'
+        '</ReplicationConfiguration>')
+r.eq("PutBucketReplication through a", 200,
+     a.request("PUT", s3raw.path_of(SRC, query=[("replication", None)]), {}, repl).status)
+status, hold = faults_on(b, "POST", {"bucket": SRC, "key": "held", "operation": "Replicate",
+                                     "hold": True})
+r.eq("a hold rule arranged through b", 201, status)
+put = a.put(SRC, "held", "replicate me")
+vid = put.header("x-amz-version-id")
+
+
+def repl_status(client):
+    resp = client.head(SRC, "held", query=[("versionId", vid)])
+    return resp.header("x-amz-replication-status")
+
+
+time.sleep(1.0)
+r.eq("held: PENDING on both replicas", ("PENDING", "PENDING"), (repl_status(a), repl_status(b)))
+r.eq("released through a", 200, faults_on(a, "DELETE", query=f"?id={hold['id']}")[0])
+r.eq("then the replication completes", "COMPLETED",
+     wait_for(lambda: repl_status(b) if repl_status(b) == "COMPLETED" else None, timeout=8.0))
+r.eq("... the replica reads the same through either replica",
+     (b"replicate me", b"replicate me"), (a.get(DST, "held").body, b.get(DST, "held").body))
+gone = b.delete(SRC, "held")
+marker = gone.header("x-amz-version-id")
+
+
+def dst_marker():
+    resp = a.list_versions(DST, prefix="held")
+    return marker.encode() in resp.body and b"<DeleteMarker>" in resp.body
+
+
+r.check("a delete marker written through b replicates with its version id",
+        wait_for(dst_marker, timeout=8.0), marker)
 
 env.finish(started)
