@@ -84,6 +84,7 @@ const std::vector<flag> &flags() {
          [](config &c, const std::string &v) { c.replica_name = v; return !v.empty(); }},
         {"pg-pool", false,
          [](config &c, const std::string &v) { return to_int(v, c.pg_pool) && c.pg_pool > 0; }},
+        {"blob-dir", false, [](config &c, const std::string &v) { c.blob_dir = v; return true; }},
         {"lifecycle-interval", false,
          [](config &c, const std::string &v) {
              return to_int(v, c.lifecycle_interval) && c.lifecycle_interval >= 0;
@@ -251,6 +252,12 @@ parse_outcome parse_config(int argc, char **argv) {
     }
     if (!c.tls_listen.empty() && c.tls_cert.empty()) {
         return {std::nullopt, 2, "ifmatch: --tls-listen needs --tls-cert and --tls-key"};
+    }
+    if (!c.blob_dir.empty() && c.data.rfind("postgresql://", 0) != 0 &&
+        c.data.rfind("postgres://", 0) != 0) {
+        return {std::nullopt, 2,
+                "ifmatch: --blob-dir goes with a postgresql:// --data (shared mode); the SQLite "
+                "store keeps its bodies in --data"};
     }
     if (auto problem = load_credentials(c); !problem.empty()) {
         return {std::nullopt, 2, "ifmatch: " + problem};

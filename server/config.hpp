@@ -56,6 +56,9 @@ struct config {
     int replication_delay_ms = 0;
     // Connections of each replica to PostgreSQL (--data postgresql://...).
     int pg_pool = 8;
+    // Shared mode: bodies above the inline limit as files in this directory, which every replica
+    // mounts (empty: in PostgreSQL).
+    std::string blob_dir;
     // Names this process in outcome events (--replica-name; default host:port once listening).
     std::string replica_name;
 

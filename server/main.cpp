@@ -24,6 +24,7 @@ int serve(const ifmatch::server::config &given) {
     o.durable_full = cfg.durability == "full";
     o.threads = cfg.threads;
     o.pg_pool = cfg.pg_pool;
+    o.blob_dir = cfg.blob_dir;
     o.on_error = [&cfg](const std::string &what) { server::log_message(cfg, "warn", what); };
     const bool memory = cfg.data == ":memory:";
     std::unique_ptr<storage::object_store> db;

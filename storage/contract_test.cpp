@@ -63,6 +63,20 @@ std::vector<backend_case> backends() {
                        o.pg_pool = 4;
                        return storage::open_store(o);
                    }});
+    out.push_back({"postgresql (--blob-dir)", true, [](const std::string &dir) {
+                       static std::mutex m;
+                       static std::map<std::string, std::string> dbs;
+                       std::lock_guard lk(m);
+                       auto &uri = dbs[dir];
+                       if (uri.empty()) {
+                           uri = storage::testing::test_postgres::instance().new_database();
+                       }
+                       storage::open_options o;
+                       o.location = uri;
+                       o.pg_pool = 4;
+                       o.blob_dir = dir + "/blobs";
+                       return storage::open_store(o);
+                   }});
     return out;
 }
 
@@ -903,4 +917,54 @@ TEST_CASE("contract: a shared store's fault rules are used exactly count times (
         REQUIRE(all.has_value());
         CHECK(*all == 1);
     }
+}
+
+TEST_CASE("postgresql --blob-dir: a released file stays while a GET reads it, then goes") {
+    scratch dir;
+    const std::string blobs = dir.path + "/blobs";
+    storage::open_options o;
+    o.location = storage::testing::test_postgres::instance().new_database();
+    o.pg_pool = 4;
+    o.blob_dir = blobs;
+    backend_case c{"postgresql (--blob-dir)", true, [&](const std::string &) {
+                       return storage::open_store(o);
+                   }};
+    fixture f(c);
+    auto files = [&] {
+        std::size_t n = 0;
+        for (const auto &e : fs::directory_iterator(blobs)) n += e.path().extension() == ".body";
+        return n;
+    };
+    f.bucket("bk");
+    const auto first = big(300 * 1024, 'a');
+    REQUIRE(f.put("bk", "k", first).value.has_value());
+    CHECK(files() == 1);
+    // A body at the inline limit or below stays in the database.
+    REQUIRE(f.put("bk", "small", "tiny").value.has_value());
+    CHECK(files() == 1);
+    {
+        auto reading = f.get("bk", "k"); // holds its snapshot while the read lives
+        REQUIRE(reading.has_value());
+        REQUIRE(f.put("bk", "k", big(300 * 1024, 'b')).value.has_value()); // releases `first`
+        CHECK(files() == 2);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500)); // janitor passes: 1 s
+        CHECK(files() == 2); // the reader still holds the released file
+        CHECK(fixture::bytes(*reading) == first);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (files() != 1 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(files() == 1); // reclaimed once no snapshot can read it
+    auto now = f.get("bk", "k");
+    REQUIRE(now.has_value());
+    CHECK(fixture::bytes(*now) == big(300 * 1024, 'b'));
+    // A refused write leaves no file behind either.
+    auto refused = f.put("bk", "k", big(200 * 1024, 'c'), if_none_match_star());
+    REQUIRE(refused.value.has_error());
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (files() != 1 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(files() == 1);
 }

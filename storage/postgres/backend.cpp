@@ -1,13 +1,15 @@
 // The PostgreSQL backend's object_store calls (see backend.hpp).
 #include "storage/postgres/backend.hpp"
 
+#include "storage/postgres/blob_dir.hpp"
 #include "storage/postgres/bodies.hpp"
 #include "storage/postgres/operations.hpp"
 #include "storage/postgres/schema.hpp"
 
 #include <chrono>
-#include <cstdlib>
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <unistd.h>
 
@@ -61,6 +63,13 @@ backend::backend(options o) : opts_(std::move(o)) {
         auto r = c.run("SELECT v::bigint FROM ifmatch_meta WHERE k = 'clock_offset_ms'");
         offset_ = r.i64(0, 0);
     }
+    if (!opts_.blob_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(opts_.blob_dir, ec);
+        if (!std::filesystem::is_directory(opts_.blob_dir)) {
+            throw std::runtime_error("--blob-dir " + opts_.blob_dir + " is not a directory");
+        }
+    }
     holder_ = new_version_id(wall_ms(), ::getpid()); // unique enough to name this process
     pool_ = std::make_shared<pool>(opts_.uri, opts_.pool_size);
     snaps_ = std::make_unique<snapshot_service>(opts_.uri);
@@ -106,7 +115,9 @@ start_token backend::start() const {
     return start_token{0, snaps_->request()};
 }
 
-std::unique_ptr<body_sink> backend::new_body() { return new_sink(pool_, opts_.inline_limit); }
+std::unique_ptr<body_sink> backend::new_body() {
+    return new_sink(pool_, opts_.inline_limit, opts_.blob_dir);
+}
 
 // ---- running jobs -----------------------------------------------------------------------------
 
@@ -381,7 +392,7 @@ void backend::get_object(get_request r, done_fn<object_read> done) {
     ++jobs_;
     std::weak_ptr<pool> weak = pool_;
     pool_->submit([r = std::move(r), done = std::move(done),
-                   weak](std::unique_ptr<connection> &c) {
+                   weak, blob_dir = opts_.blob_dir](std::unique_ptr<connection> &c) {
         if (!c) {
             done(unavailable());
             return;
@@ -410,7 +421,7 @@ void backend::get_object(get_request r, done_fn<object_read> done) {
                         o.part_sizes = part_sizes(*c, o.version.body_id);
                     }
                     const bool stream = needs_stream(pieces);
-                    o.segments = segments_of(std::move(pieces), c, weak);
+                    o.segments = segments_of(std::move(pieces), c, weak, blob_dir);
                     if (!stream) c->script("COMMIT");
                     out.emplace(std::move(o));
                 }
@@ -657,20 +668,32 @@ void backend::limit_space(space_limit, done_fn<std::int64_t> done) {
 
 void backend::janitor() {
     // Staged bodies of uploads that never committed (a replica killed mid-upload) are removed
-    // once they are old enough that no upload can still be writing them; one replica at a time.
+    // once they are old enough that no upload can still be writing them, and released body files
+    // once no snapshot can read them (blob_dir.hpp); one replica at a time.
     std::unique_ptr<connection> c;
-    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    const auto start = std::chrono::steady_clock::now();
+    auto next_staged = start + std::chrono::seconds(5);
+    auto next_files = start;
     while (!closing_) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        if (std::chrono::steady_clock::now() < next) continue;
-        next = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        const auto now = std::chrono::steady_clock::now();
+        const bool staged = now >= next_staged;
+        const bool files = !opts_.blob_dir.empty() && now >= next_files;
+        if (!staged && !files) continue;
+        if (staged) next_staged = now + std::chrono::milliseconds(opts_.janitor_ms);
+        if (files) next_files = now + std::chrono::seconds(1);
         try {
             if (!c || !c->ok()) c = std::make_unique<connection>(opts_.uri);
             auto got = c->run(std::string("SELECT pg_try_advisory_lock(") + janitor_lock + ")");
             if (!got.boolean(0, 0)) continue;
-            c->run("WITH gone AS (DELETE FROM bodies WHERE staged AND created < now() - "
-                   "interval '1 hour' RETURNING id) DELETE FROM body_chunks WHERE body_id IN "
-                   "(SELECT id FROM gone)");
+            if (staged) {
+                c->run("WITH gone AS (DELETE FROM bodies WHERE staged AND created < now() - "
+                       "interval '1 hour' RETURNING id, file), chunks AS (DELETE FROM "
+                       "body_chunks WHERE body_id IN (SELECT id FROM gone)) INSERT INTO "
+                       "released_files(name, xid) SELECT file, 0 FROM gone WHERE file IS NOT "
+                       "NULL");
+            }
+            if (files) reclaim_released(*c, opts_.blob_dir);
             c->run(std::string("SELECT pg_advisory_unlock(") + janitor_lock + ")");
         } catch (const pg_error &) {
             c.reset();

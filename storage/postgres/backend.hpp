@@ -23,6 +23,8 @@ struct options {
     std::string uri;                     // a libpq URI (postgresql://...)
     int pool_size = 4;                   // worker connections (--pg-pool)
     std::size_t inline_limit = 64 * 1024; // bodies above it are stored as chunks
+    std::string blob_dir; // non-empty: bodies above the limit are files there (blob_dir.hpp)
+    int janitor_ms = 60000; // how often the janitor looks for old staged bodies
     std::function<void(const std::string &)> on_error;
 };
 

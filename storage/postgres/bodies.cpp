@@ -1,6 +1,7 @@
 // Body sinks and sources of the PostgreSQL backend (see bodies.hpp).
 #include "storage/postgres/bodies.hpp"
 
+#include "storage/postgres/blob_dir.hpp"
 #include "storage/postgres/rows.hpp"
 
 #include <cstring>
@@ -12,11 +13,12 @@ namespace {
 
 class pg_sink final : public body_sink {
 public:
-    pg_sink(std::shared_ptr<pool> p, std::size_t inline_limit)
-        : pool_(std::move(p)), inline_limit_(inline_limit) {}
+    pg_sink(std::shared_ptr<pool> p, std::size_t inline_limit, std::string blob_dir)
+        : pool_(std::move(p)), inline_limit_(inline_limit), blob_dir_(std::move(blob_dir)) {}
 
     ~pg_sink() override {
         if (!released_ && id_ && c_) {
+            writer_.reset(); // unlinks its file
             drop_staged(*c_, id_); // an upload that failed or was refused leaves nothing
         }
         if (c_) pool_->give(std::move(c_));
@@ -51,9 +53,13 @@ public:
         }
         try {
             if (!id_) start();
+            if (writer_ && !writer_->finish()) {
+                error_ = writer_->error();
+                return b;
+            }
             c_->run("UPDATE bodies SET size = $1 WHERE id = $2",
                     static_cast<std::int64_t>(size_), id_);
-        } catch (const pg_error &e) {
+        } catch (const std::exception &e) {
             error_ = e.what();
             return b;
         }
@@ -66,19 +72,36 @@ public:
 private:
     void start() {
         if (!c_) c_ = pool_->take();
-        auto r = c_->run("INSERT INTO bodies(size, chunked, refs, staged) VALUES(0, true, 0, "
-                         "true) RETURNING id");
+        if (blob_dir_.empty()) {
+            auto r = c_->run("INSERT INTO bodies(size, chunked, refs, staged) VALUES(0, true, 0, "
+                             "true) RETURNING id");
+            id_ = r.i64(0, 0);
+            return;
+        }
+        // The row names the file before it exists (blob_dir.hpp RULE 1).
+        auto name = new_blob_name();
+        auto r = c_->run("INSERT INTO bodies(size, chunked, refs, staged, file) VALUES(0, false, "
+                         "0, true, $1) RETURNING id",
+                         name);
         id_ = r.i64(0, 0);
+        writer_ = std::make_unique<blob_writer>(blob_dir_, name);
     }
 
     bool flush(std::size_t n) {
         try {
             if (!id_) start();
-            c_->run("INSERT INTO body_chunks(body_id, n, data) VALUES($1, $2, $3)", id_,
-                    next_++, bytea{std::string_view(buf_).substr(0, n)});
+            if (writer_) {
+                if (!writer_->write(std::string_view(buf_).substr(0, n))) {
+                    error_ = writer_->error();
+                    return false;
+                }
+            } else {
+                c_->run("INSERT INTO body_chunks(body_id, n, data) VALUES($1, $2, $3)", id_,
+                        next_++, bytea{std::string_view(buf_).substr(0, n)});
+            }
             buf_.erase(0, n);
             return true;
-        } catch (const pg_error &e) {
+        } catch (const std::exception &e) {
             error_ = e.what();
             return false;
         }
@@ -86,6 +109,8 @@ private:
 
     std::shared_ptr<pool> pool_;
     std::size_t inline_limit_;
+    std::string blob_dir_;
+    std::unique_ptr<blob_writer> writer_;
     std::unique_ptr<connection> c_;
     std::string buf_;
     std::uint64_t size_ = 0;
@@ -154,25 +179,41 @@ private:
     std::int64_t id_;
 };
 
+// A file's reader that keeps the GET's snapshot open while it lives (blob_dir.hpp RULE 3).
+class held_source final : public body_source {
+public:
+    held_source(std::shared_ptr<stream> s, std::shared_ptr<const body_source> inner)
+        : s_(std::move(s)), inner_(std::move(inner)) {}
+    bool read_at(std::uint64_t offset, char *out, std::size_t size) const override {
+        return inner_->read_at(offset, out, size);
+    }
+
+private:
+    std::shared_ptr<stream> s_;
+    std::shared_ptr<const body_source> inner_;
+};
+
 body_piece piece_of(const rows &r, int i) {
     body_piece p;
     p.body_id = r.i64(i, 0);
     p.size = static_cast<std::uint64_t>(r.i64(i, 1));
     p.chunked = r.view(i, 2) == "true";
     if (!p.chunked && !r.null(i, 3)) p.data = r.text(i, 3);
+    if (!r.null(i, 4)) p.file = r.text(i, 4);
     return p;
 }
 
 } // namespace
 
-std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_limit) {
-    return std::make_unique<pg_sink>(std::move(p), inline_limit);
+std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_limit,
+                                    std::string blob_dir) {
+    return std::make_unique<pg_sink>(std::move(p), inline_limit, std::move(blob_dir));
 }
 
 std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id) {
     std::vector<body_piece> out;
     if (body_id == 0) return out;
-    auto parts = c.exec("SELECT b.id::text, b.size::text, b.chunked::text, b.data FROM "
+    auto parts = c.exec("SELECT b.id::text, b.size::text, b.chunked::text, b.data, b.file FROM "
                         "body_parts p JOIN bodies b ON b.id = p.part_body_id WHERE "
                         "p.body_id = $1 ORDER BY p.n",
                         {body_id}, true);
@@ -180,7 +221,8 @@ std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id) {
         for (int i = 0; i < parts.size(); ++i) out.push_back(piece_of(parts, i));
         return out;
     }
-    auto r = c.exec("SELECT id::text, size::text, chunked::text, data FROM bodies WHERE id = $1",
+    auto r = c.exec("SELECT id::text, size::text, chunked::text, data, file FROM bodies WHERE "
+                    "id = $1",
                     {body_id}, true);
     if (!r.empty()) out.push_back(piece_of(r, 0));
     return out;
@@ -188,26 +230,37 @@ std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id) {
 
 bool needs_stream(const std::vector<body_piece> &pieces) {
     for (auto &p : pieces) {
-        if (p.chunked && p.size > 0) return true;
+        if ((p.chunked || !p.file.empty()) && p.size > 0) return true;
     }
     return false;
 }
 
 std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
-                                      std::unique_ptr<connection> &c, std::weak_ptr<pool> p) {
+                                      std::unique_ptr<connection> &c, std::weak_ptr<pool> p,
+                                      const std::string &blob_dir) {
     std::vector<body_segment> out;
     std::shared_ptr<stream> s;
     for (auto &piece : pieces) {
         if (piece.size == 0) continue;
         body_segment seg;
         seg.size = piece.size;
-        if (piece.chunked) {
+        if (piece.chunked || !piece.file.empty()) {
             if (!s) {
                 s = std::make_shared<stream>();
                 s->c = std::move(c);
                 s->p = p;
             }
-            seg.source = std::make_shared<chunk_source>(s, piece.body_id);
+            if (piece.chunked) {
+                seg.source = std::make_shared<chunk_source>(s, piece.body_id);
+            } else {
+                auto file = blob_dir.empty() ? nullptr : open_blob(blob_dir, piece.file);
+                if (!file) {
+                    throw std::runtime_error("The object's stored body file " + piece.file +
+                                             " cannot be opened (is --blob-dir the directory "
+                                             "every replica mounts?).");
+                }
+                seg.source = std::make_shared<held_source>(s, std::move(file));
+            }
         } else {
             seg.inline_data = std::move(piece.data);
         }

@@ -13,24 +13,29 @@
 
 namespace ifmatch::storage::postgres {
 
-// A body_sink: memory up to the inline limit, then staged chunks on a spare connection.
-std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_limit);
+// A body_sink: memory up to the inline limit, then staged chunks on a spare connection, or,
+// with a `blob_dir`, a staged file there (blob_dir.hpp).
+std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_limit,
+                                    std::string blob_dir);
 
 // What a stored body is made of (read inside the GET's transaction).
 struct body_piece {
     std::int64_t body_id = 0;
     std::uint64_t size = 0;
     bool chunked = false;
-    std::string data; // when not chunked
+    std::string data; // when neither chunked nor a file
+    std::string file; // a file of the blob directory
 };
 std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id);
 bool needs_stream(const std::vector<body_piece> &pieces);
 
 // The segments of `pieces`. `c` is the connection whose REPEATABLE READ transaction read them;
-// when a piece is chunked the segments take it over (it is closed and returned to `p` once the
-// last segment is gone), else `c` is left alone.
+// when a piece is chunked or a file the segments take it over (it is closed and returned to `p`
+// once the last segment is gone, so reclamation waits for the reader), else `c` is left alone.
+// Files are opened in `blob_dir`. Throws std::runtime_error when a file is missing.
 std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
-                                      std::unique_ptr<connection> &c, std::weak_ptr<pool> p);
+                                      std::unique_ptr<connection> &c, std::weak_ptr<pool> p,
+                                      const std::string &blob_dir);
 
 // Sizes of a multipart body's parts, in order.
 std::vector<std::uint64_t> part_sizes(connection &c, std::int64_t body_id);

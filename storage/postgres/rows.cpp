@@ -229,7 +229,11 @@ void release_body(connection &c, std::int64_t body_id) {
     auto parts = c.run("DELETE FROM body_parts WHERE body_id = $1 RETURNING part_body_id",
                        body_id);
     c.run("DELETE FROM body_chunks WHERE body_id = $1", body_id);
-    c.run("DELETE FROM bodies WHERE id = $1", body_id);
+    // A body's file is unlinked once no snapshot can still read it (blob_dir.hpp RULE 2).
+    c.run("WITH gone AS (DELETE FROM bodies WHERE id = $1 RETURNING file) INSERT INTO "
+          "released_files(name, xid) SELECT file, pg_current_xact_id()::text::bigint FROM gone "
+          "WHERE file IS NOT NULL",
+          body_id);
     for (int i = 0; i < parts.size(); ++i) {
         release_body(c, parts.i64(i, 0));
     }
@@ -237,8 +241,11 @@ void release_body(connection &c, std::int64_t body_id) {
 
 void drop_staged(connection &c, std::int64_t body_id) {
     try {
-        c.run("WITH gone AS (DELETE FROM bodies WHERE id = $1 AND staged RETURNING id) "
-              "DELETE FROM body_chunks WHERE body_id IN (SELECT id FROM gone)",
+        // A staged body was never visible to a reader: its file may go at once (xid 0).
+        c.run("WITH gone AS (DELETE FROM bodies WHERE id = $1 AND staged RETURNING id, file), "
+              "chunks AS (DELETE FROM body_chunks WHERE body_id IN (SELECT id FROM gone)) "
+              "INSERT INTO released_files(name, xid) SELECT file, 0 FROM gone WHERE file IS NOT "
+              "NULL",
               body_id);
     } catch (const pg_error &) {
         // Left for the janitor (backend.cpp), which removes old staged bodies.

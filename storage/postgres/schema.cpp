@@ -10,6 +10,7 @@
 //   snapshot a request took at its head.
 // - leases: which replica runs a background task (lifecycle passes) until when.
 // - fault_rules (version 2): the fault rules arranged through any replica (D10).
+// - bodies.file and released_files (version 3): bodies in a shared directory (blob_dir.hpp).
 // - bodies: small bodies inline (data), larger ones as 1 MiB body_chunks; a multipart body is a
 //   list of part bodies (body_parts). staged: chunks of an upload not yet committed.
 #include "storage/postgres/schema.hpp"
@@ -130,6 +131,15 @@ CREATE TABLE IF NOT EXISTS fault_rules(
 CREATE INDEX IF NOT EXISTS fault_rules_by_bucket ON fault_rules(bucket, id);
 )sql";
 
+// Version 3: bodies in a shared directory (--blob-dir, blob_dir.hpp): the bodies row names its
+// file, and a released file waits in released_files until no snapshot can still read it.
+constexpr const char *schema_v3 = R"sql(
+ALTER TABLE bodies ADD COLUMN IF NOT EXISTS file text;
+CREATE TABLE IF NOT EXISTS released_files(
+  name text PRIMARY KEY,
+  xid bigint NOT NULL);
+)sql";
+
 // Any constant: the advisory lock every replica's migration takes.
 constexpr const char *migration_lock = "7238451196";
 
@@ -145,7 +155,7 @@ int schema_version(connection &c) {
 }
 
 void migrate(connection &c) {
-    static constexpr const char *steps[] = {schema_v1, schema_v2};
+    static constexpr const char *steps[] = {schema_v1, schema_v2, schema_v3};
     static_assert(std::size(steps) == current_schema_version);
     c.script(std::string("SELECT pg_advisory_lock(") + migration_lock + ")");
     try {

@@ -5,7 +5,7 @@
 
 namespace ifmatch::storage::postgres {
 
-inline constexpr int current_schema_version = 2;
+inline constexpr int current_schema_version = 3;
 
 // Brings the database to current_schema_version under an advisory lock, so replicas starting
 // together migrate once. Throws std::runtime_error when the schema is newer than this build.
