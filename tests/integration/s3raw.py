@@ -7,6 +7,7 @@ import hashlib
 import base64
 import http.client
 import re
+import threading
 import urllib.parse
 
 import lib
@@ -51,11 +52,25 @@ def path_of(bucket, key="", query=None):
     return path
 
 
+_local = threading.local()
+
+
+def use_port(port):
+    """Sends this thread's later requests without an explicit port to `port` (None: the suite's
+    server again). Lets one suite drive several servers, e.g. the replicas of shared mode."""
+    _local.port = port
+
+
+def current_port():
+    """The port this thread's requests go to by default."""
+    return getattr(_local, "port", None) or lib.port()
+
+
 def request(method, path, headers=None, body=b"", timeout=30, port=None):
     """Sends one request on a fresh connection (to the suite's server, or `port`); a Resp."""
     if isinstance(body, str):
         body = body.encode()
-    conn = http.client.HTTPConnection("127.0.0.1", port or lib.port(), timeout=timeout)
+    conn = http.client.HTTPConnection("127.0.0.1", port or current_port(), timeout=timeout)
     try:
         hdrs = dict(headers or {})
         if method in ("PUT", "POST") or body:

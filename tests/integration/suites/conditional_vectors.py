@@ -9,6 +9,9 @@ sleep for the whole table. Failing rows print `row ID: expected ... got ...`.
 
 Rows whose op or state needs multipart upload (COMPLETE, UPLOAD_PART_COPY, upload-open) are replayed
 against the standard S3 multipart API; a server without it fails them.
+
+shared_vectors.py replays the same table against two replicas of shared mode (run(reporter,
+ports)): each row's state is built through one replica and its request sent through the other.
 """
 
 import concurrent.futures
@@ -22,7 +25,8 @@ import authsign
 import lib
 import s3raw
 
-r = lib.Reporter("conditional_vectors")
+r = None      # the suite's reporter (run)
+PORTS = None  # shared mode: the replicas' ports; row i builds on PORTS[i % 2], asks the other
 TSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "vectors",
                    "conditional_requests.tsv")
 
@@ -173,8 +177,11 @@ def build_copy(st):
         must(resp, "CreateMultipartUpload")
 
 
-def build(row):
+def build(row, index=0):
+    if PORTS:
+        s3raw.use_port(PORTS[index % len(PORTS)])
     st = State(row)
+    st.index = index
     if row["op"] in ("COPY", "UPLOAD_PART_COPY"):
         build_copy(st)
     elif row["op"] == "COMPLETE":
@@ -266,7 +273,8 @@ def send(st):
         if any(n.lower().startswith(("if-", "x-amz-")) for n, _ in query):
             # A header in the query is honoured on a presigned URL only (R-G16): sign one.
             path = s3raw.path_of(b, st.key)
-            signed = authsign.presign(method, path, f"127.0.0.1:{lib.port()}", "test", "test",
+            signed = authsign.presign(method, path, f"127.0.0.1:{s3raw.current_port()}", "test",
+                                      "test",
                                       query)
             return s3raw.request(method, path + "?" + signed, hdrs, body)
         return s3raw.request(method, s3raw.path_of(b, st.key, query), hdrs, body)
@@ -304,6 +312,8 @@ def observed(st, resp):
 def replay(st):
     """Returns None when the row holds, else a description of the difference."""
     row = st.row
+    if PORTS:
+        s3raw.use_port(PORTS[(st.index + 1) % len(PORTS)])
     resolve_times(st)
     resp = send(st)
     got = observed(st, resp)
@@ -329,12 +339,16 @@ def needs_multipart(row):
     return row["op"] in MULTIPART_OPS or "upload-open" in row["state"]
 
 
-def main():
+def run(reporter, ports=None):
+    """Replays every row, reporting to `reporter` (not finished here); with `ports`, builds each
+    row's state through one of them and sends its request through the next."""
+    global r, PORTS
+    r, PORTS = reporter, ports
     rows = read_rows()
     r.check(f"truth table has rows ({len(rows)})", len(rows) > 250)
     states, outcome = {}, {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
-        futures = {pool.submit(build, row): row for row in rows}
+        futures = {pool.submit(build, row, i): row for i, row in enumerate(rows)}
         for fut in concurrent.futures.as_completed(futures):
             row = futures[fut]
             try:
@@ -364,8 +378,8 @@ def main():
     if multipart_failed:
         print(f"note: {len(multipart_failed)} failing rows need multipart upload: "
               + " ".join(multipart_failed), flush=True)
-    r.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(lib.Reporter("conditional_vectors"))
+    r.finish()
