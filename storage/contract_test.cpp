@@ -37,6 +37,25 @@ struct backend_case {
     std::function<std::unique_ptr<object_store>(const std::string &dir)> open;
 };
 
+// PostgreSQL on the process's throwaway server; reopening the same directory reopens the same
+// database (one database per directory). `blob_dir`: bodies as files in DIR/blobs.
+backend_case postgres_case(std::string name, bool blob_dir) {
+    return {std::move(name), true, [blob_dir](const std::string &dir) {
+                static std::mutex m;
+                static std::map<std::string, std::string> dbs;
+                std::lock_guard lk(m);
+                auto &uri = dbs[dir];
+                if (uri.empty()) {
+                    uri = storage::testing::test_postgres::instance().new_database();
+                }
+                storage::open_options o;
+                o.location = uri;
+                o.pg_pool = 4;
+                if (blob_dir) o.blob_dir = dir + "/blobs";
+                return storage::open_store(o);
+            }};
+}
+
 std::vector<backend_case> backends() {
     std::vector<backend_case> out;
     out.push_back({"sqlite (directory)", true, [](const std::string &dir) {
@@ -49,34 +68,8 @@ std::vector<backend_case> backends() {
                        o.location = ":memory:";
                        return storage::open_store(o);
                    }});
-    // Reopening the same directory reopens the same database: one database per directory.
-    out.push_back({"postgresql", true, [](const std::string &dir) {
-                       static std::mutex m;
-                       static std::map<std::string, std::string> dbs;
-                       std::lock_guard lk(m);
-                       auto &uri = dbs[dir];
-                       if (uri.empty()) {
-                           uri = storage::testing::test_postgres::instance().new_database();
-                       }
-                       storage::open_options o;
-                       o.location = uri;
-                       o.pg_pool = 4;
-                       return storage::open_store(o);
-                   }});
-    out.push_back({"postgresql (--blob-dir)", true, [](const std::string &dir) {
-                       static std::mutex m;
-                       static std::map<std::string, std::string> dbs;
-                       std::lock_guard lk(m);
-                       auto &uri = dbs[dir];
-                       if (uri.empty()) {
-                           uri = storage::testing::test_postgres::instance().new_database();
-                       }
-                       storage::open_options o;
-                       o.location = uri;
-                       o.pg_pool = 4;
-                       o.blob_dir = dir + "/blobs";
-                       return storage::open_store(o);
-                   }});
+    out.push_back(postgres_case("postgresql", false));
+    out.push_back(postgres_case("postgresql (--blob-dir)", true));
     return out;
 }
 

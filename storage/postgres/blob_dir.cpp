@@ -1,6 +1,8 @@
 // Bodies in a shared directory (see blob_dir.hpp).
 #include "storage/postgres/blob_dir.hpp"
 
+#include "storage/file_source.hpp"
+
 #include <openssl/rand.h>
 
 #include <cerrno>
@@ -23,27 +25,6 @@ bool fsync_dir(const std::string &dir) {
     ::close(fd);
     return ok;
 }
-
-class blob_source final : public body_source {
-public:
-    explicit blob_source(int fd) : fd_(fd) {}
-    ~blob_source() override { ::close(fd_); }
-
-    bool read_at(std::uint64_t offset, char *out, std::size_t size) const override {
-        while (size > 0) {
-            auto n = ::pread(fd_, out, size, static_cast<off_t>(offset));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false; // an error, or the file is shorter than its row says
-            out += n;
-            size -= static_cast<std::size_t>(n);
-            offset += static_cast<std::uint64_t>(n);
-        }
-        return true;
-    }
-
-private:
-    int fd_;
-};
 
 } // namespace
 
@@ -97,9 +78,7 @@ bool blob_writer::finish() {
 }
 
 std::shared_ptr<const body_source> open_blob(const std::string &dir, const std::string &name) {
-    int fd = ::open(join(dir, name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return nullptr;
-    return std::make_shared<blob_source>(fd);
+    return open_file_source(join(dir, name));
 }
 
 void remove_blob(const std::string &dir, const std::string &name) {

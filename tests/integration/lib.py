@@ -327,6 +327,16 @@ class Reporter:
         sys.exit(0 if self.failed == 0 and self.passed > 0 else 1)
 
 
+def wait_for(fn, timeout=8.0, every=0.1):
+    """Calls fn() until it answers something true or `timeout` seconds passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    got = fn()
+    while not got and time.monotonic() < deadline:
+        time.sleep(every)
+        got = fn()
+    return got
+
+
 def error_code(fn):
     """The S3 error code a boto3 call raises (None when it succeeds)."""
     try:

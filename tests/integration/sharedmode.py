@@ -239,6 +239,39 @@ def slow_request(client, method, path, headers, body, meanwhile, split=None, set
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
 
 
+def slow_get_start(client, bucket, key, first=128 * 1024):
+    """Opens a GET of bucket/key through `client` with a small receive buffer and reads its head
+    and about `first` body bytes, leaving the rest unread: a slow reader. Returns (socket, head,
+    body so far); finish with slow_get_finish."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.settimeout(REQUEST_TIMEOUT)
+    sock.connect(("127.0.0.1", client.port))
+    sock.sendall(f"GET /{bucket}/{key} HTTP/1.1\r\nHost: 127.0.0.1:{client.port}\r\n\r\n"
+                 .encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf or len(buf) < first:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    return sock, head, body
+
+
+def slow_get_finish(sock, body, total):
+    """Reads a slow GET's body on until `total` bytes (or the connection ends), then closes it."""
+    try:
+        while len(body) < total:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            body += chunk
+    finally:
+        sock.close()
+    return body
+
+
 def etag_of(body):
     return s3raw.md5_etag(body)
 

@@ -216,15 +216,6 @@ def dest_markers(key):
     return [m["VersionId"] for m in out.get("DeleteMarkers", []) if m["Key"] == key]
 
 
-def wait_for(fn, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    got = fn()
-    while not got and time.monotonic() < deadline:
-        time.sleep(0.1)
-        got = fn()
-    return got
-
-
 # --- B-R3 delete markers replicate when the rule says so -----------------------------------------
 marks_rule = {"ID": "marks", "Priority": 3, "Status": "Enabled", "Filter": {"Prefix": "marks/"},
               "DeleteMarkerReplication": {"Status": "Enabled"},
@@ -246,7 +237,7 @@ m_del = s3.delete_object(Bucket=SRC, Key="marks/m")
 r.eq("B-R3 the client's delete writes a marker in the source", "true",
      str(m_del.get("DeleteMarker")).lower())
 r.eq("B-R3 the marker is replicated with the source marker's version id",
-     [m_del["VersionId"]], wait_for(lambda: dest_markers("marks/m")))
+     [m_del["VersionId"]], lib.wait_for(lambda: dest_markers("marks/m")))
 r.eq("B-R3 ... so the destination key reads 404", (404, "404"),
      code(s3.head_object, Bucket=DST, Key="marks/m")[:2])
 r.eq("B-R3 ... and the replica version stays under it", m_put["VersionId"],
@@ -312,7 +303,7 @@ l_put = s3.put_object(Bucket=SRC, Key="legacy/x", Body=b"old style")
 wait_status(SRC, "legacy/x", l_put["VersionId"], "COMPLETED")
 l_del = s3.delete_object(Bucket=SRC, Key="legacy/x")
 r.eq("a V1 rule replicates delete markers", [l_del["VersionId"]],
-     wait_for(lambda: dest_markers("legacy/x")))
+     lib.wait_for(lambda: dest_markers("legacy/x")))
 
 r.eq("DeleteBucketReplication", ("ok", None, None),
      code(s3.delete_bucket_replication, Bucket=SRC))

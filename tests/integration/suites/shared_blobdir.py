@@ -15,7 +15,6 @@ Every wait is bounded.
 import atexit
 import os
 import shutil
-import socket
 import tempfile
 import time
 
@@ -38,12 +37,8 @@ def files():
 
 
 def wait_files(count, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    got = files()
-    while len(got) != count and time.monotonic() < deadline:
-        time.sleep(0.1)
-        got = files()
-    return got
+    lib.wait_for(lambda: len(files()) == count, timeout)
+    return files()
 
 
 r.eq("CreateBucket through a", 200, a.create_bucket(B).status)
@@ -78,34 +73,18 @@ live = len(files())
 r.eq("files: the 8 MiB body and the two parts", 3, live)
 
 # A slow reader on b while a overwrites and deletes the object.
-sock = socket.socket()
-sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-sock.settimeout(sharedmode.REQUEST_TIMEOUT)
-sock.connect(("127.0.0.1", b.port))
+sock, head, body = sharedmode.slow_get_start(b, B, "big.bin")
 try:
-    sock.sendall(f"GET /{B}/big.bin HTTP/1.1\r\nHost: 127.0.0.1:{b.port}\r\n\r\n".encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf or len(buf) < 128 * 1024:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    head, _, body = buf.partition(b"\r\n\r\n")
     r.check("slow GET through b: 200 head", head.startswith(b"HTTP/1.1 200"), head[:100])
     over = a.put(B, "big.bin", os.urandom(2 * MiB))
     gone = a.delete(B, "big.bin")
     r.eq("overwrite and DELETE through a while b streams", (200, 204), (over.status, gone.status))
     time.sleep(2.5)  # several janitor passes
     r.check("the file b is reading is still there", len(files()) >= live, f"{files()}")
-    while len(body) < len(big):
-        chunk = sock.recv(1 << 20)
-        if not chunk:
-            break
-        body += chunk
-    r.check("slow GET through b: the old body, whole", body == big,
-            f"{len(body)} bytes of {len(big)}, equal prefix: {body == big[:len(body)]}")
 finally:
-    sock.close()
+    body = sharedmode.slow_get_finish(sock, body, len(big))
+r.check("slow GET through b: the old body, whole", body == big,
+        f"{len(body)} bytes of {len(big)}, equal prefix: {body == big[:len(body)]}")
 r.eq("once the reader is done, the released files are unlinked (the two parts stay)", 2,
      len(wait_files(2)))
 

@@ -30,7 +30,6 @@ import hashlib
 import html
 import os
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -171,34 +170,18 @@ def test_large_bodies():
          (part.status, part.body))
 
     # A slow reader on b, a writer on a.
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-    sock.settimeout(sharedmode.REQUEST_TIMEOUT)
-    sock.connect(("127.0.0.1", b.port))
+    sock, head, body = sharedmode.slow_get_start(b, bucket, key)
     try:
-        sock.sendall(f"GET /{bucket}/{key} HTTP/1.1\r\nHost: 127.0.0.1:{b.port}\r\n\r\n".encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf or len(buf) < 128 * 1024:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        head, _, body = buf.partition(b"\r\n\r\n")
         r.check("slow GET through b: 200 head", head.startswith(b"HTTP/1.1 200"), head[:100])
         over = a.put(bucket, key, b"overwritten through a")
         gone = a.delete(bucket, key)
         r.eq("overwrite and DELETE through a while b streams the old body", (200, 204),
              (over.status, gone.status))
-        while len(body) < len(big):
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                break
-            body += chunk
-        r.check("slow GET through b: the old body, whole (its snapshot keeps the chunks)",
-                body == big, f"{len(body)} bytes of {len(big)}, equal prefix: "
-                f"{body == big[:len(body)]}")
     finally:
-        sock.close()
+        body = sharedmode.slow_get_finish(sock, body, len(big))
+    r.check("slow GET through b: the old body, whole (its snapshot keeps the chunks)",
+            body == big, f"{len(body)} bytes of {len(big)}, equal prefix: "
+            f"{body == big[:len(body)]}")
     r.eq("the object is gone (HEAD through b)", 404, b.head(bucket, key).status)
 
 

@@ -36,15 +36,6 @@ def events_on(client, query):
     return json.loads(resp.body)
 
 
-def wait_for(fn, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    got = fn()
-    while not got and time.monotonic() < deadline:
-        time.sleep(0.1)
-        got = fn()
-    return got
-
-
 r.eq("CreateBucket through a", 200, a.create_bucket(B).status)
 r.eq("PUT k through a", 200, a.put(B, "k", "one").status)
 refused = b.put(B, "k", "two", {"If-None-Match": "*"})
@@ -57,7 +48,7 @@ def b_event_on_a():
     return [e for e in evs if e.get("request_id") == rid_b]
 
 
-seen = wait_for(b_event_on_a)
+seen = lib.wait_for(b_event_on_a, timeout=5.0)
 if r.check("a's /_ifmatch/events lists the 412 b answered", len(seen) == 1, f"{seen}"):
     e = seen[0]
     r.eq("the event names replica b", "b", e.get("replica"))
@@ -75,7 +66,7 @@ def a_event_on_b():
     return [e for e in evs if e.get("request_id") == rid_a]
 
 
-seen_a = wait_for(a_event_on_b)
+seen_a = lib.wait_for(a_event_on_b)
 r.check("b's /_ifmatch/events?outcome=412 lists a's 412, naming a",
         len(seen_a) == 1 and seen_a[0].get("replica") == "a", f"{seen_a}")
 both = events_on(b, f"bucket={B}&outcome=412") or []
@@ -131,7 +122,7 @@ def holders():
     return [line for line in out.splitlines() if line.strip()]
 
 
-first = wait_for(holders, timeout=8.0)
+first = lib.wait_for(holders, timeout=8.0)
 r.check("one replica holds the lifecycle lease", len(first) == 1, f"{first}")
 time.sleep(2.5)
 later = holders()
@@ -194,7 +185,7 @@ time.sleep(1.0)
 r.eq("held: PENDING on both replicas", ("PENDING", "PENDING"), (repl_status(a), repl_status(b)))
 r.eq("released through a", 200, faults_on(a, "DELETE", query=f"?id={hold['id']}")[0])
 r.eq("then the replication completes", "COMPLETED",
-     wait_for(lambda: repl_status(b) if repl_status(b) == "COMPLETED" else None, timeout=8.0))
+     lib.wait_for(lambda: repl_status(b) if repl_status(b) == "COMPLETED" else None, timeout=8.0))
 r.eq("... the replica reads the same through either replica",
      (b"replicate me", b"replicate me"), (a.get(DST, "held").body, b.get(DST, "held").body))
 gone = b.delete(SRC, "held")
@@ -207,6 +198,6 @@ def dst_marker():
 
 
 r.check("a delete marker written through b replicates with its version id",
-        wait_for(dst_marker, timeout=8.0), marker)
+        lib.wait_for(dst_marker, timeout=8.0), marker)
 
 env.finish(started)
