@@ -2,6 +2,7 @@
 #include "storage/version_rules.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace ifmatch::storage {
 
@@ -74,6 +75,56 @@ version_fields copy_fields(const copy_request &r, const object_version &src,
         apply_copy_surface(*r.surface, f.meta, f.etag, source);
     }
     return f;
+}
+
+namespace {
+
+protocol::found_version found_of(const std::optional<object_version> &v, bool by_version_id) {
+    protocol::found_version found;
+    found.by_version_id = by_version_id;
+    found.kind = !v                 ? protocol::found_kind::nothing
+                 : v->delete_marker ? protocol::found_kind::delete_marker
+                                    : protocol::found_kind::object;
+    if (v) {
+        found.v = {v->etag, protocol::sys_millis(std::chrono::milliseconds(v->last_modified_ms))};
+    }
+    return found;
+}
+
+protocol::sys_seconds seconds_of(std::int64_t now_ms) {
+    return std::chrono::time_point_cast<std::chrono::seconds>(
+        protocol::sys_millis(std::chrono::milliseconds(now_ms)));
+}
+
+} // namespace
+
+protocol::copy_facts copy_facts_of(const copy_request &r, const std::optional<object_version> &src,
+                                   protocol::write_context destination, std::int64_t now_ms) {
+    protocol::copy_facts facts;
+    facts.source = found_of(src, r.src_version_id.has_value());
+    facts.source_conditions = r.src_conditions;
+    facts.onto_itself = r.src_bucket == r.bucket && r.src_key == r.key;
+    facts.changes_something = r.replace_metadata || r.changes_attributes;
+    facts.destination_conditions = r.conditions;
+    facts.destination = std::move(destination);
+    facts.now = seconds_of(now_ms);
+    return facts;
+}
+
+std::optional<s3_error> part_source_refusal(const upload_part_request::copy_from &s,
+                                            const std::optional<object_version> &v,
+                                            std::int64_t now_ms, const std::string &key) {
+    auto d = protocol::decide_copy_source(found_of(v, s.version_id.has_value()), s.conditions,
+                                          seconds_of(now_ms));
+    if (d.answer != protocol::copy_answer::proceed) {
+        return protocol::copy_decision_error(d, s.key, s.version_id.value_or(""), key);
+    }
+    if (!s.conditions.empty() && v->seq != s.read_seq) {
+        return s3_error(s3_errc::conditional_request_conflict,
+                        "The copy source was replaced while the part was being copied.")
+            .with("Key", s.key);
+    }
+    return std::nullopt;
 }
 
 } // namespace ifmatch::storage

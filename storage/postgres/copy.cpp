@@ -59,22 +59,7 @@ result<write_result> copy_object(write_txn &t, const copy_request &r, against_fn
     if (ctx.has_error()) {
         return ctx.error();
     }
-    protocol::copy_facts facts;
-    facts.source.kind = !src                 ? protocol::found_kind::nothing
-                        : src->delete_marker ? protocol::found_kind::delete_marker
-                                             : protocol::found_kind::object;
-    facts.source.by_version_id = r.src_version_id.has_value();
-    if (src) {
-        facts.source.v = {src->etag,
-                          protocol::sys_millis(std::chrono::milliseconds(src->last_modified_ms))};
-    }
-    facts.source_conditions = r.src_conditions;
-    facts.onto_itself = r.src_bucket == r.bucket && r.src_key == r.key;
-    facts.changes_something = r.replace_metadata || r.changes_attributes;
-    facts.destination_conditions = r.conditions;
-    facts.destination = *ctx;
-    facts.now = std::chrono::time_point_cast<std::chrono::seconds>(
-        protocol::sys_millis(std::chrono::milliseconds(t.now_ms)));
+    auto facts = copy_facts_of(r, src, *ctx, t.now_ms);
     if (auto d = protocol::decide_copy(facts); d.answer != protocol::copy_answer::proceed) {
         if (d.answer == protocol::copy_answer::destination && against) {
             *against = state_of_lock(k);

@@ -23,6 +23,7 @@
 #include "protocol/multipart.hpp"
 #include "storage/codec.hpp"
 #include "storage/sqlite/rows.hpp"
+#include "storage/version_rules.hpp"
 
 #include <openssl/rand.h>
 
@@ -149,25 +150,7 @@ std::optional<s3_error> check_copy_source(write_txn &t, const upload_part_reques
     }
     auto v = s.version_id ? rows::find_version(t.db, s.bucket, s.key, *s.version_id)
                           : rows::find_latest(t.db, s.bucket, s.key);
-    protocol::found_version found;
-    found.by_version_id = s.version_id.has_value();
-    if (v) {
-        found.kind = v->delete_marker ? protocol::found_kind::delete_marker
-                                      : protocol::found_kind::object;
-        found.v = {v->etag, protocol::sys_millis(std::chrono::milliseconds(v->last_modified_ms))};
-    }
-    auto now = std::chrono::time_point_cast<std::chrono::seconds>(
-        protocol::sys_millis(std::chrono::milliseconds(t.now_ms)));
-    auto d = protocol::decide_copy_source(found, s.conditions, now);
-    if (d.answer != protocol::copy_answer::proceed) {
-        return protocol::copy_decision_error(d, s.key, s.version_id.value_or(""), key);
-    }
-    if (!s.conditions.empty() && v->seq != s.read_seq) {
-        return s3_error(s3_errc::conditional_request_conflict,
-                        "The copy source was replaced while the part was being copied.")
-            .with("Key", s.key);
-    }
-    return std::nullopt;
+    return part_source_refusal(s, v, t.now_ms, key);
 }
 
 } // namespace
