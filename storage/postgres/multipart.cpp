@@ -28,6 +28,7 @@
 #include "storage/postgres/operations.hpp"
 
 #include "protocol/multipart.hpp"
+#include "storage/multipart_rules.hpp"
 #include "storage/version_rules.hpp"
 
 #include <openssl/rand.h>
@@ -242,126 +243,23 @@ void drop_upload(write_txn &t, const std::string &upload_id, const std::vector<i
     }
 }
 
-std::string unquoted(const std::string &s) {
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-    return s;
-}
-
 std::optional<std::string> value_of(const string_pairs &pairs, const std::string &name) {
     auto it = std::find_if(pairs.begin(), pairs.end(), [&](auto &p) { return p.first == name; });
     if (it == pairs.end()) return std::nullopt;
     return it->second;
 }
 
-// The entries of the parts list that decide (RULE 6). Errors: InvalidPartOrder.
-result<std::vector<complete_request::part>> deciding_entries(const complete_request &r) {
-    std::vector<complete_request::part> out;
-    for (auto &entry : r.parts) {
-        bool repeated = !out.empty() && entry.number == out.back().number;
-        if (entry.number < 1 || (!out.empty() && entry.number < out.back().number)) {
-            return s3_error(s3_errc::invalid_part_order).with("UploadId", r.upload_id);
-        }
-        if (repeated) {
-            out.back() = entry;
-        } else {
-            out.push_back(entry);
-        }
-    }
-    return out;
-}
-
-// The listed parts, checked in S3's order: the list's order, each part's existence, ETag and
-// listed checksums, then the minimum size of every part but the last.
+// The listed parts (RULE 6), from the upload's parts in one query.
 result<std::vector<part_info>> listed_parts(write_txn &t, const complete_request &r) {
-    constexpr std::uint64_t min_part_size = 5ull * 1024 * 1024;
-    auto entries = deciding_entries(r);
-    if (entries.has_error()) {
-        return entries.error();
-    }
     std::map<int, part_info> stored;
     for (auto &p : load_parts(t.c, r.upload_id, 0, std::numeric_limits<std::int32_t>::max())) {
         stored.emplace(p.number, std::move(p));
     }
-    std::vector<part_info> out;
-    for (auto &entry : *entries) {
-        auto it = stored.find(entry.number);
-        if (it == stored.end() || unquoted(it->second.etag) != unquoted(entry.etag)) {
-            return s3_error(s3_errc::invalid_part)
-                .with("UploadId", r.upload_id)
-                .with("PartNumber", std::to_string(entry.number))
-                .with("ETag", entry.etag);
-        }
-        for (auto &[algo, value] : entry.checksums) {
-            auto kept = value_of(it->second.checksums, algo);
-            if (kept && *kept != value) {
-                return s3_error(s3_errc::invalid_part, "One or more of the specified parts could "
-                                                       "not be found. The part may not have been "
-                                                       "uploaded, or the specified checksum may "
-                                                       "not match the part's checksum.")
-                    .with("UploadId", r.upload_id)
-                    .with("PartNumber", std::to_string(entry.number));
-            }
-        }
-        out.push_back(it->second);
-    }
-    for (std::size_t i = 0; i + 1 < out.size(); ++i) {
-        if (out[i].size < min_part_size) {
-            return s3_error(s3_errc::entity_too_small)
-                .with("ProposedSize", std::to_string(out[i].size))
-                .with("MinSizeAllowed", std::to_string(min_part_size))
-                .with("PartNumber", std::to_string(out[i].number))
-                .with("ETag", unquoted(out[i].etag));
-        }
-    }
-    return out;
-}
-
-// The object's checksum (wire.md §3.4): COMPOSITE from the parts' values, FULL_OBJECT CRCs
-// combined from the parts' CRCs and sizes (no bytes read). The upload's mode decides; a request
-// naming another mode, a part without the upload's checksum or a FULL_OBJECT value that differs
-// is refused.
-result<bool> object_checksum(const upload_info &u, const complete_request &r,
-                             const std::vector<part_info> &parts, object_meta &meta) {
-    auto algo = u.checksum_algo.empty() ? std::nullopt
-                                        : protocol::checksum_algo_from_name(u.checksum_algo);
-    if (!algo) {
-        return true;
-    }
-    std::string mode = u.checksum_type;
-    if (mode.empty()) {
-        mode = *algo == protocol::checksum_algo::crc64nvme ? "FULL_OBJECT" : "COMPOSITE";
-    }
-    if (r.checksum_type && *r.checksum_type != mode) {
-        return s3_error(s3_errc::bad_digest, "The upload was created using the " + mode +
-                                                 " checksum mode. The complete request must "
-                                                 "use the same checksum mode.");
-    }
-    std::vector<std::string> values;
-    std::vector<std::pair<std::string, std::uint64_t>> with_sizes;
-    for (auto &p : parts) {
-        auto v = value_of(p.checksums, u.checksum_algo);
-        if (!v) {
-            return s3_error(s3_errc::invalid_request,
-                            "The upload was created using a " + u.checksum_algo +
-                                " checksum. The part " + std::to_string(p.number) +
-                                " has no checksum.");
-        }
-        values.push_back(*v);
-        with_sizes.emplace_back(*v, p.size);
-    }
-    auto value = mode == "FULL_OBJECT" ? protocol::combine_crc(*algo, with_sizes)
-                                       : protocol::composite_checksum(*algo, values);
-    if (!value) {
-        return s3_error(s3_errc::invalid_request, "The checksum type is not supported.");
-    }
-    if (mode == "FULL_OBJECT" && r.full_checksum && *r.full_checksum != *value) {
-        return s3_error(s3_errc::bad_digest, "The " + u.checksum_algo +
-                                                 " you specified did not match the calculated "
-                                                 "checksum.");
-    }
-    meta.checksums = {{u.checksum_algo, *value}};
-    meta.checksum_type = mode;
-    return true;
+    return select_parts(r, [&stored](int n) -> std::optional<part_info> {
+        auto it = stored.find(n);
+        if (it == stored.end()) return std::nullopt;
+        return it->second;
+    });
 }
 
 // The object's body: a bodies row with one reference (the new version's) listing the parts'
@@ -438,7 +336,7 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r,
                                                   "value does not match what was computed.");
     }
     object_meta meta = u.meta;
-    if (auto c = object_checksum(u, r, *parts, meta); c.has_error()) {
+    if (auto c = complete_checksum(u, r, *parts, meta); c.has_error()) {
         return c.error();
     }
     meta.extra.emplace_back(meta_upload_id, r.upload_id); // RULE 5

@@ -23,6 +23,7 @@
 #include "protocol/multipart.hpp"
 #include "storage/codec.hpp"
 #include "storage/sqlite/rows.hpp"
+#include "storage/multipart_rules.hpp"
 #include "storage/version_rules.hpp"
 
 #include <openssl/rand.h>
@@ -215,125 +216,13 @@ void drop_upload(write_txn &t, const std::string &upload_id, const std::vector<i
     b->step();
 }
 
-std::string unquote(std::string s) {
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-    return s;
-}
-
-std::optional<std::string> find_pair(const string_pairs &p, const std::string &name) {
-    for (auto &[k, v] : p) {
-        if (k == name) return v;
-    }
-    return std::nullopt;
-}
-
-// The entries of the parts list that decide (RULE 5): numbers start at 1 and must not decrease;
-// of entries naming the same number, the last one. Errors: InvalidPartOrder.
-result<std::vector<complete_request::part>> listed_parts(const complete_request &r) {
-    std::vector<complete_request::part> out;
-    for (auto &lp : r.parts) {
-        if (lp.number < 1 || (!out.empty() && lp.number < out.back().number)) {
-            return s3_error(s3_errc::invalid_part_order).with("UploadId", r.upload_id);
-        }
-        if (!out.empty() && lp.number == out.back().number) {
-            out.back() = lp;
-        } else {
-            out.push_back(lp);
-        }
-    }
-    return out;
-}
-
-// The listed parts, validated: order, existence and ETag, sizes, listed checksums.
-result<std::vector<part_info>> select_parts(write_txn &t, const complete_request &r) {
-    constexpr std::uint64_t min_part = 5ull * 1024 * 1024;
-    std::vector<part_info> out;
-    auto listed = listed_parts(r);
-    if (listed.has_error()) {
-        return listed.error();
-    }
-    for (auto &lp : *listed) {
-        auto found = load_parts(t.db, r.upload_id, lp.number - 1, 1);
-        if (found.empty() || found[0].number != lp.number ||
-            unquote(found[0].etag) != unquote(lp.etag)) {
-            return s3_error(s3_errc::invalid_part)
-                .with("UploadId", r.upload_id)
-                .with("PartNumber", std::to_string(lp.number))
-                .with("ETag", lp.etag);
-        }
-        for (auto &[alg, value] : lp.checksums) {
-            auto stored = find_pair(found[0].checksums, alg);
-            if (stored && *stored != value) {
-                return s3_error(s3_errc::invalid_part, "One or more of the specified parts could "
-                                                       "not be found. The part may not have been "
-                                                       "uploaded, or the specified checksum may "
-                                                       "not match the part's checksum.")
-                    .with("UploadId", r.upload_id)
-                    .with("PartNumber", std::to_string(lp.number));
-            }
-        }
-        out.push_back(std::move(found[0]));
-    }
-    for (std::size_t i = 0; i + 1 < out.size(); ++i) {
-        if (out[i].size < min_part) {
-            return s3_error(s3_errc::entity_too_small)
-                .with("ProposedSize", std::to_string(out[i].size))
-                .with("MinSizeAllowed", std::to_string(min_part))
-                .with("PartNumber", std::to_string(out[i].number))
-                .with("ETag", unquote(out[i].etag));
-        }
-    }
-    return out;
-}
-
-// The new object's checksum (COMPOSITE or FULL_OBJECT, wire.md §3.4). FULL_OBJECT CRCs are
-// combined from the parts' CRCs (no bytes read).
-result<bool> object_checksum(const upload_info &u, const complete_request &r,
-                             const std::vector<part_info> &parts, object_meta &meta) {
-    if (u.checksum_algo.empty()) {
-        return true;
-    }
-    auto algo = protocol::checksum_algo_from_name(u.checksum_algo);
-    if (!algo) {
-        return true;
-    }
-    std::string type = u.checksum_type.empty() ? (*algo == protocol::checksum_algo::crc64nvme
-                                                       ? "FULL_OBJECT"
-                                                       : "COMPOSITE")
-                                               : u.checksum_type;
-    if (r.checksum_type && *r.checksum_type != type) {
-        return s3_error(s3_errc::bad_digest, "The upload was created using the " + type +
-                                                 " checksum mode. The complete request must "
-                                                 "use the same checksum mode.");
-    }
-    std::vector<std::string> values;
-    std::vector<std::pair<std::string, std::uint64_t>> sized;
-    for (auto &p : parts) {
-        auto v = find_pair(p.checksums, u.checksum_algo);
-        if (!v) {
-            return s3_error(s3_errc::invalid_request, "The upload was created using a " +
-                                                          u.checksum_algo +
-                                                          " checksum. The part " +
-                                                          std::to_string(p.number) +
-                                                          " has no checksum.");
-        }
-        values.push_back(*v);
-        sized.emplace_back(*v, p.size);
-    }
-    std::optional<std::string> value = type == "FULL_OBJECT"
-                                           ? protocol::combine_crc(*algo, sized)
-                                           : protocol::composite_checksum(*algo, values);
-    if (!value) {
-        return s3_error(s3_errc::invalid_request, "The checksum type is not supported.");
-    }
-    if (r.full_checksum && type == "FULL_OBJECT" && *r.full_checksum != *value) {
-        return s3_error(s3_errc::bad_digest, "The " + u.checksum_algo +
-                                                 " you specified did not match the calculated "
-                                                 "checksum.");
-    }
-    meta.checksums = {{u.checksum_algo, *value}};
-    meta.checksum_type = type;
-    return true;
+// The listed parts (RULE 5), each looked up by its number.
+result<std::vector<part_info>> listed_parts(write_txn &t, const complete_request &r) {
+    return select_parts(r, [&](int n) -> std::optional<part_info> {
+        auto found = load_parts(t.db, r.upload_id, n - 1, 1);
+        if (found.empty()) return std::nullopt;
+        return std::move(found[0]);
+    });
 }
 
 // The composite body of the new object: one body_parts row per part, taking over its reference.
@@ -388,7 +277,7 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r)
         }
         return u.error();
     }
-    auto parts = select_parts(t, r);
+    auto parts = listed_parts(t, r);
     if (parts.has_error()) {
         return parts.error();
     }
@@ -405,7 +294,7 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r)
                                                   "value does not match what was computed.");
     }
     object_meta meta = u->meta;
-    if (auto c = object_checksum(*u, r, *parts, meta); c.has_error()) {
+    if (auto c = complete_checksum(*u, r, *parts, meta); c.has_error()) {
         return c.error();
     }
     meta.extra.emplace_back(meta_upload_id, r.upload_id); // RULE 4
