@@ -18,6 +18,8 @@
 //    first (rank_ms DESC, seq DESC, the order promote_latest uses).
 #include "storage/postgres/operations.hpp"
 
+#include "storage/listing_rules.hpp"
+
 #include <limits>
 
 namespace ifmatch::storage::postgres {
@@ -27,8 +29,6 @@ using protocol::s3_error;
 
 namespace {
 
-constexpr std::int64_t i64_max = std::numeric_limits<std::int64_t>::max();
-constexpr std::int64_t i64_min = std::numeric_limits<std::int64_t>::min();
 constexpr int batch = 1000;
 
 void append_utf8(std::string &s, std::uint32_t cp) {
@@ -74,14 +74,6 @@ std::string successor(std::string p) {
         }
     }
     return p;
-}
-
-// The common prefix `key` falls into, or empty.
-std::string common_prefix(const std::string &key, const std::string &prefix,
-                          const std::string &delimiter) {
-    if (delimiter.empty()) return {};
-    auto pos = key.find(delimiter, prefix.size());
-    return pos == std::string::npos ? std::string() : key.substr(0, pos + delimiter.size());
 }
 
 } // namespace
@@ -151,34 +143,11 @@ result<list_page> list_objects(connection &c, const list_request &r) {
 
 namespace {
 
-// A position in (key, rank_ms DESC, seq DESC) order: rows strictly after it are visited next.
-struct version_cursor {
-    std::string key;
-    std::int64_t rank = i64_max; // i64_max with seq = i64_max: the whole of `key` is still ahead
-    std::int64_t seq = i64_max;
-};
-
-// Where ListObjectVersions resumes. Errors: InvalidArgument for a marker naming no version.
-result<version_cursor> versions_start(connection &c, const list_versions_request &r) {
-    if (!r.version_id_marker.empty() && r.key_marker.empty()) {
-        return s3_error(s3_errc::invalid_argument, "A version-id marker cannot be specified "
-                                                   "without a key marker.")
-            .with("ArgumentName", "version-id-marker")
-            .with("ArgumentValue", r.version_id_marker);
-    }
-    if (r.key_marker < r.prefix || r.key_marker.empty()) {
-        return version_cursor{r.prefix, i64_max, i64_max};
-    }
-    if (r.version_id_marker.empty()) {
-        return version_cursor{r.key_marker, i64_min, i64_min}; // past the whole marker key
-    }
-    auto v = find_version(c, r.bucket, r.key_marker, r.version_id_marker);
-    if (!v) {
-        return s3_error(s3_errc::invalid_argument, "Invalid version id specified")
-            .with("ArgumentName", "version-id-marker")
-            .with("ArgumentValue", r.version_id_marker);
-    }
-    return version_cursor{r.key_marker, v->rank_ms, v->seq};
+// Where ListObjectVersions resumes (listing_rules.hpp).
+result<version_position> versions_start(connection &c, const list_versions_request &r) {
+    return storage::versions_start(r, [&](const std::string &key, const std::string &id) {
+        return find_version(c, r.bucket, key, id);
+    });
 }
 
 } // namespace
@@ -191,7 +160,7 @@ result<list_versions_page> list_versions(connection &c, const list_versions_requ
     if (start.has_error()) {
         return start.error();
     }
-    version_cursor at = *start;
+    version_position at = *start;
     list_versions_page page;
     const std::string upper = successor(r.prefix);
     const std::size_t limit = static_cast<std::size_t>(std::max(0, r.max_keys));
@@ -228,7 +197,7 @@ result<list_versions_page> list_versions(connection &c, const list_versions_requ
                 page.truncated = true;
                 return page;
             }
-            at = version_cursor{v.key, v.rank_ms, v.seq};
+            at = version_position{v.key, v.rank_ms, v.seq};
             page.next_key_marker = v.key;
             page.next_version_id_marker = v.version_id;
             page.versions.push_back(std::move(v));
@@ -237,7 +206,7 @@ result<list_versions_page> list_versions(connection &c, const list_versions_requ
             return page;
         }
         if (!skipping.empty()) {
-            at = version_cursor{successor(skipping), i64_max, i64_max};
+            at = version_position{successor(skipping)};
             if (at.key.empty()) return page;
         }
     }

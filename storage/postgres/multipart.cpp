@@ -28,6 +28,7 @@
 #include "storage/postgres/operations.hpp"
 
 #include "protocol/multipart.hpp"
+#include "storage/listing_rules.hpp"
 #include "storage/multipart_rules.hpp"
 #include "storage/version_rules.hpp"
 
@@ -407,18 +408,6 @@ result<list_parts_page> list_parts(connection &c, const list_parts_request &r) {
     }
     return page;
 }
-
-namespace {
-
-// The common prefix `key` falls into under `delimiter` (after `prefix`), or empty.
-std::string common_prefix(const std::string &key, const std::string &prefix,
-                          const std::string &delimiter) {
-    if (delimiter.empty()) return {};
-    auto pos = key.find(delimiter, prefix.size());
-    return pos == std::string::npos ? std::string() : key.substr(0, pos + delimiter.size());
-}
-
-} // namespace
 
 // Keys ascending in byte order, then initiation order, then upload id. The walk reads batches
 // after a cursor (key, initiated_ms, upload_id); a delimiter collapses keys into common prefixes

@@ -11,6 +11,8 @@
 #include "storage/sqlite/multipart_rows.hpp"
 #include "storage/sqlite/rows.hpp"
 
+#include "storage/listing_rules.hpp"
+
 #include <limits>
 
 namespace ifmatch::storage::sqlite {
@@ -33,14 +35,6 @@ std::string successor(std::string p) {
         p.pop_back();
     }
     return p;
-}
-
-// The common prefix `key` falls into, or empty.
-std::string common_prefix(const std::string &key, const std::string &prefix,
-                          const std::string &delimiter) {
-    if (delimiter.empty()) return {};
-    auto pos = key.find(delimiter, prefix.size());
-    return pos == std::string::npos ? std::string() : key.substr(0, pos + delimiter.size());
 }
 
 // A position in (key, a DESC/ASC, b) order: rows strictly after it are visited next.
@@ -134,27 +128,15 @@ result<list_uploads_page> list_uploads(read_txn &t, const list_uploads_request &
 
 namespace {
 
-// Where ListObjectVersions resumes. Errors: InvalidArgument for a marker naming no version.
+// Where ListObjectVersions resumes (listing_rules.hpp).
 result<cursor> versions_start(read_txn &t, const list_versions_request &r) {
-    if (!r.version_id_marker.empty() && r.key_marker.empty()) {
-        return s3_error(s3_errc::invalid_argument, "A version-id marker cannot be specified "
-                                                   "without a key marker.")
-            .with("ArgumentName", "version-id-marker")
-            .with("ArgumentValue", r.version_id_marker);
+    auto p = storage::versions_start(r, [&](const std::string &key, const std::string &id) {
+        return rows::find_version(t.db, r.bucket, key, id);
+    });
+    if (p.has_error()) {
+        return p.error();
     }
-    if (r.key_marker < r.prefix || r.key_marker.empty()) {
-        return cursor{r.prefix, i64_max, i64_max};
-    }
-    if (r.version_id_marker.empty()) {
-        return cursor{r.key_marker, i64_min, i64_min};
-    }
-    auto v = rows::find_version(t.db, r.bucket, r.key_marker, r.version_id_marker);
-    if (!v) {
-        return s3_error(s3_errc::invalid_argument, "Invalid version id specified")
-            .with("ArgumentName", "version-id-marker")
-            .with("ArgumentValue", r.version_id_marker);
-    }
-    return cursor{r.key_marker, v->rank_ms, v->seq};
+    return cursor{p->key, p->rank, p->seq};
 }
 
 } // namespace
