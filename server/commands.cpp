@@ -11,7 +11,7 @@ namespace ifmatch::server {
 int run_check(const config &cfg, const storage::offline_reader &reader) {
     storage::check_report r;
     try {
-        r = reader.check(cfg.data);
+        r = reader.check(cfg.data, cfg.blob_dir);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "ifmatch check: %s\n", e.what());
         return 2;

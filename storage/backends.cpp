@@ -33,9 +33,9 @@ std::unique_ptr<object_store> open_store(const open_options &o) {
     return std::make_unique<sqlite::backend>(std::move(s));
 }
 
-check_report check_store(const std::string &location) {
+check_report check_store(const std::string &location, const std::string &blob_dir) {
     if (is_postgres_location(location)) {
-        return postgres::check_database(location);
+        return postgres::check_database(location, blob_dir);
     }
     return sqlite::check_data_dir(location);
 }

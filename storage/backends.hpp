@@ -31,7 +31,7 @@ std::unique_ptr<object_store> open_store(const open_options &o);
 
 // A read-only consistency check of a store location; never modifies anything. Throws
 // std::runtime_error when the location holds no ifmatch store.
-check_report check_store(const std::string &location);
+check_report check_store(const std::string &location, const std::string &blob_dir = {});
 
 // A key's versions and the newest `event_limit` recorded events, read-only.
 key_history read_key_history(const std::string &location, const std::string &bucket,

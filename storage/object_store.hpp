@@ -209,7 +209,8 @@ struct key_history {
 // location without opening it for writing; main.cpp fills it from storage/backends.hpp. Each
 // throws std::runtime_error when the location holds no ifmatch store.
 struct offline_reader {
-    std::function<check_report(const std::string &location)> check;
+    // `blob_dir`: a PostgreSQL store's --blob-dir, whose files are checked too (may be empty).
+    std::function<check_report(const std::string &location, const std::string &blob_dir)> check;
     std::function<key_history(const std::string &location, const std::string &bucket,
                               const std::string &key, std::size_t event_limit)>
         history;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <unistd.h>
 
 namespace ifmatch::storage::postgres {
@@ -701,7 +702,63 @@ void backend::janitor() {
     }
 }
 
-// ---- offline readers --------------------------------------------------------------------------
+// ---- offline readers ----
+
+namespace {
+
+// The files of --blob-dir bodies (blob_dir.hpp): each committed body's file is there with its
+// size; a file no row names (neither a body, staged or not, nor a released file waiting for
+// reclamation) is an orphan once it is an hour old, younger ones may be an upload's first bytes.
+void check_blob_files(connection &c, const std::string &dir, check_report &rep) {
+    auto files = c.run("SELECT file, size, staged FROM bodies WHERE file IS NOT NULL");
+    if (dir.empty()) {
+        if (!files.empty()) {
+            rep.notes.push_back(std::to_string(files.size()) +
+                                " bodies are files of a --blob-dir; give --blob-dir to check "
+                                "them");
+        }
+        return;
+    }
+    std::set<std::string> named;
+    std::int64_t missing = 0, wrong_size = 0;
+    for (int i = 0; i < files.size(); ++i) {
+        const std::string name = files.text(i, 0);
+        named.insert(name);
+        if (files.boolean(i, 2)) continue; // still being written
+        std::error_code ec;
+        auto size = std::filesystem::file_size(std::filesystem::path(dir) / name, ec);
+        if (ec) {
+            ++missing;
+        } else if (static_cast<std::int64_t>(size) != files.i64(i, 1)) {
+            ++wrong_size;
+        }
+    }
+    auto released = c.run("SELECT name FROM released_files");
+    for (int i = 0; i < released.size(); ++i) named.insert(released.text(i, 0));
+    if (missing) rep.problems.push_back(std::to_string(missing) + " bodies whose file is missing");
+    if (wrong_size) {
+        rep.problems.push_back(std::to_string(wrong_size) +
+                               " bodies whose file is not of the body's size");
+    }
+    std::int64_t orphans = 0, young = 0;
+    std::error_code ec;
+    const auto hour_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+    for (const auto &e : std::filesystem::directory_iterator(dir, ec)) {
+        if (e.path().extension() != ".body") continue;
+        ++rep.blob_files;
+        if (named.contains(e.path().filename().string())) continue;
+        std::error_code tec;
+        (e.last_write_time(tec) < hour_ago ? orphans : young) += 1;
+    }
+    if (ec) rep.problems.push_back("--blob-dir " + dir + " cannot be read: " + ec.message());
+    if (orphans) rep.problems.push_back(std::to_string(orphans) + " files no body names");
+    if (young) {
+        rep.notes.push_back(std::to_string(young) +
+                            " recent files no body names yet (uploads starting)");
+    }
+}
+
+} // namespace----------------------------------------------------------------------
 
 key_history read_key_history(const std::string &uri, const std::string &bucket,
                              const std::string &key, std::size_t event_limit) {
@@ -717,7 +774,7 @@ key_history read_key_history(const std::string &uri, const std::string &bucket,
     return h;
 }
 
-check_report check_database(const std::string &uri) {
+check_report check_database(const std::string &uri, const std::string &blob_dir) {
     connection c(uri);
     check_report rep;
     rep.schema_version = schema_version(c);
@@ -749,6 +806,7 @@ check_report check_database(const std::string &uri) {
     problem("SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM buckets b WHERE "
             "b.name = v.bucket)",
             "versions in a bucket that does not exist");
+    check_blob_files(c, blob_dir, rep);
     auto staged = count("SELECT COUNT(*) FROM bodies WHERE staged");
     if (staged) {
         rep.notes.push_back(std::to_string(staged) +

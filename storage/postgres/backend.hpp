@@ -126,7 +126,9 @@ private:
 };
 
 // `ifmatch check` and `ifmatch explain --data` on a PostgreSQL location.
-check_report check_database(const std::string &uri);
+// With `blob_dir`, the files of file bodies are checked too (present, of their size) and files
+// nothing names are reported.
+check_report check_database(const std::string &uri, const std::string &blob_dir = {});
 key_history read_key_history(const std::string &uri, const std::string &bucket,
                              const std::string &key, std::size_t event_limit);
 

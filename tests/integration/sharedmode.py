@@ -276,9 +276,9 @@ def etag_of(body):
     return s3raw.md5_etag(body)
 
 
-def run_check(binary, uri, timeout=60):
-    """`ifmatch check --data URI`: (exit status, output)."""
-    proc = subprocess.run([binary, "check", "--data", uri], stdout=subprocess.PIPE,
+def run_check(binary, uri, timeout=60, extra=()):
+    """`ifmatch check --data URI` (and `extra` arguments): (exit status, output)."""
+    proc = subprocess.run([binary, "check", "--data", uri, *extra], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=timeout)
     return proc.returncode, proc.stdout.decode(errors="replace")
 

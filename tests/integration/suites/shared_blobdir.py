@@ -8,7 +8,8 @@ replicas mount (storage/postgres/blob_dir.hpp).
   gets every byte; once it is done, the released files are unlinked (within a few seconds) and
   the directory holds exactly the files of live bodies.
 * A refused conditional PUT (412) leaves no file behind.
-* `ifmatch check --data URI` is clean at the end.
+* `ifmatch check --data URI --blob-dir DIR` is clean at the end, and reports a body file removed
+  behind the store's back.
 Every wait is bounded.
 """
 
@@ -94,6 +95,13 @@ r.eq("... leaves no file behind", 2, len(wait_files(2)))
 
 status, out = sharedmode.run_check(replicas.binary(), env.uri)
 r.eq("ifmatch check --data URI is clean", 0, status)
+r.check("... and says the file bodies need --blob-dir to be checked", "--blob-dir" in out, out)
+status, out = sharedmode.run_check(replicas.binary(), env.uri, extra=["--blob-dir", blob_dir])
+r.eq("ifmatch check --data URI --blob-dir DIR is clean", 0, status)
 if status != 0:
     print(out, flush=True)
+os.remove(os.path.join(blob_dir, files()[0]))
+status, out = sharedmode.run_check(replicas.binary(), env.uri, extra=["--blob-dir", blob_dir])
+r.check("a body file removed behind the store's back: check exits 1 naming it",
+        status == 1 and "file is missing" in out, f"{status} {out}")
 env.finish(started)
