@@ -4,9 +4,11 @@
 #      interface only);
 #   2. gcc build: unit tests and every integration suite against the real binary (CTest);
 #   3. clang ASan+UBSan build: unit tests and the conditional and race suites;
-#   4. the Docker check (docker/verify.sh: Docker, or rootful podman where there is no engine);
+#   4. the Docker check (docker/verify.sh: Docker, or rootful podman where there is no engine):
+#      the image alone, then the shared-mode compose file (two replicas, PostgreSQL, HAProxy);
 #   5. clang libFuzzer build: every tests/fuzz target for 5 s on its seed corpus.
-# While iterating, IFMATCH_SKIP_SANITIZE=1, IFMATCH_SKIP_DOCKER=1, IFMATCH_SKIP_FUZZ=1 skip steps.
+# While iterating, IFMATCH_SKIP_SANITIZE=1, IFMATCH_SKIP_DOCKER=1, IFMATCH_SKIP_FUZZ=1 skip steps
+# (IFMATCH_SKIP_DOCKER_SHARED=1 only the shared-mode part of the Docker check).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -45,7 +47,8 @@ if [[ "${IFMATCH_SKIP_TSAN:-0}" != "1" ]]; then
   (cd build-tsan && ctest --output-on-failure -L tsan --timeout 900) || status=$?
 fi
 if [[ "${IFMATCH_SKIP_DOCKER:-0}" != "1" ]]; then
-  echo "== Docker check: build the image, run it, conditional PUTs, SIGTERM, restart on the volume"
+  echo "== Docker check: build the image, run it, conditional PUTs, SIGTERM, restart on the volume;"
+  echo "   shared mode: compose.shared.yaml, conditional PUTs through HAProxy, one replica killed"
   "$here/scripts/docker-check.sh" || status=$?
 fi
 if [[ "${IFMATCH_SKIP_FUZZ:-0}" != "1" ]]; then
