@@ -88,6 +88,7 @@ store_stats backend::stats() const {
     s.failed_commits = failed_;
     s.lost_transactions = lost_;
     s.statements = statements_sent();
+    s.round_trips = round_trips();
     return s;
 }
 
