@@ -218,7 +218,7 @@ net::awaitable<response> handle_get_object(context &ctx) {
     add_meta_headers(res, obj.version.meta);
     add_validators(res, obj.version);
     if (!ctx.target.version_id) {
-        auto cfg = ctx.db.peek_bucket_config(ctx.target.bucket);
+        auto cfg = cached_bucket_config(ctx);
         if (!cfg) {
             auto load = load_bucket_config(ctx);
             auto loaded = co_await std::move(load);
