@@ -206,6 +206,7 @@ net::awaitable<response> handle_get_object(context &ctx) {
         if (ctx.is_head()) {
             fresh->segments.clear();
         }
+        keep_bucket_config(ctx, fresh->bucket); // read with the version, in the same snapshot
         rp = std::move(*fresh);
     }
     protocol::result<storage::object_read> r(std::move(*rp));

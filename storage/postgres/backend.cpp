@@ -47,6 +47,13 @@ void abandon(write_txn &t) {
     }
 }
 
+// Ends a read-only transaction whose reads are done. Nothing waits for the COMMIT: it cannot
+// change what was read, and the next round trip on the connection reads its answer.
+void end_read(connection &c) {
+    c.queue("COMMIT");
+    c.forget();
+}
+
 // The janitor's advisory lock: one replica at a time does the background work.
 constexpr const char *janitor_lock = "7238451197";
 
@@ -390,42 +397,40 @@ void backend::get_object(get_request r, done_fn<object_read> done) {
         std::optional<result<object_read>> out;
         try {
             // The body is read in this snapshot, which keeps seeing it even if a commit on any
-            // replica releases it meanwhile (bodies.hpp).
-            c->script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-            auto v = find_for_get(*c, r);
-            if (v.has_error()) {
-                out.emplace(v.error());
+            // replica releases it meanwhile (bodies.hpp). BEGIN travels with the reads.
+            c->queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            auto got = read_for_get(*c, r);
+            if (got.has_error()) {
+                out.emplace(got.error());
+            } else if (r.open_body && got->version.body_id != 0 && !got->version.delete_marker &&
+                       got->pieces.empty()) {
+                out.emplace(s3_error(s3_errc::internal_error,
+                                     "The object's stored body is missing."));
             } else {
                 object_read o;
-                o.version = std::move(*v);
-                std::vector<body_piece> pieces;
-                if (r.open_body && !o.version.delete_marker) {
-                    pieces = body_pieces(*c, o.version.body_id);
-                    if (o.version.body_id != 0 && pieces.empty()) {
-                        out.emplace(s3_error(s3_errc::internal_error,
-                                             "The object's stored body is missing."));
-                    }
+                o.version = std::move(got->version);
+                o.bucket = std::make_shared<const bucket_config>(std::move(got->bucket));
+                if (r.part_sizes && o.version.parts_count > 1) {
+                    o.part_sizes = std::move(got->part_sizes);
                 }
-                if (!out) {
-                    if (r.part_sizes && o.version.parts_count > 1) {
-                        o.part_sizes = part_sizes(*c, o.version.body_id);
-                    }
-                    const bool stream = needs_stream(pieces);
-                    o.segments = segments_of(std::move(pieces), c, weak);
-                    if (!stream) c->script("COMMIT");
-                    out.emplace(std::move(o));
-                }
+                const bool stream = needs_stream(got->pieces);
+                o.segments = segments_of(std::move(got->pieces), c, weak);
+                if (!stream) end_read(*c);
+                out.emplace(std::move(o));
             }
-            if (c && out->has_error()) c->script("COMMIT");
+            if (c && out->has_error()) end_read(*c);
         } catch (const pg_error &e) {
             if (c && c->ok()) {
                 try {
-                    c->script("ROLLBACK");
+                    c->discard();
+                    c->queue("ROLLBACK");
+                    c->forget();
                 } catch (const pg_error &) {
                 }
             }
             out.emplace(error_of(e));
         } catch (const std::exception &e) {
+            if (c) c->discard();
             out.emplace(internal(e));
         }
         done(std::move(*out));

@@ -149,24 +149,47 @@ result<object_version> set_version_extra(write_txn &t, const version_extra_reque
     return *v;
 }
 
-result<object_version> find_for_get(connection &c, const get_request &r) {
-    if (!find_bucket(c, r.bucket)) {
-        return no_such_bucket(r.bucket);
-    }
+result<got_object> read_for_get(connection &c, const get_request &r) {
+    // Every query names the version by bucket and key (and version id), so none waits for
+    // another's answer: all of them travel in one round trip.
+    std::vector<param> names{r.bucket, r.key};
+    std::string which = "bucket = $1 AND key = $2 AND is_latest";
     if (r.version_id) {
-        auto v = find_version(c, r.bucket, r.key, *r.version_id);
-        if (!v) {
+        names.emplace_back(*r.version_id);
+        which = "bucket = $1 AND key = $2 AND version_id = $3";
+    }
+    const std::string body_id = "SELECT body_id FROM versions WHERE " + which;
+    rows config, version, parts, whole, sizes;
+    queue_bucket_config(c, r.bucket, &config);
+    c.queue(std::string("SELECT ") + version_columns + " FROM versions WHERE " + which, names,
+            &version);
+    if (r.open_body) {
+        queue_body_pieces(c, body_id, names, &parts, &whole);
+    }
+    if (r.part_sizes) {
+        queue_part_sizes(c, body_id, names, &sizes);
+    }
+    c.flush();
+    auto cfg = bucket_config_of(config, r.bucket);
+    if (cfg.has_error()) {
+        return cfg.error();
+    }
+    if (version.empty()) {
+        if (r.version_id) {
             return s3_error(s3_errc::no_such_version)
                 .with("Key", r.key)
                 .with("VersionId", *r.version_id);
         }
-        return *v;
-    }
-    auto v = find_latest(c, r.bucket, r.key);
-    if (!v) {
         return no_such_key(r.key);
     }
-    return *v;
+    got_object got;
+    got.bucket = std::move(*cfg);
+    got.version = read_version(version, 0);
+    if (!got.version.delete_marker) {
+        got.pieces = pieces_of(parts, whole);
+    }
+    got.part_sizes = sizes_of(sizes);
+    return got;
 }
 
 result<bool> append_events(write_txn &t, const std::vector<event_row> &rows, std::size_t keep) {
