@@ -36,14 +36,23 @@ std::int64_t wall_ms() {
         .count();
 }
 
-// Rolls back what a failed transaction began and drops the staged bodies it adopted.
-void abandon(write_txn &t) {
+// Rolls back what a failed or refused transaction began and, unless it runs again
+// (`keep_bodies`), drops the staged bodies it adopted. The statements still queued are dropped
+// unsent, and nothing waits for the ROLLBACK: the next round trip on the connection (a rerun's
+// BEGIN, another job's first statement) reaches PostgreSQL after it.
+void abandon(write_txn &t, bool keep_bodies = false) {
     try {
+        t.c.discard();
         if (t.c.ok()) {
-            t.c.script("ROLLBACK");
-            for (auto id : t.staged) drop_staged(t.c, id);
+            t.c.queue("ROLLBACK");
+            if (!keep_bodies) {
+                for (auto id : t.staged) queue_drop_staged(t.c, id);
+            }
+            t.c.forget();
         }
     } catch (const pg_error &) {
+        // A lost connection: PostgreSQL rolls the transaction back; the janitor (below) removes
+        // staged bodies left behind.
     }
 }
 
@@ -154,9 +163,11 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
             std::optional<current_state> against;
             std::optional<result<T>> r;
             try {
-                c->script("BEGIN");
+                // BEGIN travels with the transaction's first statements (pg.hpp).
+                c->queue("BEGIN");
                 r.emplace(fn(t, &against));
                 if (r->has_error()) {
+                    c->discard(); // writes queued before the refusal are not sent
                     if (refused(*r) && !against && !key.empty()) {
                         against = capture_current(*c, bucket, key);
                     }
@@ -165,8 +176,9 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                     return;
                 }
             } catch (const pg_error &e) {
-                abandon(t);
-                if (e.retryable() && attempt < 8) {
+                const bool again = e.retryable() && attempt < 8;
+                abandon(t, again);
+                if (again) {
                     ++reruns_;
                     continue;
                 }
@@ -179,21 +191,22 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                 finish(internal(e), std::nullopt);
                 return;
             }
+            bool commit_sent = false;
             try {
+                // The writes still queued travel with the COMMIT: one round trip. The
+                // transaction's id is known before it is sent, for the lookup below.
                 if (t.xid == 0) {
                     t.xid = c->run("SELECT pg_current_xact_id()::text::bigint").i64(0, 0);
                 }
-                c->script("COMMIT");
+                commit_sent = true;
+                c->exec("COMMIT");
             } catch (const pg_error &e) {
-                if (e.retryable() && attempt < 8) {
-                    ++reruns_;
-                    continue;
-                }
                 if (e.connection_lost()) {
                     // A COMMIT lost with its connection: look the transaction up on a new one.
+                    // Lost before the COMMIT was sent, it cannot have committed.
                     ++lost_;
                     c.reset();
-                    auto status = commit_status(t.xid);
+                    auto status = commit_sent ? commit_status(t.xid) : std::string("aborted");
                     if (status == "committed") {
                         ++commits_;
                         finish(std::move(*r), std::move(against));
@@ -214,6 +227,14 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                                     "the key before retrying."),
                            std::nullopt);
                     return;
+                }
+                // A write that failed in the COMMIT's round trip (or the COMMIT itself): nothing
+                // committed. A serialization failure or deadlock runs the write again.
+                const bool again = e.retryable() && attempt < 8;
+                abandon(t, again);
+                if (again) {
+                    ++reruns_;
+                    continue;
                 }
                 ++failed_;
                 finish(internal(e), std::nullopt);

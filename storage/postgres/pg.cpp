@@ -12,6 +12,7 @@ namespace {
 
 std::atomic<std::uint64_t> g_statements{0};
 std::atomic<std::uint64_t> g_round_trips{0};
+std::atomic<round_trip_hook> g_hook{nullptr};
 
 std::string trimmed(std::string msg) {
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
@@ -36,6 +37,7 @@ pg_error error_of(PGconn *c, PGresult *r, std::string_view what) {
 
 std::uint64_t statements_sent() { return g_statements.load(std::memory_order_relaxed); }
 std::uint64_t round_trips() { return g_round_trips.load(std::memory_order_relaxed); }
+void set_round_trip_hook(round_trip_hook h) { g_hook.store(h); }
 
 rows::rows(pg_result *r) : r_(r) {}
 rows::rows(rows &&o) noexcept : r_(o.r_) { o.r_ = nullptr; }
@@ -198,8 +200,11 @@ void connection::flush() {
     if (queued_.empty()) {
         return;
     }
+    const auto hook = g_hook.load();
+    if (hook && c_) hook(queued_.back().sql, PQsocket(c_), false);
     auto sent = send_queued();
     g_round_trips.fetch_add(1, std::memory_order_relaxed);
+    if (hook && c_) hook(sent.back().sql, PQsocket(c_), true);
     // Answers of round trips sent by forget() come first; they are already on their way.
     while (!unread_.empty()) {
         const auto n = unread_.front();

@@ -88,6 +88,12 @@ private:
 std::uint64_t statements_sent();
 std::uint64_t round_trips();
 
+// A test seam: when set, called for each round trip with its last statement and the connection's
+// socket, before the round trip is sent (`sent` false) and once it has been sent (`sent` true).
+// The lost-connection tests (pg_test.cpp) cut the socket there. Never set outside tests.
+using round_trip_hook = void (*)(std::string_view last_sql, int socket, bool sent);
+void set_round_trip_hook(round_trip_hook h);
+
 // One connection. Statements run in the order they are queued; a round trip sends the queued ones
 // with one synchronisation point, so a statement that fails makes PostgreSQL skip the statements
 // after it in the same round trip (in a transaction block, the transaction is then aborted and
