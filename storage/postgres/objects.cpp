@@ -216,12 +216,13 @@ result<got_object> read_for_get(connection &c, const get_request &r) {
 }
 
 result<bool> append_events(write_txn &t, const std::vector<event_row> &rows, std::size_t keep) {
+    // Nothing here needs an answer: the batch travels with the commit.
     for (auto &e : rows) {
-        t.c.run("INSERT INTO events(time_ms, bucket, key, body) VALUES($1, $2, $3, $4)",
-                e.time_ms, e.bucket, e.key, e.json);
+        t.c.queue("INSERT INTO events(time_ms, bucket, key, body) VALUES($1, $2, $3, $4)",
+                  {e.time_ms, e.bucket, e.key, e.json});
     }
-    t.c.run("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $1",
-            static_cast<std::int64_t>(keep));
+    t.c.queue("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $1",
+              {static_cast<std::int64_t>(keep)});
     return true;
 }
 
