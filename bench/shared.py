@@ -2,9 +2,10 @@
 """Shared mode benchmark: ifmatch on SQLite against ifmatch on PostgreSQL with one replica and with
 two replicas on the same database (the load split across them), for PUT, GET and hot-key
 compare-and-swap. Per workload and store it measures requests/s and latency (medians of the
-rounds), for PostgreSQL the statements (round trips) per request from each replica's
-`ifmatch_store_statements_total` and the write-ahead log bytes per request (pg_current_wal_lsn()
-before and after), for SQLite its log bytes per request (ifmatch_store_wal_frames_total), and for
+rounds), for PostgreSQL the statements and the round trips per request from each replica's
+`ifmatch_store_statements_total` and `ifmatch_store_round_trips_total` (a round trip may carry
+several statements) and the write-ahead log bytes per request (pg_current_wal_lsn() before and
+after), for SQLite its log bytes per request (ifmatch_store_wal_frames_total), and for
 CAS the outcome counts and whether the final counter equals the number of 200s.
 
 bench.py runs it as part of bench/run.sh and puts its section into RESULTS.md. By hand:
@@ -19,6 +20,7 @@ settings in the report are read back from the server, not assumed.
 """
 import argparse
 import os
+import random
 import re
 import shutil
 import statistics
@@ -134,11 +136,13 @@ class Store:
                 raise RuntimeError(f"set-up PUT {path} on {self.name}: {status} {text[:300]!r}")
 
     def counters(self):
-        """(statements summed over the replicas, SQLite WAL frames, PostgreSQL WAL position)."""
+        """(statements summed over the replicas, SQLite WAL frames, PostgreSQL WAL position,
+        round trips summed over the replicas)."""
         stmts = sum(metric(s.port, "ifmatch_store_statements_total") for s in self.servers)
         frames = sum(metric(s.port, "ifmatch_store_wal_frames_total") for s in self.servers)
         lsn = self.pg.psql(self.db, "SELECT pg_current_wal_lsn()") if self.pg else None
-        return stmts, frames, lsn
+        trips = sum(metric(s.port, "ifmatch_store_round_trips_total") for s in self.servers)
+        return stmts, frames, lsn, trips
 
     def log_bytes(self, before, after):
         """Write-ahead log bytes between two counters() readings."""
@@ -170,6 +174,7 @@ def measure_once(args, store, wid, workload, conns, rnd):
     after = store.counters()
     n = max(1, r["requests"])
     r["stmts_per_req"] = (after[0] - before[0]) / n if store.pg else None
+    r["trips_per_req"] = (after[3] - before[3]) / n if store.pg else None
     r["log_per_req"] = store.log_bytes(before, after) / n
     return r
 
@@ -180,7 +185,7 @@ def summarise(rounds):
     if not rounds:
         return {"failed": failed}
     med = {k: statistics.median(r[k] for r in rounds) for k in ("rps", "p50_us", "p99_us")}
-    for k in ("stmts_per_req", "log_per_req"):
+    for k in ("stmts_per_req", "trips_per_req", "log_per_req"):
         vals = [r[k] for r in rounds if r[k] is not None]
         med[k] = statistics.median(vals) if vals else None
     status = {}
@@ -248,30 +253,59 @@ def log_findings(servers, pg):
     return found
 
 
+# Statements of the replicas' background passes (replication every 100 ms, lifecycle): a lease,
+# then the list of buckets.
+BACKGROUND = ("INSERT INTO leases", "FROM buckets ORDER BY name")
+
+
 def trace(pg, store):
     """The statements of one PUT of a new key and one GET through the store's first replica, from
-    PostgreSQL's log with log_statement = all for a moment: {"PUT": (status, [...]), "GET": ...}.
-    Only the store's database counts, and not the janitor's session (a replica's background pass,
-    once a minute, which may fall into the window)."""
+    PostgreSQL's log with log_statement = all for a moment, and the round trips the replica made
+    for each: {"PUT": (status, [...], round trips), "GET": ...}. Only statements logged while the
+    request was in flight count, in the store's database and not in the janitor's session. A try
+    that overlaps a background pass (BACKGROUND) is made again. The round trips are the growth of
+    ifmatch_store_round_trips_total around the request, less the one of the metrics scrape that
+    reads it (the scrape counts the stored objects first)."""
     out = {}
     for sql in ("ALTER SYSTEM SET log_statement = 'all'",
-                "ALTER SYSTEM SET log_line_prefix = '%p %d '", "SELECT pg_reload_conf()"):
+                "ALTER SYSTEM SET log_line_prefix = '%n %p %d '", "SELECT pg_reload_conf()"):
         pg.psql("postgres", sql)
     time.sleep(0.5)  # every backend applies the reload before its next command
     try:
         port = store.servers[0].port
         for what, method, path, body in (("PUT", "PUT", f"/{BUCKET}/traced", b"t" * 1024),
                                          ("GET", "GET", f"/{BUCKET}/object", b"")):
-            offset = os.path.getsize(pg.log_path)
-            status, _ = bench.request(port, method, path, body)
-            time.sleep(0.3)
-            with open(pg.log_path, errors="replace") as f:
-                f.seek(offset)
-                text = f.read()
-            got = re.findall(r"^(\d+) (\S*) LOG:  (?:statement|execute [^:]*): (.*)$", text, re.M)
-            janitor = {pid for pid, _, sql in got if "pg_try_advisory_lock" in sql}
-            out[what] = (status, [" ".join(sql.split()) for pid, db, sql in got
-                                  if db == store.db and pid not in janitor])
+            for attempt in range(20):
+                offset = os.path.getsize(pg.log_path)
+                # A random pause, so that tries do not fall into step with the 100 ms passes.
+                time.sleep(0.04 + random.uniform(0, 0.1))
+                t_scrape = time.time()
+                trips_before = metric(port, "ifmatch_store_round_trips_total")
+                time.sleep(0.01)  # the scrape's own statement stays out of the window
+                # PostgreSQL's %n truncates to the millisecond.
+                t0 = int(time.time() * 1000) / 1000
+                target = f"{path}{attempt}" if method == "PUT" else path
+                status, _ = bench.request(port, method, target, body)
+                time.sleep(0.05)  # a forgotten COMMIT or ROLLBACK may be logged after the answer
+                t1 = time.time()
+                trips = metric(port, "ifmatch_store_round_trips_total") - trips_before - 1
+                t2 = time.time()
+                time.sleep(0.3)
+                with open(pg.log_path, errors="replace") as f:
+                    f.seek(offset)
+                    text = f.read()
+                got = re.findall(r"^(\d+\.\d+) (\d+) (\S*) LOG:  "
+                                 r"(?:statement|execute [^:]*): (.*)$", text, re.M)
+                janitor = {pid for _, pid, _, sql in got if "pg_try_advisory_lock" in sql}
+                # A pass takes a few milliseconds: one that began just before the first scrape
+                # may still be running after it.
+                mine = [(float(at), " ".join(sql.split())) for at, pid, db, sql in got
+                        if db == store.db and pid not in janitor
+                        and t_scrape - 0.01 <= float(at) <= t2]
+                if attempt < 19 and any(b in sql for _, sql in mine for b in BACKGROUND):
+                    continue  # a background pass ran between the two scrapes
+                out[what] = (status, [sql for at, sql in mine if t0 <= at <= t1], trips)
+                break
     finally:
         for sql in ("ALTER SYSTEM RESET log_statement", "ALTER SYSTEM RESET log_line_prefix",
                     "SELECT pg_reload_conf()"):
@@ -282,11 +316,14 @@ def trace(pg, store):
 def trace_lines(traced):
     lines = wrap(["Where the round trips go: the statements of one PUT of a new key and one GET "
                   "through one replica, from PostgreSQL's log (`log_statement = all` for the "
-                  "moment of the trace; cut at 110 characters). The PUT's first statement is the "
-                  "start-token snapshot, which one statement serves for all the write requests "
-                  "that arrive together; the other statements are the request's own."]) + [""]
-    for what, (status, stmts) in traced.items():
-        lines.append(f"- {what} (answered {status}), {len(stmts)} statements:")
+                  "moment of the trace; cut at 110 characters), and the round trips that carried "
+                  "them (the replica's `ifmatch_store_round_trips_total`). The PUT's "
+                  "`pg_current_snapshot()` is the start-token snapshot, which one statement serves "
+                  "for all the write requests that arrive together; the other statements are the "
+                  "request's own."]) + [""]
+    for what, (status, stmts, trips) in traced.items():
+        lines.append(f"- {what} (answered {status}), {len(stmts)} statements in {trips} round "
+                     f"trip{'' if trips == 1 else 's'}:")
         for i, t in enumerate(stmts, 1):
             t = t if len(t) <= 110 else t[:107] + "..."
             lines.append(f"  {i}. `{t}`")
@@ -298,9 +335,9 @@ def fmt(v, spec):
 
 
 def table(results):
-    rows = ["| workload | store | req/s | p50 ms | p99 ms | statements / req | log bytes / req "
-            "| outcomes (all rounds) |",
-            "|---|---|---:|---:|---:|---:|---:|---|"]
+    rows = ["| workload | store | req/s | p50 ms | p99 ms | statements / req | round trips / req "
+            "| log bytes / req | outcomes (all rounds) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for wid, label, workload, conns, stores, _ in WORKLOADS:
         for store in stores:
             m = results.get((wid, store))
@@ -308,7 +345,7 @@ def table(results):
                 continue
             if "rps" not in m:
                 rows.append(f"| {label} | {STORE_LABELS[store]} | failed: {m['failed'][0]} "
-                            "| | | | | |")
+                            "| | | | | | |")
                 continue
             st = m["status"]
             if workload == "cas":
@@ -328,7 +365,8 @@ def table(results):
                 outcome += " (replica a/b: " + "/".join(str(n) for n in m["split"]) + ")"
             rows.append(f"| {label} | {STORE_LABELS[store]} | {m['rps']:.0f} "
                         f"| {m['p50_us'] / 1000:.2f} | {m['p99_us'] / 1000:.2f} "
-                        f"| {fmt(m['stmts_per_req'], '.1f')} | {fmt(m['log_per_req'], ',.0f')} "
+                        f"| {fmt(m['stmts_per_req'], '.1f')} | {fmt(m['trips_per_req'], '.1f')} "
+                        f"| {fmt(m['log_per_req'], ',.0f')} "
                         f"| {outcome} |")
     return rows
 
@@ -354,9 +392,12 @@ def interpretation(results):
     return [
         "What a 2-core box can show: what shared mode costs per request, which does not depend on "
         "the number of cores. A PUT on PostgreSQL made "
-        f"{fmt(get('put16', 'pg1', 'stmts_per_req'), '.1f')} round trips to the database, a GET "
-        f"{fmt(get('get16', 'pg1', 'stmts_per_req'), '.1f')} and a CAS attempt "
-        f"{fmt(get('cas64', 'pg1', 'stmts_per_req'), '.1f')}; SQLite makes none (it is in the "
+        f"{fmt(get('put16', 'pg1', 'trips_per_req'), '.1f')} round trips to the database "
+        f"({fmt(get('put16', 'pg1', 'stmts_per_req'), '.1f')} statements), a GET "
+        f"{fmt(get('get16', 'pg1', 'trips_per_req'), '.1f')} "
+        f"({fmt(get('get16', 'pg1', 'stmts_per_req'), '.1f')}) and a CAS attempt "
+        f"{fmt(get('cas64', 'pg1', 'trips_per_req'), '.1f')} "
+        f"({fmt(get('cas64', 'pg1', 'stmts_per_req'), '.1f')}); SQLite makes none (it is in the "
         "process, and it answers a GET of a hot key from the replica's read cache, which shared "
         "mode does not have: docs/shared-mode.md). Each round trip wakes a PostgreSQL backend and "
         "one of the replica's workers, which here compete with everything else for the same two "
@@ -449,7 +490,8 @@ def run(args, log):
                     continue
                 extra = ""
                 if m["stmts_per_req"] is not None:
-                    extra = f" stmts/req {m['stmts_per_req']:.1f}"
+                    extra = (f" stmts/req {m['stmts_per_req']:.1f}"
+                             f" trips/req {m['trips_per_req']:.1f}")
                 if workload == "cas":
                     extra += " cas " + ("correct" if all(c for *_, c in m["cas"]) else "WRONG")
                 log(f"shared {label:38} {name:7} {m['rps']:8.0f}/s "
@@ -457,8 +499,9 @@ def run(args, log):
                     f"p99 {m['p99_us'] / 1000:7.2f} ms log {m['log_per_req']:7.0f} B/req{extra} "
                     f"{m['status']}{' errors=%d' % m['errors'] if m['errors'] else ''}")
         traced = {} if args.quick else trace(pg, stores["pg1"])
-        for what, (status, stmts) in traced.items():
-            log(f"shared mode: one {what} ({status}) made {len(stmts)} statements")
+        for what, (status, stmts, trips) in traced.items():
+            log(f"shared mode: one {what} ({status}) made {len(stmts)} statements in {trips} "
+                f"round trip{'' if trips == 1 else 's'}")
     finally:
         for _, srv in servers:
             srv.terminate()
@@ -496,9 +539,12 @@ def run(args, log):
         "and store, the stores' rounds interleaved; medians of req/s and latency. The processes "
         "stay up for the whole run; GET and PUT use an unversioned bucket, CAS a versioned one, as "
         "in the first table.",
-        "- statements / req: the growth of `ifmatch_store_statements_total` (summed over the "
-        "replicas) divided by the requests; each statement is one round trip to PostgreSQL. For "
-        "CAS a request is one attempt: a GET and a PUT If-Match.",
+        "- statements / req and round trips / req: the growth of `ifmatch_store_statements_total` "
+        "and of `ifmatch_store_round_trips_total` (summed over the replicas) divided by the "
+        "requests. A round trip sends the statements queued on a connection together (libpq's "
+        "pipeline mode) and waits for their answers once. Both include the replicas' background "
+        "work (each replica's replication pass polls every 100 ms). For CAS a request is one "
+        "attempt: a GET and a PUT If-Match.",
         "- log bytes / req: PostgreSQL's WAL (`pg_wal_lsn_diff` of `pg_current_wal_lsn()` around "
         "the round; the whole cluster's, so autovacuum and the full-page images written after a "
         "checkpoint fall in it too), or SQLite's write-ahead log (`ifmatch_store_wal_frames_total` "

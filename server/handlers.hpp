@@ -39,6 +39,11 @@ struct context {
     // Signed mode, SigV4 streaming bodies: the chunk signature chain (set by dispatch()).
     std::optional<protocol::chunk_signer> chunk_signer;
     std::shared_ptr<request_note> note; // outcome observations (D9) and the matched fault (D10)
+    // The bucket's configuration as this request read it from the store, when the request is one
+    // that never changes it (an object request): read once, it serves the whole request
+    // (load_bucket_config). Never kept across requests: a replica sharing its store reads every
+    // other replica's changes.
+    std::shared_ptr<const storage::bucket_config> bucket_config;
 
     // Header lookup that also sees x-amz-* and If-* parameters of a presigned URL (R-G16), and
     // only of a presigned one (SigV4 or SigV2 query authentication).
@@ -74,12 +79,17 @@ net::awaitable<response> handle_delete_objects(context &ctx);
 net::awaitable<response> handle_admin(context &ctx);
 net::awaitable<response> handle_bucket_policy(context &ctx);
 
-// The bucket's configuration (row and settings) from the store's in-memory cache, read from the
-// store on a miss (server/surface.cpp). Errors: NoSuchBucket.
+// The bucket's configuration (row and settings): what this request already read
+// (context::bucket_config), else the store's in-memory cache, else read from the store
+// (server/surface.cpp), and then kept for the rest of an object request. Errors: NoSuchBucket.
 net::awaitable<protocol::result<std::shared_ptr<const storage::bucket_config>>>
 load_bucket_config(context &ctx);
-// The cached configuration alone, null on a miss: lets a hot path skip the coroutines above.
+// What the request already read or the cache holds, null otherwise: lets a hot path skip the
+// coroutines above.
 std::shared_ptr<const storage::bucket_config> cached_bucket_config(context &ctx);
+// Keeps `c`, the configuration of ctx's bucket read from the store, for the rest of the request
+// when the request never changes it.
+void keep_bucket_config(context &ctx, std::shared_ptr<const storage::bucket_config> c);
 
 // Bucket policies (handlers/policy.cpp, R-B1..R-B3). The bucket's parsed policy, or nullopt when
 // it has none (or the bucket does not exist).

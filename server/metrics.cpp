@@ -230,9 +230,13 @@ std::string render_metrics(const store_gauges &g) {
            "write was answered 500 and the rest of its group ran again.",
            g.lost_transactions);
     scalar(out, "ifmatch_store_statements_total", "counter",
-           "Statements sent to the database server, each one round trip (shared mode; 0 for the "
-           "embedded SQLite store).",
+           "Statements sent to the database server (shared mode; 0 for the embedded SQLite "
+           "store).",
            g.statements);
+    scalar(out, "ifmatch_store_round_trips_total", "counter",
+           "Round trips to the database server: each sends one or more statements together and "
+           "waits for their answers (shared mode; 0 for the embedded SQLite store).",
+           g.round_trips);
     if (g.objects >= 0) {
         scalar(out, "ifmatch_objects_stored", "gauge",
                "Current object versions (not delete markers) in every bucket.",

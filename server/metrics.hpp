@@ -27,7 +27,7 @@ struct store_gauges {
     std::int64_t objects = -1; // -1: unknown (the store query failed); omitted
     std::int64_t bytes = -1;
     std::uint64_t commits = 0, write_jobs = 0, wal_frames = 0, group_reruns = 0;
-    std::uint64_t failed_commits = 0, lost_transactions = 0, statements = 0;
+    std::uint64_t failed_commits = 0, lost_transactions = 0, statements = 0, round_trips = 0;
 };
 
 // The whole exposition, every metric with # HELP and # TYPE lines.

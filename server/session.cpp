@@ -140,7 +140,7 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
         // A read never decides against its start (D3); a backend may pay for a token.
         const bool reads = req.method == "GET" || req.method == "HEAD";
         context ctx{cfg,  shared.db, req, body, {}, reads ? storage::start_token{} : shared.db.start(),
-                    {},   {},        nullptr};
+                    {},   {},        nullptr, nullptr};
         response res;
         protocol::request_head head{req.method, req.target,
                                     req.header("host").value_or(std::string_view()),

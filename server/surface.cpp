@@ -61,7 +61,40 @@ protocol::result<write_surface> parse_write_surface(const context &ctx) {
     return w;
 }
 
+namespace {
+
+// Requests that read their bucket's configuration but never change it.
+bool keeps_bucket_config(protocol::op o) {
+    using protocol::op;
+    switch (o) {
+    case op::get_object:
+    case op::head_object:
+    case op::put_object:
+    case op::copy_object:
+    case op::delete_object:
+    case op::post_object:
+    case op::create_multipart_upload:
+    case op::upload_part:
+    case op::upload_part_copy:
+    case op::complete_multipart_upload:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+void keep_bucket_config(context &ctx, std::shared_ptr<const storage::bucket_config> c) {
+    if (c && keeps_bucket_config(ctx.target.operation)) {
+        ctx.bucket_config = std::move(c);
+    }
+}
+
 std::shared_ptr<const storage::bucket_config> cached_bucket_config(context &ctx) {
+    if (ctx.bucket_config) {
+        return ctx.bucket_config;
+    }
     return ctx.db.peek_bucket_config(ctx.target.bucket);
 }
 
@@ -78,6 +111,7 @@ load_bucket_config(context &ctx) {
     if (r.has_error()) {
         co_return r.error();
     }
+    keep_bucket_config(ctx, *r);
     co_return std::move(*r);
 }
 

@@ -33,7 +33,8 @@ struct store_stats {
     std::uint64_t reruns = 0;            // groups run again after one of their writes was undone
     std::uint64_t failed_commits = 0;    // commits that failed (the writes were answered 500)
     std::uint64_t lost_transactions = 0; // transactions the database ended by itself
-    std::uint64_t statements = 0;        // statements sent to a database server (round trips)
+    std::uint64_t statements = 0;        // statements sent to a database server
+    std::uint64_t round_trips = 0;       // waits for its answers (several statements may share one)
 };
 
 // A test seam that simulates a full disk (the fault suites use it).

@@ -100,6 +100,9 @@ struct object_read {
     object_version version;
     std::vector<body_segment> segments; // empty for delete markers and empty objects
     std::vector<std::uint64_t> part_sizes; // get_request::part_sizes: sizes of the body's parts
+    // The bucket's configuration, when the backend read it with the version (else null: the
+    // caller reads it itself when it needs it).
+    std::shared_ptr<const bucket_config> bucket;
 };
 
 // A body staged through a body_sink before the commit that names it. Small bodies travel inline;

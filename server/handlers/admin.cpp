@@ -79,6 +79,7 @@ net::awaitable<response> metrics(context &ctx) {
     g.failed_commits = st.failed_commits;
     g.lost_transactions = st.lost_transactions;
     g.statements = st.statements;
+    g.round_trips = st.round_trips;
     if (totals.has_value()) {
         g.objects = totals->objects;
         g.bytes = totals->bytes;

@@ -206,6 +206,7 @@ net::awaitable<response> handle_get_object(context &ctx) {
         if (ctx.is_head()) {
             fresh->segments.clear();
         }
+        keep_bucket_config(ctx, fresh->bucket); // read with the version, in the same snapshot
         rp = std::move(*fresh);
     }
     protocol::result<storage::object_read> r(std::move(*rp));
@@ -218,7 +219,7 @@ net::awaitable<response> handle_get_object(context &ctx) {
     add_meta_headers(res, obj.version.meta);
     add_validators(res, obj.version);
     if (!ctx.target.version_id) {
-        auto cfg = ctx.db.peek_bucket_config(ctx.target.bucket);
+        auto cfg = cached_bucket_config(ctx);
         if (!cfg) {
             auto load = load_bucket_config(ctx);
             auto loaded = co_await std::move(load);

@@ -380,7 +380,8 @@ net::awaitable<response> handle_post_object(context &ctx) {
     auto defaults = co_await apply_bucket_defaults(ctx, surface, post_key);
     if (defaults.has_error())
         co_return fail(ctx, defaults.error());
-    context sub{ctx.cfg, ctx.db, ctx.req, src, ctx.target, ctx.start, {}, {}, ctx.note};
+    context sub{ctx.cfg, ctx.db, ctx.req, src, ctx.target, ctx.start, {}, {}, ctx.note,
+                ctx.bucket_config};
     upload_plan plan;
     auto up = co_await receive_upload(sub, plan);
     if (up.has_error())

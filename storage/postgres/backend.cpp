@@ -39,15 +39,31 @@ std::int64_t wall_ms() {
         .count();
 }
 
-// Rolls back what a failed transaction began and drops the staged bodies it adopted.
-void abandon(write_txn &t) {
+// Rolls back what a failed or refused transaction began and, unless it runs again
+// (`keep_bodies`), drops the staged bodies it adopted. The statements still queued are dropped
+// unsent, and nothing waits for the ROLLBACK: the next round trip on the connection (a rerun's
+// BEGIN, another job's first statement) reaches PostgreSQL after it.
+void abandon(write_txn &t, bool keep_bodies = false) {
     try {
+        t.c.discard();
         if (t.c.ok()) {
-            t.c.script("ROLLBACK");
-            for (auto id : t.staged) drop_staged(t.c, id);
+            t.c.queue("ROLLBACK");
+            if (!keep_bodies) {
+                for (auto id : t.staged) queue_drop_staged(t.c, id);
+            }
+            t.c.forget();
         }
     } catch (const pg_error &) {
+        // A lost connection: PostgreSQL rolls the transaction back; the janitor (below) removes
+        // staged bodies left behind.
     }
+}
+
+// Ends a read-only transaction whose reads are done. Nothing waits for the COMMIT: it cannot
+// change what was read, and the next round trip on the connection reads its answer.
+void end_read(connection &c) {
+    c.queue("COMMIT");
+    c.forget();
 }
 
 // The janitor's advisory lock: one replica at a time does the background work.
@@ -98,6 +114,7 @@ store_stats backend::stats() const {
     s.failed_commits = failed_;
     s.lost_transactions = lost_;
     s.statements = statements_sent();
+    s.round_trips = round_trips();
     return s;
 }
 
@@ -158,9 +175,11 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
             std::optional<current_state> against;
             std::optional<result<T>> r;
             try {
-                c->script("BEGIN");
+                // BEGIN travels with the transaction's first statements (pg.hpp).
+                c->queue("BEGIN");
                 r.emplace(fn(t, &against));
                 if (r->has_error()) {
+                    c->discard(); // writes queued before the refusal are not sent
                     if (refused(*r) && !against && !key.empty()) {
                         against = capture_current(*c, bucket, key);
                     }
@@ -169,8 +188,9 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                     return;
                 }
             } catch (const pg_error &e) {
-                abandon(t);
-                if (e.retryable() && attempt < 8) {
+                const bool again = e.retryable() && attempt < 8;
+                abandon(t, again);
+                if (again) {
                     ++reruns_;
                     continue;
                 }
@@ -183,21 +203,22 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                 finish(internal(e), std::nullopt);
                 return;
             }
+            bool commit_sent = false;
             try {
+                // The writes still queued travel with the COMMIT: one round trip. The
+                // transaction's id is known before it is sent, for the lookup below.
                 if (t.xid == 0) {
                     t.xid = c->run("SELECT pg_current_xact_id()::text::bigint").i64(0, 0);
                 }
-                c->script("COMMIT");
+                commit_sent = true;
+                c->exec("COMMIT");
             } catch (const pg_error &e) {
-                if (e.retryable() && attempt < 8) {
-                    ++reruns_;
-                    continue;
-                }
                 if (e.connection_lost()) {
                     // A COMMIT lost with its connection: look the transaction up on a new one.
+                    // Lost before the COMMIT was sent, it cannot have committed.
                     ++lost_;
                     c.reset();
-                    auto status = commit_status(t.xid);
+                    auto status = commit_sent ? commit_status(t.xid) : std::string("aborted");
                     if (status == "committed") {
                         ++commits_;
                         finish(std::move(*r), std::move(against));
@@ -218,6 +239,14 @@ void backend::write(std::function<result<T>(write_txn &, std::optional<current_s
                                     "the key before retrying."),
                            std::nullopt);
                     return;
+                }
+                // A write that failed in the COMMIT's round trip (or the COMMIT itself): nothing
+                // committed. A serialization failure or deadlock runs the write again.
+                const bool again = e.retryable() && attempt < 8;
+                abandon(t, again);
+                if (again) {
+                    ++reruns_;
+                    continue;
                 }
                 ++failed_;
                 finish(internal(e), std::nullopt);
@@ -401,42 +430,40 @@ void backend::get_object(get_request r, done_fn<object_read> done) {
         std::optional<result<object_read>> out;
         try {
             // The body is read in this snapshot, which keeps seeing it even if a commit on any
-            // replica releases it meanwhile (bodies.hpp).
-            c->script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-            auto v = find_for_get(*c, r);
-            if (v.has_error()) {
-                out.emplace(v.error());
+            // replica releases it meanwhile (bodies.hpp). BEGIN travels with the reads.
+            c->queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            auto got = read_for_get(*c, r);
+            if (got.has_error()) {
+                out.emplace(got.error());
+            } else if (r.open_body && got->version.body_id != 0 && !got->version.delete_marker &&
+                       got->pieces.empty()) {
+                out.emplace(s3_error(s3_errc::internal_error,
+                                     "The object's stored body is missing."));
             } else {
                 object_read o;
-                o.version = std::move(*v);
-                std::vector<body_piece> pieces;
-                if (r.open_body && !o.version.delete_marker) {
-                    pieces = body_pieces(*c, o.version.body_id);
-                    if (o.version.body_id != 0 && pieces.empty()) {
-                        out.emplace(s3_error(s3_errc::internal_error,
-                                             "The object's stored body is missing."));
-                    }
+                o.version = std::move(got->version);
+                o.bucket = std::make_shared<const bucket_config>(std::move(got->bucket));
+                if (r.part_sizes && o.version.parts_count > 1) {
+                    o.part_sizes = std::move(got->part_sizes);
                 }
-                if (!out) {
-                    if (r.part_sizes && o.version.parts_count > 1) {
-                        o.part_sizes = part_sizes(*c, o.version.body_id);
-                    }
-                    const bool stream = needs_stream(pieces);
-                    o.segments = segments_of(std::move(pieces), c, weak, blob_dir);
-                    if (!stream) c->script("COMMIT");
-                    out.emplace(std::move(o));
-                }
+                const bool stream = needs_stream(got->pieces);
+                o.segments = segments_of(std::move(got->pieces), c, weak, blob_dir);
+                if (!stream) end_read(*c);
+                out.emplace(std::move(o));
             }
-            if (c && out->has_error()) c->script("COMMIT");
+            if (c && out->has_error()) end_read(*c);
         } catch (const pg_error &e) {
             if (c && c->ok()) {
                 try {
-                    c->script("ROLLBACK");
+                    c->discard();
+                    c->queue("ROLLBACK");
+                    c->forget();
                 } catch (const pg_error &) {
                 }
             }
             out.emplace(error_of(e));
         } catch (const std::exception &e) {
+            if (c) c->discard();
             out.emplace(internal(e));
         }
         done(std::move(*out));

@@ -211,20 +211,32 @@ std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_
 }
 
 std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id) {
+    if (body_id == 0) return {};
+    rows parts, whole;
+    queue_body_pieces(c, "$1::bigint", {body_id}, &parts, &whole);
+    c.flush();
+    return pieces_of(parts, whole);
+}
+
+void queue_body_pieces(connection &c, const std::string &body_id_sql,
+                       const std::vector<param> &params, rows *parts, rows *whole) {
+    // A multipart body is the list of its parts' bodies; any other body is its own row.
+    c.queue("SELECT b.id::text, b.size::text, b.chunked::text, b.data, b.file FROM body_parts p "
+            "JOIN bodies b ON b.id = p.part_body_id WHERE p.body_id = (" +
+                body_id_sql + ") ORDER BY p.n",
+            params, parts, true);
+    c.queue("SELECT id::text, size::text, chunked::text, data, file FROM bodies WHERE id = (" +
+                body_id_sql + ")",
+            params, whole, true);
+}
+
+std::vector<body_piece> pieces_of(const rows &parts, const rows &whole) {
     std::vector<body_piece> out;
-    if (body_id == 0) return out;
-    auto parts = c.exec("SELECT b.id::text, b.size::text, b.chunked::text, b.data, b.file FROM "
-                        "body_parts p JOIN bodies b ON b.id = p.part_body_id WHERE "
-                        "p.body_id = $1 ORDER BY p.n",
-                        {body_id}, true);
     if (!parts.empty()) {
         for (int i = 0; i < parts.size(); ++i) out.push_back(piece_of(parts, i));
         return out;
     }
-    auto r = c.exec("SELECT id::text, size::text, chunked::text, data, file FROM bodies WHERE "
-                    "id = $1",
-                    {body_id}, true);
-    if (!r.empty()) out.push_back(piece_of(r, 0));
+    if (!whole.empty()) out.push_back(piece_of(whole, 0));
     return out;
 }
 
@@ -270,10 +282,22 @@ std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
 }
 
 std::vector<std::uint64_t> part_sizes(connection &c, std::int64_t body_id) {
+    rows r;
+    queue_part_sizes(c, "$1::bigint", {body_id}, &r);
+    c.flush();
+    return sizes_of(r);
+}
+
+void queue_part_sizes(connection &c, const std::string &body_id_sql,
+                      const std::vector<param> &params, rows *into) {
+    c.queue("SELECT b.size FROM body_parts p JOIN bodies b ON b.id = p.part_body_id WHERE "
+            "p.body_id = (" +
+                body_id_sql + ") ORDER BY p.n",
+            params, into);
+}
+
+std::vector<std::uint64_t> sizes_of(const rows &r) {
     std::vector<std::uint64_t> out;
-    auto r = c.run("SELECT b.size FROM body_parts p JOIN bodies b ON b.id = p.part_body_id "
-                   "WHERE p.body_id = $1 ORDER BY p.n",
-                   body_id);
     for (int i = 0; i < r.size(); ++i) out.push_back(static_cast<std::uint64_t>(r.i64(i, 0)));
     return out;
 }

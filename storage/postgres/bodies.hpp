@@ -27,6 +27,12 @@ struct body_piece {
     std::string file; // a file of the blob directory
 };
 std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id);
+// body_pieces in two halves, so that its queries can share a round trip with others: its two
+// queries, queued on `c`, for the body that `body_id_sql` names (an SQL expression over
+// `params`; NULL names none), and the pieces read from their rows once they have run.
+void queue_body_pieces(connection &c, const std::string &body_id_sql,
+                       const std::vector<param> &params, rows *parts, rows *whole);
+std::vector<body_piece> pieces_of(const rows &parts, const rows &whole);
 bool needs_stream(const std::vector<body_piece> &pieces);
 
 // The segments of `pieces`. `c` is the connection whose REPEATABLE READ transaction read them;
@@ -39,5 +45,9 @@ std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
 
 // Sizes of a multipart body's parts, in order.
 std::vector<std::uint64_t> part_sizes(connection &c, std::int64_t body_id);
+// part_sizes in two halves, as queue_body_pieces.
+void queue_part_sizes(connection &c, const std::string &body_id_sql,
+                      const std::vector<param> &params, rows *into);
+std::vector<std::uint64_t> sizes_of(const rows &r);
 
 } // namespace ifmatch::storage::postgres

@@ -71,12 +71,21 @@ result<std::vector<bucket_info>> list_buckets(connection &c) {
     return out;
 }
 
+void queue_bucket_config(connection &c, const std::string &name, rows *into) {
+    c.queue("SELECT b.name, b.created_ms, b.region, b.versioning, b.require_conditions, b.policy, "
+            "s.name, s.value FROM buckets b LEFT JOIN bucket_settings s ON s.bucket = b.name "
+            "WHERE b.name = $1 ORDER BY s.name",
+            {name}, into);
+}
+
 result<bucket_config> get_bucket_config(connection &c, const std::string &name) {
-    auto r = c.run(std::string("SELECT b.name, b.created_ms, b.region, b.versioning, "
-                               "b.require_conditions, b.policy") +
-                       ", s.name, s.value FROM buckets b LEFT JOIN bucket_settings s ON "
-                       "s.bucket = b.name WHERE b.name = $1 ORDER BY s.name",
-                   name);
+    rows r;
+    queue_bucket_config(c, name, &r);
+    c.flush();
+    return bucket_config_of(r, name);
+}
+
+result<bucket_config> bucket_config_of(const rows &r, const std::string &name) {
     if (r.empty()) return no_such_bucket(name);
     bucket_config cfg;
     cfg.info = bucket_row(r, 0);

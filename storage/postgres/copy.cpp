@@ -37,24 +37,32 @@ plain_md5_of_multipart(write_txn &t, const object_version &src,
     m.extra.emplace_back(meta_content_md5, hint->second);
     // Only onto the meta this copy read: a concurrent tag or ACL change of the source (whose key
     // this copy may not hold) wins, and the MD5 is simply stored by a later copy.
-    t.c.run("UPDATE versions SET meta = $1 WHERE seq = $2 AND meta = $3", encode_meta(m), src.seq,
-            encode_meta(src.meta));
+    t.c.queue("UPDATE versions SET meta = $1 WHERE seq = $2 AND meta = $3",
+              {encode_meta(m), src.seq, encode_meta(src.meta)});
     return hint->second;
 }
 
 } // namespace
 
 result<write_result> copy_object(write_txn &t, const copy_request &r, against_fn against) {
-    auto b = find_bucket_for_write(t.c, r.bucket);
+    // RULES 1 and 2 in one round trip: the statements run in this order, each once the one
+    // before it has finished.
+    rows dest_row, src_row, source;
+    key_rows locked;
+    queue_bucket_for_write(t.c, r.bucket, &dest_row);
+    queue_bucket_for_write(t.c, r.src_bucket, &src_row);
+    queue_lock_key(t, r.bucket, r.key, locked);
+    queue_version(t.c, r.src_bucket, r.src_key, r.src_version_id, &source);
+    t.c.flush();
+    auto b = bucket_of(dest_row);
     if (!b) {
         return no_such_bucket(r.bucket);
     }
-    if (!find_bucket_for_write(t.c, r.src_bucket)) {
+    if (!bucket_of(src_row)) {
         return no_such_bucket(r.src_bucket);
     }
-    auto k = lock_key(t, r.bucket, r.key);
-    auto src = r.src_version_id ? find_version(t.c, r.src_bucket, r.src_key, *r.src_version_id)
-                                : find_latest(t.c, r.src_bucket, r.src_key);
+    auto k = locked_key(t, r.bucket, r.key, locked);
+    auto src = version_of(source);
     auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
     if (ctx.has_error()) {
         return ctx.error();

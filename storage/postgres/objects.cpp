@@ -4,9 +4,13 @@
 // RULES
 // 1. Bucket first (NoSuchBucket, holding the bucket row), then the key's lock (rows.hpp RULE 1),
 //    then protocol's evaluator decides against the locked state and the request's snapshot; a
-//    refusal answers before anything is written and the transaction is rolled back.
+//    refusal answers before anything is written and the transaction is rolled back. The bucket's
+//    row, the lock and the key's read are sent in one round trip with the transaction's BEGIN
+//    (in that order, so each statement runs after the one before it has finished); a missing
+//    bucket is noticed once they have run, and the lock then goes with the rollback.
 // 2. The new version is installed by install_version, then touch_key records the mutation with
-//    this transaction's id for the 409 model.
+//    this transaction's id for the 409 model. These writes stay queued: the COMMIT carries them
+//    (rows.hpp RULE 4).
 #include "storage/version_rules.hpp"
 #include "storage/postgres/operations.hpp"
 
@@ -44,11 +48,17 @@ result<write_result> put_object(write_txn &t, const put_request &r, against_fn a
     if (r.body.is_file()) {
         t.staged.push_back(staged_id(r.body.file)); // dropped unless this write commits
     }
-    auto b = find_bucket_for_write(t.c, r.bucket);
+    rows bucket_row, slot;
+    key_rows locked;
+    queue_bucket_for_write(t.c, r.bucket, &bucket_row);
+    queue_lock_key(t, r.bucket, r.key, locked);
+    queue_body_slot(t, r.body, &slot);
+    t.c.flush(); // RULE 1: one round trip
+    auto b = bucket_of(bucket_row);
     if (!b) {
         return no_such_bucket(r.bucket);
     }
-    auto k = lock_key(t, r.bucket, r.key);
+    auto k = locked_key(t, r.bucket, r.key, locked);
     auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
     if (ctx.has_error()) {
         return ctx.error();
@@ -58,17 +68,17 @@ result<write_result> put_object(write_txn &t, const put_request &r, against_fn a
         *against = state_of_lock(k);
         return protocol::write_verdict_error(outcome, r.key);
     }
-    std::int64_t body_id = insert_body(t, r.body);
+    std::int64_t body_id = insert_body(t, r.body, slot);
     return install_new_version(t, *b, k, r.fields, body_id);
 }
 
 namespace {
 
-result<delete_result> delete_specific_version(write_txn &t, key_lock &k,
-                                              const delete_request &r) {
+// `v`: the version r names, read after the lock.
+result<delete_result> delete_specific_version(write_txn &t, key_lock &k, const delete_request &r,
+                                              std::optional<object_version> v) {
     delete_result res;
     res.version_id = *r.version_id;
-    auto v = find_version(t.c, r.bucket, r.key, *r.version_id);
     if (!v) {
         return res; // S3 answers 204 for a version that does not exist
     }
@@ -93,11 +103,19 @@ result<delete_result> delete_specific_version(write_txn &t, key_lock &k,
 } // namespace
 
 result<delete_result> delete_object(write_txn &t, const delete_request &r, against_fn against) {
-    auto b = find_bucket_for_write(t.c, r.bucket);
+    rows bucket_row, named;
+    key_rows locked;
+    queue_bucket_for_write(t.c, r.bucket, &bucket_row);
+    queue_lock_key(t, r.bucket, r.key, locked);
+    if (r.version_id) {
+        queue_version(t.c, r.bucket, r.key, r.version_id, &named); // after the lock
+    }
+    t.c.flush(); // RULE 1: one round trip
+    auto b = bucket_of(bucket_row);
     if (!b) {
         return no_such_bucket(r.bucket);
     }
-    auto k = lock_key(t, r.bucket, r.key);
+    auto k = locked_key(t, r.bucket, r.key, locked);
     auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
     if (ctx.has_error()) {
         return ctx.error();
@@ -111,7 +129,7 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r, again
         return protocol::write_verdict_error(outcome, r.key);
     }
     if (r.version_id) {
-        return delete_specific_version(t, k, r);
+        return delete_specific_version(t, k, r, version_of(named));
     }
     delete_result res;
     if (b->versioning.empty()) {
@@ -135,49 +153,78 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r, again
 }
 
 result<object_version> set_version_extra(write_txn &t, const version_extra_request &r) {
-    if (!find_bucket_for_write(t.c, r.bucket)) {
+    rows bucket_row, found;
+    key_rows locked;
+    queue_bucket_for_write(t.c, r.bucket, &bucket_row);
+    queue_lock_key(t, r.bucket, r.key, locked);
+    queue_version(t.c, r.bucket, r.key, r.version_id, &found); // after the lock
+    t.c.flush();
+    if (!bucket_of(bucket_row)) {
         return no_such_bucket(r.bucket);
     }
-    lock_key(t, r.bucket, r.key);
-    auto v = r.version_id ? find_version(t.c, r.bucket, r.key, *r.version_id)
-                          : find_latest(t.c, r.bucket, r.key);
+    locked_key(t, r.bucket, r.key, locked);
+    auto v = version_of(found);
     if (auto refused = extra_target_refusal(r, v)) {
         return *refused;
     }
     if (auto refused = apply_extra_change(r, v->meta)) {
         return *refused;
     }
-    t.c.run("UPDATE versions SET meta = $1 WHERE seq = $2", encode_meta(v->meta), v->seq);
+    t.c.queue("UPDATE versions SET meta = $1 WHERE seq = $2", {encode_meta(v->meta), v->seq});
     return *v;
 }
 
-result<object_version> find_for_get(connection &c, const get_request &r) {
-    if (!find_bucket(c, r.bucket)) {
-        return no_such_bucket(r.bucket);
-    }
+result<got_object> read_for_get(connection &c, const get_request &r) {
+    // Every query names the version by bucket and key (and version id), so none waits for
+    // another's answer: all of them travel in one round trip.
+    std::vector<param> names{r.bucket, r.key};
+    std::string which = "bucket = $1 AND key = $2 AND is_latest";
     if (r.version_id) {
-        auto v = find_version(c, r.bucket, r.key, *r.version_id);
-        if (!v) {
+        names.emplace_back(*r.version_id);
+        which = "bucket = $1 AND key = $2 AND version_id = $3";
+    }
+    const std::string body_id = "SELECT body_id FROM versions WHERE " + which;
+    rows config, version, parts, whole, sizes;
+    queue_bucket_config(c, r.bucket, &config);
+    c.queue(std::string("SELECT ") + version_columns + " FROM versions WHERE " + which, names,
+            &version);
+    if (r.open_body) {
+        queue_body_pieces(c, body_id, names, &parts, &whole);
+    }
+    if (r.part_sizes) {
+        queue_part_sizes(c, body_id, names, &sizes);
+    }
+    c.flush();
+    auto cfg = bucket_config_of(config, r.bucket);
+    if (cfg.has_error()) {
+        return cfg.error();
+    }
+    if (version.empty()) {
+        if (r.version_id) {
             return s3_error(s3_errc::no_such_version)
                 .with("Key", r.key)
                 .with("VersionId", *r.version_id);
         }
-        return *v;
-    }
-    auto v = find_latest(c, r.bucket, r.key);
-    if (!v) {
         return no_such_key(r.key);
     }
-    return *v;
+    got_object got;
+    got.bucket = std::move(*cfg);
+    got.version = read_version(version, 0);
+    if (!got.version.delete_marker) {
+        got.pieces = pieces_of(parts, whole);
+    }
+    got.part_sizes = sizes_of(sizes);
+    return got;
 }
 
 result<bool> append_events(write_txn &t, const std::vector<event_row> &rows, std::size_t keep) {
+    // Nothing here needs an answer: the batch travels with the commit.
     for (auto &e : rows) {
-        t.c.run("INSERT INTO events(time_ms, bucket, key, body) VALUES($1, $2, $3, $4)",
-                e.time_ms, e.bucket, e.key, e.json);
+        t.c.queue("INSERT INTO events(time_ms, bucket, key, body) VALUES($1, $2, $3, $4)",
+                  {e.time_ms, e.bucket, e.key, e.json});
     }
-    t.c.run("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $1",
-            static_cast<std::int64_t>(keep));
+    t.c.queue("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $1",
+              {static_cast<std::int64_t>(keep)});
     return true;
 }
 

@@ -4,6 +4,7 @@
 // never by SQL.
 #pragma once
 
+#include "storage/postgres/bodies.hpp"
 #include "storage/postgres/rows.hpp"
 #include "storage/requests.hpp"
 
@@ -22,6 +23,10 @@ result<bool> delete_bucket(write_txn &t, const std::string &name);
 result<bucket_info> get_bucket(connection &c, const std::string &name);
 result<std::vector<bucket_info>> list_buckets(connection &c);
 result<bucket_config> get_bucket_config(connection &c, const std::string &name);
+// get_bucket_config in two halves, so that its query can share a round trip: the query, queued on
+// `c` (its rows go to `into`), and the configuration read from those rows (NoSuchBucket).
+void queue_bucket_config(connection &c, const std::string &name, rows *into);
+result<bucket_config> bucket_config_of(const rows &r, const std::string &name);
 // Sets one column of the bucket row ("versioning", "require_conditions", "policy").
 result<bool> set_bucket_column(write_txn &t, const std::string &name, const std::string &column,
                                const std::string &value);
@@ -39,8 +44,16 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r, again
 result<object_version> set_version_extra(write_txn &t, const version_extra_request &r);
 
 // ---- object reads (objects.cpp, lists.cpp) ----------------------------------------------------
-// The version a GET names (no body). Errors: NoSuchBucket, NoSuchKey, NoSuchVersion.
-result<object_version> find_for_get(connection &c, const get_request &r);
+// What a GET reads, in one round trip (inside the caller's REPEATABLE READ transaction, so in one
+// snapshot): the bucket's configuration, the version the request names and, as the request asks,
+// its body's pieces and its parts' sizes. Errors: NoSuchBucket, NoSuchKey, NoSuchVersion.
+struct got_object {
+    bucket_config bucket;
+    object_version version;
+    std::vector<body_piece> pieces;
+    std::vector<std::uint64_t> part_sizes;
+};
+result<got_object> read_for_get(connection &c, const get_request &r);
 result<list_page> list_objects(connection &c, const list_request &r);
 result<list_versions_page> list_versions(connection &c, const list_versions_request &r);
 result<std::vector<object_version>> key_versions(connection &c, const std::string &bucket,

@@ -1,6 +1,7 @@
 // A thin RAII layer over libpq for the PostgreSQL backend: one connection, statements with $n
 // parameters sent in text format (bytea in binary), results read by row and column, and errors
-// carrying PostgreSQL's SQLSTATE. Blocking calls: only the backend's own threads use it.
+// carrying PostgreSQL's SQLSTATE. Statements queued on a connection travel together in one round
+// trip (libpq's pipeline mode). Blocking calls: only the backend's own threads use it.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct pg_conn;
@@ -32,7 +34,8 @@ private:
     bool lost_;
 };
 
-// Bytes sent as a binary bytea parameter.
+// Bytes sent as a binary bytea parameter. They are not copied: they must outlive the round trip
+// that sends their statement.
 struct bytea {
     std::string_view bytes;
 };
@@ -79,9 +82,22 @@ private:
     pg_result *r_ = nullptr;
 };
 
-// Statements sent by every connection of this process (one round trip each).
+// Statements sent by every connection of this process, and the round trips they took: a round
+// trip sends every statement queued on a connection and waits for their answers, so it may carry
+// several statements.
 std::uint64_t statements_sent();
+std::uint64_t round_trips();
 
+// A test seam: when set, called for each round trip with its last statement and the connection's
+// socket, before the round trip is sent (`sent` false) and once it has been sent (`sent` true).
+// The lost-connection tests (pg_test.cpp) cut the socket there. Never set outside tests.
+using round_trip_hook = void (*)(std::string_view last_sql, int socket, bool sent);
+void set_round_trip_hook(round_trip_hook h);
+
+// One connection. Statements run in the order they are queued; a round trip sends the queued ones
+// with one synchronisation point, so a statement that fails makes PostgreSQL skip the statements
+// after it in the same round trip (in a transaction block, the transaction is then aborted and
+// waits for ROLLBACK, as after any failed statement).
 class connection {
 public:
     // Connects (blocking). Throws pg_error when the server cannot be reached.
@@ -91,17 +107,46 @@ public:
     connection &operator=(const connection &) = delete;
 
     bool ok() const;
-    // Runs one statement. Throws pg_error.
+    // Runs one statement after the queued ones, all in one round trip, and returns its rows.
+    // Throws pg_error: the first error of the round trip (a queued statement's included).
     rows exec(std::string_view sql, const std::vector<param> &params = {},
               bool binary_results = false);
     template <class... A> rows run(std::string_view sql, A &&...a) {
         return exec(sql, std::vector<param>{param(std::forward<A>(a))...});
     }
-    // Several statements without parameters (migrations, BEGIN / COMMIT).
+    // Queues a statement for the next round trip (exec, flush or forget). Its rows go to `into`
+    // when given; `into` must outlive that round trip, and so must the bytes of bytea parameters.
+    void queue(std::string sql, std::vector<param> params = {}, rows *into = nullptr,
+               bool binary_results = false);
+    // Sends the queued statements and waits for their answers (nothing to do when none are
+    // queued). Throws pg_error as exec does.
+    void flush();
+    // Sends the queued statements without waiting for their answers, for statements whose outcome
+    // the caller does not need (ROLLBACK, the COMMIT of a read-only transaction). The next round
+    // trip reads those answers first and ignores their errors. No statement may have `into`.
+    void forget();
+    // Drops the queued statements unsent.
+    void discard() { queued_.clear(); }
+    bool has_queued() const { return !queued_.empty(); }
+    // Several statements without parameters in one simple query (migrations).
     void script(std::string_view sql);
 
 private:
+    struct statement {
+        std::string sql;
+        std::vector<param> params;
+        rows *into = nullptr;
+        bool binary_results = false;
+    };
+    void send(const statement &s);
+    std::vector<statement> send_queued();
+    void read_answers(std::vector<statement> *sent, std::size_t count);
+    void drain();
+    [[noreturn]] void lose(std::string_view what);
+
     pg_conn *c_ = nullptr;
+    std::vector<statement> queued_;
+    std::vector<std::size_t> unread_; // statements of round trips sent by forget(), oldest first
 };
 
 // The commit outcome of a transaction whose COMMIT was lost with the connection is unknown.

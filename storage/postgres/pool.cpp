@@ -2,6 +2,7 @@
 #include "storage/postgres/pool.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <chrono>
 
@@ -70,6 +71,10 @@ void pool::work() {
         j(c);
         if (c && !c->ok()) {
             c.reset();
+        }
+        if (c) {
+            assert(!c->has_queued() && "a job left statements queued on its connection");
+            c->discard();
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -69,11 +70,23 @@ object_version read_version(const rows &r, int row, int c) {
 
 namespace {
 
+void queue_bucket(connection &c, const std::string &name, bool lock, rows *into) {
+    c.queue(std::string("SELECT name, created_ms, region, versioning, require_conditions, "
+                        "policy FROM buckets WHERE name = $1") +
+                (lock ? " FOR KEY SHARE" : ""),
+            {name}, into);
+}
+
 std::optional<bucket_info> bucket_query(connection &c, const std::string &name, bool lock) {
-    auto r = c.run(std::string("SELECT name, created_ms, region, versioning, require_conditions, "
-                               "policy FROM buckets WHERE name = $1") +
-                       (lock ? " FOR KEY SHARE" : ""),
-                   name);
+    rows r;
+    queue_bucket(c, name, lock, &r);
+    c.flush();
+    return bucket_of(r);
+}
+
+} // namespace
+
+std::optional<bucket_info> bucket_of(const rows &r) {
     if (r.empty()) {
         return std::nullopt;
     }
@@ -87,8 +100,6 @@ std::optional<bucket_info> bucket_query(connection &c, const std::string &name, 
     return b;
 }
 
-} // namespace
-
 std::optional<bucket_info> find_bucket(connection &c, const std::string &name) {
     return bucket_query(c, name, false);
 }
@@ -97,51 +108,90 @@ std::optional<bucket_info> find_bucket_for_write(connection &c, const std::strin
     return bucket_query(c, name, true);
 }
 
-std::optional<object_version> find_latest(connection &c, const std::string &bucket,
-                                          const std::string &key) {
-    auto r = c.run(std::string("SELECT ") + version_columns +
-                       " FROM versions WHERE bucket = $1 AND key = $2 AND is_latest",
-                   bucket, key);
+void queue_bucket_for_write(connection &c, const std::string &name, rows *into) {
+    queue_bucket(c, name, true, into);
+}
+
+void queue_version(connection &c, const std::string &bucket, const std::string &key,
+                   const std::optional<std::string> &vid, rows *into) {
+    if (vid) {
+        c.queue(std::string("SELECT ") + version_columns +
+                    " FROM versions WHERE bucket = $1 AND key = $2 AND version_id = $3",
+                {bucket, key, *vid}, into);
+    } else {
+        c.queue(std::string("SELECT ") + version_columns +
+                    " FROM versions WHERE bucket = $1 AND key = $2 AND is_latest",
+                {bucket, key}, into);
+    }
+}
+
+std::optional<object_version> version_of(const rows &r) {
     if (r.empty()) return std::nullopt;
     return read_version(r, 0);
+}
+
+std::optional<object_version> find_latest(connection &c, const std::string &bucket,
+                                          const std::string &key) {
+    rows r;
+    queue_version(c, bucket, key, std::nullopt, &r);
+    c.flush();
+    return version_of(r);
 }
 
 std::optional<object_version> find_version(connection &c, const std::string &bucket,
                                            const std::string &key, const std::string &vid) {
-    auto r = c.run(std::string("SELECT ") + version_columns +
-                       " FROM versions WHERE bucket = $1 AND key = $2 AND version_id = $3",
-                   bucket, key, vid);
-    if (r.empty()) return std::nullopt;
-    return read_version(r, 0);
+    rows r;
+    queue_version(c, bucket, key, vid, &r);
+    c.flush();
+    return version_of(r);
 }
 
-key_lock lock_key(write_txn &t, const std::string &bucket, const std::string &key) {
-    auto l = t.c.run(std::string("SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), "
-                                 "pg_current_xact_id()::text::bigint, ") +
-                         clock_sql,
-                     bucket + "/" + key);
+void queue_lock_key(write_txn &t, const std::string &bucket, const std::string &key,
+                    key_rows &into) {
+    t.c.queue(std::string("SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), "
+                          "pg_current_xact_id()::text::bigint, ") +
+                  clock_sql,
+              {bucket + "/" + key}, &into.lock);
+    // RULE 1: this statement runs once the lock is granted, and sees every write committed
+    // before: the key's state, its current version and its 'null' version (RULE 4).
+    t.c.queue(std::string("SELECT k.last_mutation_xid, k.last_delete_xid, k.history, "
+                          "k.key IS NOT NULL, n.seq, n.body_id, ") +
+                  prefixed("v") +
+                  " FROM (SELECT 1) one LEFT JOIN key_state k ON k.bucket = $1 AND k.key = $2 "
+                  "LEFT JOIN versions v ON v.bucket = $1 AND v.key = $2 AND v.is_latest "
+                  "LEFT JOIN versions n ON n.bucket = $1 AND n.key = $2 AND "
+                  "n.version_id = 'null'",
+              {bucket, key}, &into.state);
+}
+
+key_lock locked_key(write_txn &t, const std::string &bucket, const std::string &key,
+                    const key_rows &r) {
+    const rows &l = r.lock;
     t.xid = l.i64(0, 1);
     t.clock_offset_ms = l.i64(0, 3);
     t.now_ms = l.i64(0, 2) + t.clock_offset_ms;
-    // RULE 1: a statement after the lock was granted sees every write committed before it.
-    auto r = t.c.run(std::string("SELECT k.last_mutation_xid, k.last_delete_xid, k.history, "
-                                 "k.key IS NOT NULL, ") +
-                         prefixed("v") +
-                         " FROM (SELECT 1) one LEFT JOIN key_state k ON k.bucket = $1 AND "
-                         "k.key = $2 LEFT JOIN versions v ON v.bucket = $1 AND v.key = $2 AND "
-                         "v.is_latest",
-                     bucket, key);
+    const rows &s = r.state;
     key_lock k;
     k.bucket = bucket;
     k.key = key;
-    k.found = r.boolean(0, 3);
-    k.last_mutation_xid = r.i64(0, 0);
-    k.last_delete_xid = r.i64(0, 1);
-    k.history = decode_history(r.view(0, 2));
-    if (!r.null(0, 4)) {
-        k.current = read_version(r, 0, 4);
+    k.found = s.boolean(0, 3);
+    k.last_mutation_xid = s.i64(0, 0);
+    k.last_delete_xid = s.i64(0, 1);
+    k.history = decode_history(s.view(0, 2));
+    if (!s.null(0, 4)) {
+        k.null = null_version{s.i64(0, 4), s.i64(0, 5)};
+    }
+    if (!s.null(0, 6)) {
+        k.current = read_version(s, 0, 6);
     }
     return k;
+}
+
+key_lock lock_key(write_txn &t, const std::string &bucket, const std::string &key) {
+    key_rows r;
+    queue_lock_key(t, bucket, key, r);
+    t.c.flush();
+    return locked_key(t, bucket, key, r);
 }
 
 namespace {
@@ -199,57 +249,88 @@ current_state state_of_lock(const key_lock &k) {
     return k.current ? state_of(*k.current) : current_state{};
 }
 
-std::int64_t insert_body(write_txn &t, const staged_body &b) {
+void queue_body_slot(write_txn &t, const staged_body &b, rows *into) {
+    if (b.is_file()) {
+        // Locked until the transaction ends: nothing can remove it before the commit adopts it.
+        t.c.queue("SELECT id FROM bodies WHERE id = $1 AND staged FOR UPDATE",
+                  {staged_id(b.file)}, into);
+    } else {
+        t.c.queue("SELECT nextval(pg_get_serial_sequence('bodies', 'id'))", {}, into);
+    }
+}
+
+std::int64_t insert_body(write_txn &t, const staged_body &b, const rows &slot) {
     if (b.is_file()) {
         std::int64_t id = staged_id(b.file);
         t.staged.push_back(id); // dropped if this write fails
-        auto r = t.c.run("UPDATE bodies SET staged = false, refs = 1 WHERE id = $1 AND staged "
-                         "RETURNING id",
-                         id);
-        if (r.empty()) {
+        if (slot.empty()) {
             throw std::runtime_error("the staged body " + b.file + " is gone");
         }
+        t.c.queue("UPDATE bodies SET staged = false, refs = 1 WHERE id = $1", {id});
         return id;
     }
-    auto r = t.c.run("INSERT INTO bodies(size, data, refs) VALUES($1, $2, 1) RETURNING id",
-                     static_cast<std::int64_t>(b.size), bytea{b.inline_data});
-    return r.i64(0, 0);
+    const std::int64_t id = slot.i64(0, 0);
+    t.c.queue("INSERT INTO bodies(id, size, data, refs) VALUES($1, $2, $3, 1)",
+              {id, static_cast<std::int64_t>(b.size), bytea{b.inline_data}});
+    return id;
+}
+
+std::int64_t insert_body(write_txn &t, const staged_body &b) {
+    rows slot;
+    queue_body_slot(t, b, &slot);
+    t.c.flush();
+    return insert_body(t, b, slot);
 }
 
 void add_body_ref(connection &c, std::int64_t body_id) {
-    c.run("UPDATE bodies SET refs = refs + 1 WHERE id = $1", body_id);
+    c.queue("UPDATE bodies SET refs = refs + 1 WHERE id = $1", {body_id});
 }
 
 void release_body(connection &c, std::int64_t body_id) {
     if (body_id == 0) return;
-    auto r = c.run("UPDATE bodies SET refs = refs - 1 WHERE id = $1 RETURNING refs", body_id);
+    // The UPDATE locks the row until the transaction ends: the count it answers stays true.
+    auto r = c.run("UPDATE bodies SET refs = refs - 1 WHERE id = $1 RETURNING refs, "
+                   "EXISTS(SELECT 1 FROM body_parts WHERE body_id = $1)",
+                   body_id);
     if (r.empty() || r.i64(0, 0) > 0) return;
     // A GET streaming these bytes reads them in its own REPEATABLE READ snapshot, which still
     // sees the rows deleted here (bodies.cpp).
-    auto parts = c.run("DELETE FROM body_parts WHERE body_id = $1 RETURNING part_body_id",
-                       body_id);
-    c.run("DELETE FROM body_chunks WHERE body_id = $1", body_id);
+    rows parts;
+    if (r.boolean(0, 1)) {
+        parts = c.run("DELETE FROM body_parts WHERE body_id = $1 RETURNING part_body_id",
+                      body_id);
+    }
+    c.queue("DELETE FROM body_chunks WHERE body_id = $1", {body_id});
     // A body's file is unlinked once no snapshot can still read it (blob_dir.hpp RULE 2).
-    c.run("WITH gone AS (DELETE FROM bodies WHERE id = $1 RETURNING file) INSERT INTO "
-          "released_files(name, xid) SELECT file, pg_current_xact_id()::text::bigint FROM gone "
-          "WHERE file IS NOT NULL",
-          body_id);
+    c.queue("WITH gone AS (DELETE FROM bodies WHERE id = $1 RETURNING file) INSERT INTO "
+            "released_files(name, xid) SELECT file, pg_current_xact_id()::text::bigint FROM "
+            "gone WHERE file IS NOT NULL",
+            {body_id});
     for (int i = 0; i < parts.size(); ++i) {
         release_body(c, parts.i64(i, 0));
     }
 }
 
+namespace {
+
+// A staged body was never visible to a reader: its file may go at once (xid 0).
+constexpr const char *drop_staged_sql =
+    "WITH gone AS (DELETE FROM bodies WHERE id = $1 AND staged RETURNING id, file), "
+    "chunks AS (DELETE FROM body_chunks WHERE body_id IN (SELECT id FROM gone)) "
+    "INSERT INTO released_files(name, xid) SELECT file, 0 FROM gone WHERE file IS NOT NULL";
+
+} // namespace
+
 void drop_staged(connection &c, std::int64_t body_id) {
     try {
-        // A staged body was never visible to a reader: its file may go at once (xid 0).
-        c.run("WITH gone AS (DELETE FROM bodies WHERE id = $1 AND staged RETURNING id, file), "
-              "chunks AS (DELETE FROM body_chunks WHERE body_id IN (SELECT id FROM gone)) "
-              "INSERT INTO released_files(name, xid) SELECT file, 0 FROM gone WHERE file IS NOT "
-              "NULL",
-              body_id);
+        c.run(drop_staged_sql, body_id);
     } catch (const pg_error &) {
         // Left for the janitor (backend.cpp), which removes old staged bodies.
     }
+}
+
+void queue_drop_staged(connection &c, std::int64_t body_id) {
+    c.queue(drop_staged_sql, {body_id});
 }
 
 std::string new_version_id(std::int64_t now_ms, std::int64_t xid) {
@@ -278,38 +359,48 @@ void install_version(write_txn &t, const bucket_info &b, key_lock &k, object_ver
         v.is_latest = !(k.current && k.current->rank_ms > v.rank_ms);
     } else {
         v.version_id = "null";
-        auto old = t.c.run("DELETE FROM versions WHERE bucket = $1 AND key = $2 AND "
-                           "version_id = 'null' RETURNING body_id, is_latest",
-                           b.name, k.key);
-        if (!old.empty()) {
-            if (old.boolean(0, 1)) k.current.reset();
-            release_body(t.c, old.i64(0, 0));
+        // RULE 4: the lock's read found the 'null' version this replaces, if there is one.
+        if (k.null) {
+            assert(k.null->seq != 0 && "a key gets one unversioned write per transaction");
+            t.c.queue("DELETE FROM versions WHERE seq = $1", {k.null->seq});
+            if (k.current && k.current->seq == k.null->seq) k.current.reset();
+            const auto old_body = k.null->body_id;
+            k.null.reset();
+            release_body(t.c, old_body);
         }
     }
     if (v.is_latest && k.current) {
-        t.c.run("UPDATE versions SET is_latest = false WHERE seq = $1", k.current->seq);
+        assert(k.current->seq != 0 && "a version installed by this transaction is current");
+        t.c.queue("UPDATE versions SET is_latest = false WHERE seq = $1", {k.current->seq});
     }
     const std::string meta = encode_meta(v.meta);
-    auto r = t.c.exec(
+    t.c.queue(
         "INSERT INTO versions(bucket, key, version_id, is_latest, delete_marker, etag, size, "
         "last_modified_ms, body_id, meta, parts_count, writer_request_id, writer_access_key, "
         "writer_remote, writer_agent, rank_ms, writer_xid) VALUES($1, $2, $3, $4, $5, $6, $7, $8, "
-        "$9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING seq",
+        "$9, $10, $11, $12, $13, $14, $15, $16, $17)",
         {b.name, k.key, v.version_id, v.is_latest, v.delete_marker, v.etag,
          static_cast<std::int64_t>(v.size), v.last_modified_ms,
          v.body_id ? param(v.body_id) : param(std::nullopt), meta, v.parts_count,
          v.writer.request_id, v.writer.access_key, v.writer.remote, v.writer.user_agent,
          v.rank_ms, t.xid});
-    v.seq = r.i64(0, 0);
+    v.seq = 0; // not read back (rows.hpp)
+    if (v.version_id == "null") {
+        k.null = null_version{0, v.body_id};
+    }
     if (v.is_latest) {
         k.current = v;
     }
 }
 
 void remove_version(write_txn &t, key_lock &k, const object_version &v) {
-    t.c.run("DELETE FROM versions WHERE seq = $1", v.seq);
+    assert(v.seq != 0 && "a version installed by this transaction is not removed by it");
+    t.c.queue("DELETE FROM versions WHERE seq = $1", {v.seq});
     if (k.current && k.current->seq == v.seq) {
         k.current.reset();
+    }
+    if (k.null && k.null->seq == v.seq) {
+        k.null.reset();
     }
     release_body(t.c, v.body_id);
 }
@@ -334,11 +425,12 @@ void touch_key(write_txn &t, key_lock &k, bool is_delete, bool exists_after) {
     if (is_delete) {
         k.last_delete_xid = t.xid;
     }
-    t.c.run("INSERT INTO key_state(bucket, key, last_mutation_xid, last_delete_xid, history) "
-            "VALUES($1, $2, $3, $4, $5) ON CONFLICT (bucket, key) DO UPDATE SET "
-            "last_mutation_xid = excluded.last_mutation_xid, last_delete_xid = "
-            "excluded.last_delete_xid, history = excluded.history",
-            k.bucket, k.key, k.last_mutation_xid, k.last_delete_xid, encode_history(k.history));
+    t.c.queue("INSERT INTO key_state(bucket, key, last_mutation_xid, last_delete_xid, history) "
+              "VALUES($1, $2, $3, $4, $5) ON CONFLICT (bucket, key) DO UPDATE SET "
+              "last_mutation_xid = excluded.last_mutation_xid, last_delete_xid = "
+              "excluded.last_delete_xid, history = excluded.history",
+              {k.bucket, k.key, k.last_mutation_xid, k.last_delete_xid,
+               encode_history(k.history)});
     k.found = true;
 }
 
