@@ -85,6 +85,11 @@ const std::vector<flag> &flags() {
         {"pg-pool", false,
          [](config &c, const std::string &v) { return to_int(v, c.pg_pool) && c.pg_pool > 0; }},
         {"blob-dir", false, [](config &c, const std::string &v) { c.blob_dir = v; return true; }},
+        {"fault-rules", false,
+         [](config &c, const std::string &v) {
+             c.fault_rules = v;
+             return v == "shared" || v == "local";
+         }},
         {"lifecycle-interval", false,
          [](config &c, const std::string &v) {
              return to_int(v, c.lifecycle_interval) && c.lifecycle_interval >= 0;

@@ -59,6 +59,9 @@ struct config {
     // Shared mode: bodies above the inline limit as files in this directory, which every replica
     // mounts (empty: in PostgreSQL).
     std::string blob_dir;
+    // Shared mode: fault rules (D10) as rows every replica uses ("shared"), or per replica
+    // ("local": no request pays the round trip that asks the store for them).
+    std::string fault_rules = "shared";
     // Names this process in outcome events (--replica-name; default host:port once listening).
     std::string replica_name;
 

@@ -7,6 +7,8 @@
 
 #include "server/store_calls.hpp"
 
+#include <atomic>
+
 namespace ifmatch::server {
 
 namespace {
@@ -29,10 +31,19 @@ std::optional<fault_rule> rule_of(const storage::fault_rule_row &row) {
 
 } // namespace
 
+namespace {
+std::atomic<bool> g_in_store{true};
+
+// Whether the rules live in the store's rows.
+bool in_store(const storage::object_store &db) { return db.shared() && g_in_store.load(); }
+} // namespace
+
+void keep_fault_rules_in_store(bool on) { g_in_store = on; }
+
 bool take_local_fault(storage::object_store &db, std::string_view operation,
                       std::string_view bucket, std::string_view key,
                       std::optional<fault_rule> &out) {
-    if (db.shared()) {
+    if (in_store(db)) {
         return false;
     }
     out = faults().take(operation, bucket, key);
@@ -63,7 +74,7 @@ net::awaitable<std::optional<fault_rule>> take_fault(storage::object_store &db,
 }
 
 net::awaitable<protocol::result<fault_rule>> add_fault(storage::object_store &db, fault_rule r) {
-    if (!db.shared()) {
+    if (!in_store(db)) {
         r.id = faults().add(r);
         co_return r;
     }
@@ -79,7 +90,7 @@ net::awaitable<protocol::result<fault_rule>> add_fault(storage::object_store &db
 }
 
 net::awaitable<protocol::result<std::vector<fault_rule>>> list_faults(storage::object_store &db) {
-    if (!db.shared()) {
+    if (!in_store(db)) {
         co_return faults().list();
     }
     auto l_call = store_call<std::vector<storage::fault_rule_row>>(
@@ -97,7 +108,7 @@ net::awaitable<protocol::result<std::vector<fault_rule>>> list_faults(storage::o
 
 net::awaitable<protocol::result<std::uint64_t>> remove_faults(storage::object_store &db,
                                                               std::optional<std::uint64_t> id) {
-    if (!db.shared()) {
+    if (!in_store(db)) {
         if (id) {
             co_return std::uint64_t{faults().remove(*id) ? 1u : 0u};
         }

@@ -15,6 +15,10 @@
 
 namespace ifmatch::server {
 
+// --fault-rules local: a shared store's processes keep their rules themselves, as one process
+// does; no request asks the store (the default, shared, costs each S3 request one round trip).
+void keep_fault_rules_in_store(bool on);
+
 // Consumes one use of the first rule matching (operation, bucket, key) and answers it (a hold
 // rule is answered and kept); nullopt when none, or when the shared store cannot be asked (the
 // request then meets the store's own error).

@@ -2,6 +2,7 @@
 #include "server/commands.hpp"
 #include "server/config.hpp"
 #include "server/explain_cli.hpp"
+#include "server/fault_rules.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "storage/backends.hpp"
@@ -25,6 +26,7 @@ int serve(const ifmatch::server::config &given) {
     o.threads = cfg.threads;
     o.pg_pool = cfg.pg_pool;
     o.blob_dir = cfg.blob_dir;
+    server::keep_fault_rules_in_store(cfg.fault_rules == "shared");
     o.on_error = [&cfg](const std::string &what) { server::log_message(cfg, "warn", what); };
     const bool memory = cfg.data == ":memory:";
     std::unique_ptr<storage::object_store> db;
