@@ -262,7 +262,7 @@ def trace(pg, store):
     """The statements of one PUT of a new key and one GET through the store's first replica, from
     PostgreSQL's log with log_statement = all for a moment, and the round trips the replica made
     for each: {"PUT": (status, [...], round trips), "GET": ...}. Only statements logged while the
-    request was in flight count, in the store's database and not in the janitor's session. A try
+    request was in flight count, in the store's database and not on the janitor's connection. A try
     that overlaps a background pass (BACKGROUND) is made again. The round trips are the growth of
     ifmatch_store_round_trips_total around the request, less the one of the metrics scrape that
     reads it (the scrape counts the stored objects first)."""

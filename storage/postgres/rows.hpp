@@ -1,7 +1,7 @@
 // Row helpers of the PostgreSQL backend shared by its operation files: version rows, bodies and
 // their references, the key lock and key state of the 409 model (D3). Called from inside a job,
-// on a worker's connection. Helpers named queue_* only queue their statements (pg.hpp): they run
-// with the next round trip, in order, and a helper whose answer is needed later reads it from the
+// on a worker's connection. Functions named queue_* only queue their statements (pg.hpp): they run
+// with the next round trip, in order, and one whose answer is needed later reads it from the
 // rows it was given. Writes whose answers nothing needs stay queued until COMMIT carries them.
 //
 // RULES
