@@ -10,7 +10,8 @@
 * Fault rules are rows: a rule arranged through a is listed by b, and its uses go to exactly
   `count` matching requests on either replica, also when 40 race across both. A replication hold
   arranged through b keeps a version PENDING until it is released through a; then the replica
-  (and later a delete marker) is written by whichever replica holds the replication lease.
+  (and later a delete marker) is written by whichever replica holds the replication lease. A
+  third replica started with --fault-rules local keeps its rules to itself.
 Every wait is bounded.
 """
 
@@ -147,6 +148,23 @@ got = [c.put(B, "faulty", f"try {i}").status for i, c in enumerate([b, a, b, a, 
 r.eq("its 3 uses go to the next 3 matching requests on either replica, then writes succeed",
      [503, 503, 503, 200, 200], got)
 r.eq("... and the used-up rule is gone on both", ([], []), (faults_on(a)[1], faults_on(b)[1]))
+
+# --fault-rules local: that replica keeps its own rules and never asks the store.
+c_replica = env.add_replica("c", ["--fault-rules", "local"])
+c = sharedmode.Client(c_replica)
+status, local_rule = faults_on(c, "POST", {"bucket": B, "key": "local-only",
+                                           "operation": "PutObject", "status": 503})
+r.eq("a rule arranged through a replica with --fault-rules local", 201, status)
+r.eq("... is not a row: a does not list it", [], faults_on(a)[1])
+r.eq("... a request through a does not meet it", 200, a.put(B, "local-only", "x").status)
+r.eq("... the same request through c does", 503, c.put(B, "local-only", "x").status)
+status, shared_rule = faults_on(a, "POST", {"bucket": B, "key": "shared-only",
+                                            "operation": "PutObject", "status": 503})
+r.eq("... and a row arranged through a does not bind c", 200,
+     c.put(B, "shared-only", "x").status)
+faults_on(a, "DELETE")
+# c leaves before the replication checks: as a lease holder it would not see rows' holds.
+r.eq("replica c exits 0 on SIGTERM", 0, c_replica.stop(timeout=15))
 
 # Concurrent requests on both replicas share the uses exactly.
 status, rule = faults_on(b, "POST", {"bucket": B, "prefix": "storm/", "operation": "PutObject",
