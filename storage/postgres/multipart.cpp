@@ -148,8 +148,8 @@ result<upload_info> create_upload(write_txn &t, const create_upload_request &r) 
     t.c.exec(std::string("INSERT INTO uploads(") + upload_columns +
                  ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
              {u.upload_id, u.bucket, u.key, u.initiated_ms, snap.text(0, 0), u.existed_at_start,
-              encode_meta(u.meta), u.checksum_algo, u.checksum_type, u.writer.request_id,
-              u.writer.access_key});
+              encode_meta(u.meta), u.checksum_algo, u.checksum_type, as_text(u.writer.request_id),
+              as_text(u.writer.access_key)});
     return u;
 }
 

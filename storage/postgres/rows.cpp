@@ -1,6 +1,8 @@
 // Row helpers of the PostgreSQL backend (see rows.hpp).
 #include "storage/postgres/rows.hpp"
 
+#include "protocol/utf8.hpp"
+
 #include <openssl/rand.h>
 
 #include <cassert>
@@ -333,6 +335,20 @@ void queue_drop_staged(connection &c, std::int64_t body_id) {
     c.queue(drop_staged_sql, {body_id});
 }
 
+std::string as_text(const std::string &s) {
+    if (protocol::is_utf8(s)) return s;
+    std::string out;
+    for (unsigned char ch : s) {
+        if (ch < 0x80) {
+            out += static_cast<char>(ch);
+        } else {
+            out += static_cast<char>(0xc0 | (ch >> 6));
+            out += static_cast<char>(0x80 | (ch & 0x3f));
+        }
+    }
+    return out;
+}
+
 std::string new_version_id(std::int64_t now_ms, std::int64_t xid) {
     unsigned char r[4];
     RAND_bytes(r, sizeof r);
@@ -382,8 +398,8 @@ void install_version(write_txn &t, const bucket_info &b, key_lock &k, object_ver
         {b.name, k.key, v.version_id, v.is_latest, v.delete_marker, v.etag,
          static_cast<std::int64_t>(v.size), v.last_modified_ms,
          v.body_id ? param(v.body_id) : param(std::nullopt), meta, v.parts_count,
-         v.writer.request_id, v.writer.access_key, v.writer.remote, v.writer.user_agent,
-         v.rank_ms, t.xid});
+         as_text(v.writer.request_id), as_text(v.writer.access_key), as_text(v.writer.remote),
+         as_text(v.writer.user_agent), v.rank_ms, t.xid});
     v.seq = 0; // not read back (rows.hpp)
     if (v.version_id == "null") {
         k.null = null_version{0, v.body_id};

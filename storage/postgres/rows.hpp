@@ -125,6 +125,10 @@ void promote_latest(write_txn &t, key_lock &k);
 void touch_key(write_txn &t, key_lock &k, bool is_delete, bool exists_after);
 
 std::string new_version_id(std::int64_t now_ms, std::int64_t seq);
+
+// Request bytes (a User-Agent, say) as PostgreSQL text, which must be UTF-8: valid UTF-8 as it
+// is, anything else read as ISO-8859-1, the historical charset of HTTP field values.
+std::string as_text(const std::string &s);
 current_state capture_current(connection &c, const std::string &bucket, const std::string &key);
 
 protocol::s3_error no_such_bucket(const std::string &name);

@@ -347,7 +347,25 @@ def test_presigned():
     r.eq("the open replica b reads the same key", b"presigned body", b.get(bucket, key).body)
 
 
+def test_latin1_header():
+    """A User-Agent in ISO-8859-1 (recorded as the writer's) is stored as text, not a 500."""
+    bucket = "shared-latin1"
+    r.eq("CreateBucket through a", 200, a.create_bucket(bucket).status)
+    sock = a.connect()
+    try:
+        body = b"written by a Latin-1 client"
+        sock.sendall(f"PUT /{bucket}/k HTTP/1.1\r\nHost: 127.0.0.1:{a.port}\r\n".encode()
+                     + b"User-Agent: caf\xe9-client/1.0\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        resp, _ = lib.read_response(sock)
+    finally:
+        sock.close()
+    r.eq("PUT with a Latin-1 User-Agent through a", 200, resp.status)
+    r.eq("... read through b", (200, body), (lambda g: (g.status, g.body))(b.get(bucket, "k")))
+
+
 r.run("read-after-write across replicas", test_read_after_write)
+r.run("a Latin-1 request header across replicas", test_latin1_header)
 r.run("buckets across replicas", test_buckets)
 r.run("versioning and delete markers across replicas", test_versioning)
 r.run("large (chunked) bodies across replicas", test_large_bodies)
