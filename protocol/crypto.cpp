@@ -139,6 +139,14 @@ std::string hmac_sha1_raw(std::string_view key, std::string_view data) {
     return hmac_raw(sha1_md(), key, data);
 }
 
+std::string unused_id(std::string id, std::set<std::string> &taken) {
+    while (taken.contains(id)) {
+        id = to_hex(md5_raw(id));
+    }
+    taken.insert(id);
+    return id;
+}
+
 std::string to_hex(std::string_view raw) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;

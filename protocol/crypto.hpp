@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,9 @@ std::string hmac_sha256_raw(std::string_view key, std::string_view data);
 std::string hmac_sha1_raw(std::string_view key, std::string_view data);
 
 std::string to_hex(std::string_view raw); // lower case
+// A generated rule ID (lifecycle, replication) that is not in `taken`: `id`, rehashed with MD5
+// (lower-case hex) while taken; it is added to `taken`.
+std::string unused_id(std::string id, std::set<std::string> &taken);
 std::string base64_encode(std::string_view raw);
 std::optional<std::string> base64_decode(std::string_view text); // nullopt when malformed
 

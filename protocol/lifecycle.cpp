@@ -496,12 +496,7 @@ result<lifecycle_config> parse_lifecycle(std::string_view body) {
         if (given[i]) {
             continue;
         }
-        std::string id = generated_id(c.rules[i], i);
-        while (ids.contains(id)) {
-            id = to_hex(md5_raw(id));
-        }
-        ids.insert(id);
-        c.rules[i].id = std::move(id);
+        c.rules[i].id = unused_id(generated_id(c.rules[i], i), ids);
     }
     return c;
 }

@@ -317,12 +317,7 @@ void assign_ids(replication_config &c, const std::vector<bool> &given, std::set<
         if (given[i]) {
             continue;
         }
-        std::string id = generated_id(c.rules[i], i);
-        while (ids.contains(id)) {
-            id = to_hex(md5_raw(id));
-        }
-        ids.insert(id);
-        c.rules[i].id = std::move(id);
+        c.rules[i].id = unused_id(generated_id(c.rules[i], i), ids);
     }
 }
 

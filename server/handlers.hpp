@@ -109,6 +109,8 @@ net::awaitable<std::optional<response>> policy_gate(context &ctx, std::string ac
 // True when the cached configuration shows the bucket has no policy, so policy_gate would let
 // the write proceed: callers skip it (and its coroutine frames) then.
 bool policy_free(context &ctx);
+// x-amz-bypass-governance-retention: true (B-L4; server/handlers/object_lock.cpp).
+bool bypass_requested(const context &ctx);
 // Multipart uploads (Create, UploadPart[Copy], Complete, Abort, ListParts) and the bucket-level
 // listings of uploads and versions; handle_multipart dispatches all of them.
 net::awaitable<response> handle_multipart(context &ctx);

@@ -23,12 +23,6 @@ void note_write_failure(context &ctx, const s3_error &e);
 
 namespace {
 
-// x-amz-bypass-governance-retention: true (B-L4).
-bool bypass_requested(const context &ctx) {
-    auto v = ctx.lookup()("x-amz-bypass-governance-retention");
-    return v && protocol::ascii::iequals(*v, "true");
-}
-
 // The store's 403 for a version under Object Lock (B-L3), as opposed to a policy's.
 bool is_lock_refusal(const s3_error &e) {
     return e.code == s3_errc::access_denied && e.text().find("object lock") != std::string::npos;

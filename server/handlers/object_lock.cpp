@@ -72,11 +72,6 @@ net::awaitable<protocol::result<storage::object_version>> locked_version(context
     co_return std::move(r->version);
 }
 
-bool bypass_requested(const context &ctx) {
-    auto v = ctx.lookup()("x-amz-bypass-governance-retention");
-    return v && protocol::ascii::iequals(*v, "true");
-}
-
 // Changes the lock entries of exactly this version (set_version_extra, one commit).
 net::awaitable<response> write_lock_entries(context &ctx, const storage::object_version &v,
                                             std::vector<std::string> names,
@@ -209,6 +204,11 @@ net::awaitable<response> put_legal_hold(context &ctx) {
 }
 
 } // namespace
+
+bool bypass_requested(const context &ctx) {
+    auto v = ctx.lookup()("x-amz-bypass-governance-retention");
+    return v && protocol::ascii::iequals(*v, "true");
+}
 
 std::string describe_lock(const protocol::version_lock &lock, std::int64_t now_ms) {
     std::string out = "object lock:";
