@@ -26,6 +26,9 @@ plant server/session.cpp 'storage::store *s = nullptr;'
 plant server/router.cpp '#include "storage/backends.hpp"'
 plant storage/object_store.hpp '#include "storage/sqlite/store.hpp"'
 plant protocol/etag.cpp '#include <boost/asio/post.hpp>'
+plant storage/sqlite/store.cpp '#include <boost/asio/post.hpp>'
+plant storage/object_store.hpp '#include <boost/asio/io_context.hpp>'
+plant storage/postgres/pg.cpp '#include <boost/beast/http.hpp>'
 plant server/CMakeLists.txt 'target_link_libraries(ifmatch_server PRIVATE SQLite::SQLite3)'
 "$tmp/scripts/lint_layers.sh" "$tmp" >/dev/null || { echo "lint fails after the plants were removed"; exit 1; }
 echo "lint self-test: every planted violation was caught"

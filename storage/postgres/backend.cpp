@@ -6,6 +6,10 @@
 #include "storage/postgres/operations.hpp"
 #include "storage/postgres/schema.hpp"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -25,9 +29,7 @@ s3_error internal(const std::exception &e) {
     return s3_error(s3_errc::internal_error, std::string("The store failed: ") + e.what());
 }
 
-s3_error error_of(const pg_error &e) {
-    return e.connection_lost() ? unavailable() : internal(e);
-}
+s3_error error_of(const pg_error &e) { return e.connection_lost() ? unavailable() : internal(e); }
 
 template <class T> bool refused(const result<T> &r) {
     return r.has_error() && protocol::is_refusal(r.error().code);
@@ -43,15 +45,17 @@ std::int64_t wall_ms() {
 // (`keep_bodies`), drops the staged bodies it adopted. The statements still queued are dropped
 // unsent, and nothing waits for the ROLLBACK: the next round trip on the connection (a rerun's
 // BEGIN, another job's first statement) reaches PostgreSQL after it.
-void abandon(write_txn &t, bool keep_bodies = false) {
+task<void> abandon(write_txn &t, bool keep_bodies = false) {
     try {
         t.c.discard();
         if (t.c.ok()) {
             t.c.queue("ROLLBACK");
             if (!keep_bodies) {
-                for (auto id : t.staged) queue_drop_staged(t.c, id);
+                for (auto id : t.staged)
+                    queue_drop_staged(t.c, id);
             }
-            t.c.forget();
+            auto forget_call = t.c.async_forget();
+            co_await std::move(forget_call);
         }
     } catch (const pg_error &) {
         // A lost connection: PostgreSQL rolls the transaction back; the janitor (below) removes
@@ -61,9 +65,19 @@ void abandon(write_txn &t, bool keep_bodies = false) {
 
 // Ends a read-only transaction whose reads are done. Nothing waits for the COMMIT: it cannot
 // change what was read, and the next round trip on the connection reads its answer.
-void end_read(connection &c) {
+task<void> end_read(connection &c) {
     c.queue("COMMIT");
-    c.forget();
+    auto forget_call = c.async_forget();
+    co_await std::move(forget_call);
+}
+
+// Waits `ms` on the coroutine's I/O context.
+task<void> pause(int ms) {
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor,
+                                std::chrono::milliseconds(ms));
+    boost::system::error_code ec;
+    auto wait_call = t.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    co_await std::move(wait_call);
 }
 
 // The janitor's advisory lock: one replica at a time does the background work.
@@ -89,8 +103,8 @@ backend::backend(options o) : opts_(std::move(o)) {
     }
     holder_ = new_version_id(wall_ms(), ::getpid()); // unique enough to name this process
     pool_ = std::make_shared<pool>(opts_.uri, opts_.pool_size);
-    snaps_ = std::make_unique<snapshot_service>(opts_.uri);
-    janitor_ = std::thread([this] { janitor(); });
+    snaps_ = std::make_unique<snapshot_service>(*pool_);
+    janitor_ = boost::asio::co_spawn(pool_->executor(), janitor(), boost::asio::use_future);
 }
 
 backend::~backend() { close(); }
@@ -99,7 +113,9 @@ void backend::close() {
     if (closing_.exchange(true)) {
         return;
     }
-    if (janitor_.joinable()) janitor_.join();
+    pool_->drain(); // the jobs still queued run (their writes may wait for snapshots)
+    if (janitor_.valid())
+        janitor_.wait();
     snaps_->close();
     pool_->close();
 }
@@ -140,129 +156,161 @@ std::unique_ptr<body_sink> backend::new_body() {
 // ---- running jobs -----------------------------------------------------------------------------
 
 template <class T>
-void backend::read(std::function<result<T>(connection &)> fn, done_fn<T> done) {
+void backend::read(std::function<task<result<T>>(connection &)> fn, done_fn<T> done) {
     ++jobs_;
-    pool_->submit([fn = std::move(fn), done = std::move(done)](std::unique_ptr<connection> &c) {
-        if (!c) {
-            done(unavailable());
-            return;
-        }
-        std::optional<result<T>> r;
-        try {
-            r.emplace(fn(*c));
-        } catch (const pg_error &e) {
-            r.emplace(error_of(e));
-        } catch (const std::exception &e) {
-            r.emplace(internal(e));
-        }
-        done(std::move(*r));
-    });
+    pool_->submit(
+        [fn = std::move(fn), done = std::move(done)](std::unique_ptr<connection> &c) -> task<void> {
+            if (!c) {
+                done(unavailable());
+                co_return;
+            }
+            std::optional<result<T>> r;
+            try {
+                auto fn_call = fn(*c);
+                r.emplace(co_await std::move(fn_call));
+            } catch (const pg_error &e) {
+                r.emplace(error_of(e));
+            } catch (const std::exception &e) {
+                r.emplace(internal(e));
+            }
+            done(std::move(*r));
+        });
 }
 
 template <class T>
-void backend::write(std::function<result<T>(write_txn &, std::optional<current_state> *)> fn,
+void backend::write(std::function<task<result<T>>(write_txn &, std::optional<current_state> *)> fn,
                     std::function<void(result<T>, std::optional<current_state>)> finish,
                     std::string bucket, std::string key) {
     ++jobs_;
     pool_->submit([this, fn = std::move(fn), finish = std::move(finish), bucket = std::move(bucket),
-                   key = std::move(key)](std::unique_ptr<connection> &c) {
+                   key = std::move(key)](std::unique_ptr<connection> &c) -> task<void> {
         if (!c) {
             finish(unavailable(), std::nullopt);
-            return;
+            co_return;
         }
         for (int attempt = 0;; ++attempt) {
             write_txn t{*c, 0, 0, 0, {}};
             std::optional<current_state> against;
             std::optional<result<T>> r;
+            std::optional<pg_error> failed;
+            std::string broke; // another exception's text
             try {
                 // BEGIN travels with the transaction's first statements (pg.hpp).
                 c->queue("BEGIN");
-                r.emplace(fn(t, &against));
+                auto fn_call = fn(t, &against);
+                r.emplace(co_await std::move(fn_call));
                 if (r->has_error()) {
                     c->discard(); // writes queued before the refusal are not sent
                     if (refused(*r) && !against && !key.empty()) {
-                        against = capture_current(*c, bucket, key);
+                        auto capture_current_call = capture_current(*c, bucket, key);
+                        against = co_await std::move(capture_current_call);
                     }
-                    abandon(t);
-                    finish(std::move(*r), std::move(against));
-                    return;
                 }
             } catch (const pg_error &e) {
-                const bool again = e.retryable() && attempt < 8;
-                abandon(t, again);
+                failed.emplace(e);
+            } catch (const std::exception &e) {
+                broke = e.what();
+            }
+            if (failed) {
+                const bool again = failed->retryable() && attempt < 8;
+                auto abandon_call = abandon(t, again);
+                co_await std::move(abandon_call);
                 if (again) {
                     ++reruns_;
                     continue;
                 }
                 ++failed_;
-                finish(error_of(e), std::nullopt);
-                return;
-            } catch (const std::exception &e) {
-                abandon(t);
+                finish(error_of(*failed), std::nullopt);
+                co_return;
+            }
+            if (!broke.empty()) {
+                auto abandon_call2 = abandon(t);
+                co_await std::move(abandon_call2);
                 ++failed_;
-                finish(internal(e), std::nullopt);
-                return;
+                finish(internal(std::runtime_error(broke)), std::nullopt);
+                co_return;
+            }
+            if (r->has_error()) {
+                auto abandon_call3 = abandon(t);
+                co_await std::move(abandon_call3);
+                finish(std::move(*r), std::move(against));
+                co_return;
             }
             bool commit_sent = false;
             try {
                 // The writes still queued travel with the COMMIT: one round trip. The
                 // transaction's id is known before it is sent, for the lookup below.
                 if (t.xid == 0) {
-                    t.xid = c->run("SELECT pg_current_xact_id()::text::bigint").i64(0, 0);
+                    auto run_call = c->async_run("SELECT pg_current_xact_id()::text::bigint");
+                    auto x = co_await std::move(run_call);
+                    t.xid = x.i64(0, 0);
                 }
                 commit_sent = true;
-                c->exec("COMMIT");
+                auto exec_call = c->async_exec("COMMIT");
+                co_await std::move(exec_call);
             } catch (const pg_error &e) {
-                if (e.connection_lost()) {
-                    // A COMMIT lost with its connection: look the transaction up on a new one.
-                    // Lost before the COMMIT was sent, it cannot have committed.
-                    ++lost_;
-                    c.reset();
-                    auto status = commit_sent ? commit_status(t.xid) : std::string("aborted");
-                    if (status == "committed") {
-                        ++commits_;
-                        finish(std::move(*r), std::move(against));
-                        return;
-                    }
-                    if (status == "aborted" && attempt < 8) {
-                        try {
-                            c = pool_->take(); // nothing happened: run it again
-                            ++reruns_;
-                            continue;
-                        } catch (const pg_error &) {
-                        }
-                    }
-                    // Never guessed: the client reads the key before it retries.
-                    finish(s3_error(s3_errc::service_unavailable,
-                                    "The store's database went away while this write "
-                                    "committed and its outcome could not be looked up; read "
-                                    "the key before retrying."),
-                           std::nullopt);
-                    return;
+                failed.emplace(e);
+            }
+            if (failed && failed->connection_lost()) {
+                // A COMMIT lost with its connection: look the transaction up on a new one.
+                // Lost before the COMMIT was sent, it cannot have committed.
+                ++lost_;
+                c.reset();
+                std::string status = "aborted";
+                if (commit_sent) {
+                    auto status_call = commit_status(t.xid);
+                    status = co_await std::move(status_call);
                 }
+                if (status == "committed") {
+                    ++commits_;
+                    finish(std::move(*r), std::move(against));
+                    co_return;
+                }
+                if (status == "aborted" && attempt < 8) {
+                    try {
+                        auto take_call = pool_->take();
+                        c = co_await std::move(take_call); // nothing happened: run it again
+                    } catch (const pg_error &) {
+                    }
+                    if (c) {
+                        ++reruns_;
+                        continue;
+                    }
+                }
+                // Never guessed: the client reads the key before it retries.
+                finish(s3_error(s3_errc::service_unavailable,
+                                "The store's database went away while this write "
+                                "committed and its outcome could not be looked up; read "
+                                "the key before retrying."),
+                       std::nullopt);
+                co_return;
+            }
+            if (failed) {
                 // A write that failed in the COMMIT's round trip (or the COMMIT itself): nothing
                 // committed. A serialization failure or deadlock runs the write again.
-                const bool again = e.retryable() && attempt < 8;
-                abandon(t, again);
+                const bool again = failed->retryable() && attempt < 8;
+                auto abandon_call4 = abandon(t, again);
+                co_await std::move(abandon_call4);
                 if (again) {
                     ++reruns_;
                     continue;
                 }
                 ++failed_;
-                finish(internal(e), std::nullopt);
-                return;
+                finish(internal(*failed), std::nullopt);
+                co_return;
             }
             ++commits_;
-            if (t.clock_offset_ms > offset_.load()) offset_ = t.clock_offset_ms;
+            if (t.clock_offset_ms > offset_.load())
+                offset_ = t.clock_offset_ms;
             // A committed refusal (Complete's 409, D8) carries the state it was decided against.
             finish(std::move(*r), std::move(against));
-            return;
+            co_return;
         }
     });
 }
 
 template <class T>
-void backend::write_plain(std::function<result<T>(write_txn &)> fn, done_fn<T> done) {
+void backend::write_plain(std::function<task<result<T>>(write_txn &)> fn, done_fn<T> done) {
     write<T>([fn = std::move(fn)](write_txn &t, std::optional<current_state> *) { return fn(t); },
              [done = std::move(done)](result<T> r, std::optional<current_state>) {
                  done(std::move(r));
@@ -278,41 +326,47 @@ template <class T> auto decided(decided_fn<T> done) {
         if constexpr (std::is_same_v<T, complete_result>) {
             refusal = refusal || (o.value.has_value() && o.value->refusal.has_value());
         }
-        if (refusal) o.refused_against = std::move(against);
+        if (refusal)
+            o.refused_against = std::move(against);
         done(std::move(o));
     };
 }
 
 } // namespace
 
-std::string backend::commit_status(std::int64_t xid) {
+task<std::string> backend::commit_status(std::int64_t xid) {
     // 'in progress' until the server notices the lost session and aborts it.
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < until && !closing_) {
         try {
-            auto c = pool_->take();
-            auto r = c->run("SELECT pg_xact_status($1::text::xid8)", xid);
+            auto take_call = pool_->take();
+            auto c = co_await std::move(take_call);
+            auto run_call = c->async_run("SELECT pg_xact_status($1::text::xid8)", xid);
+            auto r = co_await std::move(run_call);
             std::string status = r.null(0, 0) ? "" : r.text(0, 0);
             pool_->give(std::move(c));
-            if (status == "committed" || status == "aborted") return status;
+            if (status == "committed" || status == "aborted")
+                co_return status;
         } catch (const pg_error &) {
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        auto pause_call = pause(200);
+        co_await std::move(pause_call);
     }
-    return "";
+    co_return "";
 }
 
 // ---- clock ------------------------------------------------------------------------------------
 
 void backend::advance_clock(std::int64_t ms, done_fn<std::int64_t> done) {
     write_plain<std::int64_t>(
-        [this, ms](write_txn &t) -> result<std::int64_t> {
-            auto r = t.c.run("UPDATE ifmatch_meta SET v = (v::bigint + $1)::text WHERE k = "
-                             "'clock_offset_ms' RETURNING v::bigint",
-                             ms);
+        [this, ms](write_txn &t) -> task<result<std::int64_t>> {
+            auto run_call = t.c.async_run("UPDATE ifmatch_meta SET v = (v::bigint + $1)::text "
+                                          "WHERE k = 'clock_offset_ms' RETURNING v::bigint",
+                                          ms);
+            auto r = co_await std::move(run_call);
             t.clock_offset_ms = r.i64(0, 0);
             offset_ = std::max(offset_.load(), t.clock_offset_ms);
-            return t.clock_offset_ms;
+            co_return t.clock_offset_ms;
         },
         std::move(done));
 }
@@ -322,23 +376,21 @@ void backend::advance_clock(std::int64_t ms, done_fn<std::int64_t> done) {
 void backend::create_bucket(std::string name, std::string region, string_pairs settings,
                             done_fn<create_bucket_result> done) {
     write_plain<create_bucket_result>(
-        [name = std::move(name), region = std::move(region),
-         settings = std::move(settings)](write_txn &t) {
-            return postgres::create_bucket(t, name, region, settings);
-        },
+        [name = std::move(name), region = std::move(region), settings = std::move(settings)](
+            write_txn &t) { return postgres::create_bucket(t, name, region, settings); },
         std::move(done));
 }
 
 void backend::delete_bucket(std::string name, done_fn<bool> done) {
-    write_plain<bool>([name = std::move(name)](write_txn &t) {
-        return postgres::delete_bucket(t, name);
-    }, std::move(done));
+    write_plain<bool>(
+        [name = std::move(name)](write_txn &t) { return postgres::delete_bucket(t, name); },
+        std::move(done));
 }
 
 void backend::get_bucket(std::string name, done_fn<bucket_info> done) {
-    read<bucket_info>([name = std::move(name)](connection &c) {
-        return postgres::get_bucket(c, name);
-    }, std::move(done));
+    read<bucket_info>(
+        [name = std::move(name)](connection &c) { return postgres::get_bucket(c, name); },
+        std::move(done));
 }
 
 void backend::list_buckets(done_fn<std::vector<bucket_info>> done) {
@@ -351,10 +403,12 @@ void backend::get_bucket_config(std::string name,
     using config_ptr = std::shared_ptr<const bucket_config>;
     // Read fresh on every request: another replica may have changed it.
     read<config_ptr>(
-        [name = std::move(name)](connection &c) -> result<config_ptr> {
-            auto r = postgres::get_bucket_config(c, name);
-            if (r.has_error()) return r.error();
-            return config_ptr(std::make_shared<const bucket_config>(std::move(*r)));
+        [name = std::move(name)](connection &c) -> task<result<config_ptr>> {
+            auto get_bucket_config_call = postgres::get_bucket_config(c, name);
+            auto r = co_await std::move(get_bucket_config_call);
+            if (r.has_error())
+                co_return r.error();
+            co_return config_ptr(std::make_shared<const bucket_config>(std::move(*r)));
         },
         std::move(done));
 }
@@ -364,29 +418,33 @@ std::shared_ptr<const bucket_config> backend::peek_bucket_config(const std::stri
 }
 
 void backend::set_bucket_versioning(std::string name, std::string status, done_fn<bool> done) {
-    write_plain<bool>([name = std::move(name), status = std::move(status)](write_txn &t) {
-        return set_bucket_column(t, name, "versioning", status);
-    }, std::move(done));
+    write_plain<bool>(
+        [name = std::move(name), status = std::move(status)](write_txn &t) {
+            return set_bucket_column(t, name, "versioning", status);
+        },
+        std::move(done));
 }
 
 void backend::set_bucket_require_conditions(std::string name, bool on, done_fn<bool> done) {
-    write_plain<bool>([name = std::move(name), on](write_txn &t) {
-        return set_bucket_column(t, name, "require_conditions", on ? "true" : "false");
-    }, std::move(done));
+    write_plain<bool>(
+        [name = std::move(name), on](write_txn &t) {
+            return set_bucket_column(t, name, "require_conditions", on ? "true" : "false");
+        },
+        std::move(done));
 }
 
 void backend::set_bucket_policy(std::string name, std::string policy, done_fn<bool> done) {
-    write_plain<bool>([name = std::move(name), policy = std::move(policy)](write_txn &t) {
-        return set_bucket_column(t, name, "policy", policy);
-    }, std::move(done));
+    write_plain<bool>([name = std::move(name), policy = std::move(policy)](
+                          write_txn &t) { return set_bucket_column(t, name, "policy", policy); },
+                      std::move(done));
 }
 
 void backend::set_bucket_setting(std::string name, std::string setting, std::string value,
                                  done_fn<bool> done) {
-    write_plain<bool>([name = std::move(name), setting = std::move(setting),
-                       value = std::move(value)](write_txn &t) {
-        return postgres::set_bucket_setting(t, name, setting, value);
-    }, std::move(done));
+    write_plain<bool>(
+        [name = std::move(name), setting = std::move(setting), value = std::move(value)](
+            write_txn &t) { return postgres::set_bucket_setting(t, name, setting, value); },
+        std::move(done));
 }
 
 // ---- objects ----------------------------------------------------------------------------------
@@ -421,24 +479,26 @@ void backend::delete_object(delete_request r, decided_fn<delete_result> done) {
 void backend::get_object(get_request r, done_fn<object_read> done) {
     ++jobs_;
     std::weak_ptr<pool> weak = pool_;
-    pool_->submit([r = std::move(r), done = std::move(done),
-                   weak, blob_dir = opts_.blob_dir](std::unique_ptr<connection> &c) {
+    pool_->submit([r = std::move(r), done = std::move(done), weak,
+                   blob_dir = opts_.blob_dir](std::unique_ptr<connection> &c) -> task<void> {
         if (!c) {
             done(unavailable());
-            return;
+            co_return;
         }
         std::optional<result<object_read>> out;
+        bool rollback = false;
         try {
             // The body is read in this snapshot, which keeps seeing it even if a commit on any
             // replica releases it meanwhile (bodies.hpp). BEGIN travels with the reads.
             c->queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-            auto got = read_for_get(*c, r);
+            auto read_for_get_call = read_for_get(*c, r);
+            auto got = co_await std::move(read_for_get_call);
             if (got.has_error()) {
                 out.emplace(got.error());
             } else if (r.open_body && got->version.body_id != 0 && !got->version.delete_marker &&
                        got->pieces.empty()) {
-                out.emplace(s3_error(s3_errc::internal_error,
-                                     "The object's stored body is missing."));
+                out.emplace(
+                    s3_error(s3_errc::internal_error, "The object's stored body is missing."));
             } else {
                 object_read o;
                 o.version = std::move(got->version);
@@ -448,23 +508,32 @@ void backend::get_object(get_request r, done_fn<object_read> done) {
                 }
                 const bool stream = needs_stream(got->pieces);
                 o.segments = segments_of(std::move(got->pieces), c, weak, blob_dir);
-                if (!stream) end_read(*c);
+                if (!stream) {
+                    auto end_call = end_read(*c);
+                    co_await std::move(end_call);
+                }
                 out.emplace(std::move(o));
             }
-            if (c && out->has_error()) end_read(*c);
-        } catch (const pg_error &e) {
-            if (c && c->ok()) {
-                try {
-                    c->discard();
-                    c->queue("ROLLBACK");
-                    c->forget();
-                } catch (const pg_error &) {
-                }
+            if (c && out->has_error()) {
+                auto end_call = end_read(*c);
+                co_await std::move(end_call);
             }
+        } catch (const pg_error &e) {
+            rollback = true;
             out.emplace(error_of(e));
         } catch (const std::exception &e) {
-            if (c) c->discard();
+            if (c)
+                c->discard();
             out.emplace(internal(e));
+        }
+        if (rollback && c && c->ok()) {
+            try {
+                c->discard();
+                c->queue("ROLLBACK");
+                auto forget_call = c->async_forget();
+                co_await std::move(forget_call);
+            } catch (const pg_error &) {
+            }
         }
         done(std::move(*out));
     });
@@ -494,8 +563,9 @@ void backend::set_version_extra(version_extra_request r, done_fn<object_version>
 
 void backend::body_part_sizes(std::int64_t body_id, done_fn<std::vector<std::uint64_t>> done) {
     read<std::vector<std::uint64_t>>(
-        [body_id](connection &c) {
-            return result<std::vector<std::uint64_t>>(part_sizes(c, body_id));
+        [body_id](connection &c) -> task<result<std::vector<std::uint64_t>>> {
+            auto part_sizes_call = part_sizes(c, body_id);
+            co_return co_await std::move(part_sizes_call);
         },
         std::move(done));
 }
@@ -511,10 +581,8 @@ void backend::create_upload(create_upload_request r, done_fn<upload_info> done) 
 void backend::find_upload(std::string bucket, std::string key, std::string upload_id,
                           done_fn<upload_info> done) {
     read<upload_info>(
-        [bucket = std::move(bucket), key = std::move(key),
-         upload_id = std::move(upload_id)](connection &c) {
-            return postgres::find_upload(c, bucket, key, upload_id);
-        },
+        [bucket = std::move(bucket), key = std::move(key), upload_id = std::move(upload_id)](
+            connection &c) { return postgres::find_upload(c, bucket, key, upload_id); },
         std::move(done));
 }
 
@@ -535,10 +603,8 @@ void backend::complete_upload(complete_request r, decided_fn<complete_result> do
 void backend::abort_upload(std::string bucket, std::string key, std::string upload_id,
                            done_fn<bool> done) {
     write_plain<bool>(
-        [bucket = std::move(bucket), key = std::move(key),
-         upload_id = std::move(upload_id)](write_txn &t) {
-            return postgres::abort_upload(t, bucket, key, upload_id);
-        },
+        [bucket = std::move(bucket), key = std::move(key), upload_id = std::move(upload_id)](
+            write_txn &t) { return postgres::abort_upload(t, bucket, key, upload_id); },
         std::move(done));
 }
 
@@ -575,16 +641,18 @@ void backend::bucket_keys(std::string bucket, std::string after, std::size_t lim
 
 void backend::current_state_of(std::string bucket, std::string key, done_fn<current_state> done) {
     read<current_state>(
-        [bucket = std::move(bucket), key = std::move(key)](connection &c) {
-            return result<current_state>(capture_current(c, bucket, key));
+        [bucket = std::move(bucket),
+         key = std::move(key)](connection &c) -> task<result<current_state>> {
+            auto capture_current_call = capture_current(c, bucket, key);
+            co_return co_await std::move(capture_current_call);
         },
         std::move(done));
 }
 
 void backend::append_events(std::vector<event_row> rows, std::size_t keep, done_fn<bool> done) {
-    write_plain<bool>([rows = std::move(rows), keep](write_txn &t) {
-        return postgres::append_events(t, rows, keep);
-    }, std::move(done));
+    write_plain<bool>([rows = std::move(rows),
+                       keep](write_txn &t) { return postgres::append_events(t, rows, keep); },
+                      std::move(done));
 }
 
 void backend::recent_events(std::size_t limit, done_fn<std::vector<event_row>> done) {
@@ -598,21 +666,23 @@ void backend::stored_totals(done_fn<store_totals> done) {
 
 void backend::lead(std::string task, std::int64_t ttl_ms, done_fn<bool> done) {
     write_plain<bool>(
-        [this, task = std::move(task), ttl_ms](write_txn &t) -> result<bool> {
-            begin(t);
+        [this, name = std::move(task), ttl_ms](write_txn &t) -> postgres::task<result<bool>> {
+            auto begin_call = begin(t);
+            co_await std::move(begin_call);
             // Taken when free or expired, renewed by its holder; the database's clock judges.
-            auto r = t.c.run("INSERT INTO leases(task, holder, until_ms) VALUES($1, $2, $3) "
-                             "ON CONFLICT (task) DO UPDATE SET holder = excluded.holder, "
-                             "until_ms = excluded.until_ms WHERE leases.holder = excluded.holder "
-                             "OR leases.until_ms < $4 RETURNING holder",
-                             task, holder_, t.now_ms - t.clock_offset_ms + ttl_ms,
-                             t.now_ms - t.clock_offset_ms);
-            return !r.empty();
+            auto run_call = t.c.async_run(
+                "INSERT INTO leases(task, holder, until_ms) VALUES($1, $2, $3) ON CONFLICT "
+                "(task) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms "
+                "WHERE leases.holder = excluded.holder OR leases.until_ms < $4 RETURNING holder",
+                name, holder_, t.now_ms - t.clock_offset_ms + ttl_ms, t.now_ms - t.clock_offset_ms);
+            auto r = co_await std::move(run_call);
+            co_return !r.empty();
         },
         std::move(done));
 }
 
-// ---- fault rules (D10): rows every replica reads -------------------------------------------------
+// ---- fault rules (D10): rows every replica reads
+// -------------------------------------------------
 
 namespace {
 
@@ -629,29 +699,39 @@ std::vector<fault_rule_row> fault_rows(const rows &r) {
 
 void backend::add_fault_rule(fault_rule_row r, done_fn<std::uint64_t> done) {
     read<std::uint64_t>(
-        [r = std::move(r)](connection &c) -> result<std::uint64_t> {
-            auto got = c.run("INSERT INTO fault_rules(bucket, rule, count) VALUES($1, $2, $3) "
-                               "RETURNING id",
-                               r.bucket, r.rule, r.count);
-            return static_cast<std::uint64_t>(got.i64(0, 0));
+        [r = std::move(r)](connection &c) -> task<result<std::uint64_t>> {
+            auto run_call = c.async_run("INSERT INTO fault_rules(bucket, rule, count) "
+                                        "VALUES($1, $2, $3) RETURNING id",
+                                        r.bucket, r.rule, r.count);
+            auto got = co_await std::move(run_call);
+            co_return static_cast<std::uint64_t>(got.i64(0, 0));
         },
         std::move(done));
 }
 
 void backend::fault_rules(done_fn<std::vector<fault_rule_row>> done) {
     read<std::vector<fault_rule_row>>(
-        [](connection &c) -> result<std::vector<fault_rule_row>> {
-            return fault_rows(c.run("SELECT id, bucket, rule, count FROM fault_rules ORDER BY id"));
+        [](connection &c) -> task<result<std::vector<fault_rule_row>>> {
+            auto run_call =
+                c.async_run("SELECT id, bucket, rule, count FROM fault_rules ORDER BY id");
+            co_return fault_rows(co_await std::move(run_call));
         },
         std::move(done));
 }
 
 void backend::remove_fault_rules(std::optional<std::uint64_t> id, done_fn<std::uint64_t> done) {
     read<std::uint64_t>(
-        [id](connection &c) -> result<std::uint64_t> {
-            auto gone = id ? c.run("DELETE FROM fault_rules WHERE id = $1 RETURNING id", *id)
-                           : c.run("DELETE FROM fault_rules RETURNING id");
-            return static_cast<std::uint64_t>(gone.size());
+        [id](connection &c) -> task<result<std::uint64_t>> {
+            rows gone;
+            if (id) {
+                auto run_call =
+                    c.async_run("DELETE FROM fault_rules WHERE id = $1 RETURNING id", *id);
+                gone = co_await std::move(run_call);
+            } else {
+                auto run_call2 = c.async_run("DELETE FROM fault_rules RETURNING id");
+                gone = co_await std::move(run_call2);
+            }
+            co_return static_cast<std::uint64_t>(gone.size());
         },
         std::move(done));
 }
@@ -662,26 +742,33 @@ void backend::take_fault_rule(std::string bucket,
     // Single statements in autocommit: a conditional write needs no transaction.
     read<std::optional<fault_rule_row>>(
         [bucket = std::move(bucket),
-         match = std::move(match)](connection &c) -> result<std::optional<fault_rule_row>> {
+         match = std::move(match)](connection &c) -> task<result<std::optional<fault_rule_row>>> {
             // One statement when the bucket has no rule (the usual case). A use is taken by a
             // conditional decrement, so two replicas never both take a rule's last use.
-            auto all = fault_rows(c.run(
+            auto run_call = c.async_run(
                 "SELECT id, bucket, rule, count FROM fault_rules WHERE bucket = $1 ORDER BY id",
-                bucket));
+                bucket);
+            auto all = fault_rows(co_await std::move(run_call));
             for (auto &row : all) {
                 auto how = match(row);
-                if (how == fault_use::no) continue;
-                if (how == fault_use::peek) return std::optional<fault_rule_row>(row);
-                auto left = c.run("UPDATE fault_rules SET count = count - 1 WHERE id = $1 AND "
-                                    "count > 0 RETURNING count",
-                                    row.id);
-                if (left.empty()) continue; // its last use went to another replica meanwhile
+                if (how == fault_use::no)
+                    continue;
+                if (how == fault_use::peek)
+                    co_return std::optional<fault_rule_row>(row);
+                auto run_call2 = c.async_run("UPDATE fault_rules SET count = count - 1 WHERE "
+                                             "id = $1 AND count > 0 RETURNING count",
+                                             row.id);
+                auto left = co_await std::move(run_call2);
+                if (left.empty())
+                    continue; // its last use went to another replica meanwhile
                 if (left.i64(0, 0) <= 0) {
-                    c.run("DELETE FROM fault_rules WHERE id = $1 AND count <= 0", row.id);
+                    auto run_call3 =
+                        c.async_run("DELETE FROM fault_rules WHERE id = $1 AND count <= 0", row.id);
+                    co_await std::move(run_call3);
                 }
-                return std::optional<fault_rule_row>(row);
+                co_return std::optional<fault_rule_row>(row);
             }
-            return std::optional<fault_rule_row>();
+            co_return std::optional<fault_rule_row>();
         },
         std::move(done));
 }
@@ -694,7 +781,7 @@ void backend::limit_space(space_limit, done_fn<std::int64_t> done) {
 
 // ---- background work --------------------------------------------------------------------------
 
-void backend::janitor() {
+task<void> backend::janitor() {
     // Staged bodies of uploads that never committed (a replica killed mid-upload) are removed
     // once they are old enough that no upload can still be writing them, and released body files
     // once no snapshot can read them (blob_dir.hpp); one replica at a time.
@@ -703,26 +790,42 @@ void backend::janitor() {
     auto next_staged = start + std::chrono::seconds(5);
     auto next_files = start;
     while (!closing_) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        auto pause_call = pause(200);
+        co_await std::move(pause_call);
         const auto now = std::chrono::steady_clock::now();
         const bool staged = now >= next_staged;
         const bool files = !opts_.blob_dir.empty() && now >= next_files;
-        if (!staged && !files) continue;
-        if (staged) next_staged = now + std::chrono::milliseconds(opts_.janitor_ms);
-        if (files) next_files = now + std::chrono::seconds(1);
+        if (!staged && !files)
+            continue;
+        if (staged)
+            next_staged = now + std::chrono::milliseconds(opts_.janitor_ms);
+        if (files)
+            next_files = now + std::chrono::seconds(1);
         try {
-            if (!c || !c->ok()) c = std::make_unique<connection>(opts_.uri);
-            auto got = c->run(std::string("SELECT pg_try_advisory_lock(") + janitor_lock + ")");
-            if (!got.boolean(0, 0)) continue;
-            if (staged) {
-                c->run("WITH gone AS (DELETE FROM bodies WHERE staged AND created < now() - "
-                       "interval '1 hour' RETURNING id, file), chunks AS (DELETE FROM "
-                       "body_chunks WHERE body_id IN (SELECT id FROM gone)) INSERT INTO "
-                       "released_files(name, xid) SELECT file, 0 FROM gone WHERE file IS NOT "
-                       "NULL");
+            if (!c || !c->ok()) {
+                auto open_call = connection::open(opts_.uri);
+                c = co_await std::move(open_call);
             }
-            if (files) reclaim_released(*c, opts_.blob_dir);
-            c->run(std::string("SELECT pg_advisory_unlock(") + janitor_lock + ")");
+            auto run_call =
+                c->async_run(std::string("SELECT pg_try_advisory_lock(") + janitor_lock + ")");
+            auto got = co_await std::move(run_call);
+            if (!got.boolean(0, 0))
+                continue;
+            if (staged) {
+                auto run_call2 = c->async_run(
+                    "WITH gone AS (DELETE FROM bodies WHERE staged AND created < now() - "
+                    "interval '1 hour' RETURNING id, file), chunks AS (DELETE FROM body_chunks "
+                    "WHERE body_id IN (SELECT id FROM gone)) INSERT INTO released_files(name, "
+                    "xid) SELECT file, 0 FROM gone WHERE file IS NOT NULL");
+                co_await std::move(run_call2);
+            }
+            if (files) {
+                auto reclaim_call = reclaim_released(*c, opts_.blob_dir);
+                co_await std::move(reclaim_call);
+            }
+            auto run_call3 =
+                c->async_run(std::string("SELECT pg_advisory_unlock(") + janitor_lock + ")");
+            co_await std::move(run_call3);
         } catch (const pg_error &) {
             c.reset();
         }
@@ -751,7 +854,8 @@ void check_blob_files(connection &c, const std::string &dir, check_report &rep) 
     for (int i = 0; i < files.size(); ++i) {
         const std::string name = files.text(i, 0);
         named.insert(name);
-        if (files.boolean(i, 2)) continue; // still being written
+        if (files.boolean(i, 2))
+            continue; // still being written
         std::error_code ec;
         auto size = std::filesystem::file_size(std::filesystem::path(dir) / name, ec);
         if (ec) {
@@ -761,8 +865,10 @@ void check_blob_files(connection &c, const std::string &dir, check_report &rep) 
         }
     }
     auto released = c.run("SELECT name FROM released_files");
-    for (int i = 0; i < released.size(); ++i) named.insert(released.text(i, 0));
-    if (missing) rep.problems.push_back(std::to_string(missing) + " bodies whose file is missing");
+    for (int i = 0; i < released.size(); ++i)
+        named.insert(released.text(i, 0));
+    if (missing)
+        rep.problems.push_back(std::to_string(missing) + " bodies whose file is missing");
     if (wrong_size) {
         rep.problems.push_back(std::to_string(wrong_size) +
                                " bodies whose file is not of the body's size");
@@ -771,21 +877,25 @@ void check_blob_files(connection &c, const std::string &dir, check_report &rep) 
     std::error_code ec;
     const auto hour_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
     for (const auto &e : std::filesystem::directory_iterator(dir, ec)) {
-        if (e.path().extension() != ".body") continue;
+        if (e.path().extension() != ".body")
+            continue;
         ++rep.blob_files;
-        if (named.contains(e.path().filename().string())) continue;
+        if (named.contains(e.path().filename().string()))
+            continue;
         std::error_code tec;
         (e.last_write_time(tec) < hour_ago ? orphans : young) += 1;
     }
-    if (ec) rep.problems.push_back("--blob-dir " + dir + " cannot be read: " + ec.message());
-    if (orphans) rep.problems.push_back(std::to_string(orphans) + " files no body names");
+    if (ec)
+        rep.problems.push_back("--blob-dir " + dir + " cannot be read: " + ec.message());
+    if (orphans)
+        rep.problems.push_back(std::to_string(orphans) + " files no body names");
     if (young) {
         rep.notes.push_back(std::to_string(young) +
                             " recent files no body names yet (uploads starting)");
     }
 }
 
-} // namespace----------------------------------------------------------------------
+} // namespace
 
 key_history read_key_history(const std::string &uri, const std::string &bucket,
                              const std::string &key, std::size_t event_limit) {
@@ -794,10 +904,12 @@ key_history read_key_history(const std::string &uri, const std::string &bucket,
         throw std::runtime_error("the database holds no ifmatch store");
     }
     key_history h;
-    auto v = postgres::key_versions(c, bucket, key);
-    if (v.has_value()) h.versions = std::move(*v);
-    auto e = postgres::recent_events(c, event_limit);
-    if (e.has_value()) h.events = std::move(*e);
+    auto v = run_here(postgres::key_versions(c, bucket, key));
+    if (v.has_value())
+        h.versions = std::move(*v);
+    auto e = run_here(postgres::recent_events(c, event_limit));
+    if (e.has_value())
+        h.events = std::move(*e);
     return h;
 }
 
@@ -815,7 +927,8 @@ check_report check_database(const std::string &uri, const std::string &blob_dir)
     rep.stored_bytes = count("SELECT COALESCE(SUM(size), 0) FROM bodies WHERE NOT staged");
     auto problem = [&](const char *sql, const std::string &what) {
         auto n = count(sql);
-        if (n) rep.problems.push_back(std::to_string(n) + " " + what);
+        if (n)
+            rep.problems.push_back(std::to_string(n) + " " + what);
     };
     problem("SELECT COUNT(*) FROM (SELECT bucket, key FROM versions GROUP BY bucket, key "
             "HAVING COUNT(*) FILTER (WHERE is_latest) <> 1) k",

@@ -1,16 +1,18 @@
 // The PostgreSQL backend behind storage::object_store ("shared mode"): several ifmatch replicas
-// on one database. Every call is a job on a worker of the pool (pool.hpp); a write is one
+// on one database. Every call is a job on a connection of the pool (pool.hpp), a coroutine on the
+// backend's I/O context; a write is one
 // transaction that locks its key, decides with protocol's evaluators and commits or rolls back
 // (operations.hpp). No replica-local cache: every replica reads what any replica committed.
 #pragma once
 
 #include "storage/object_store.hpp"
+#include "storage/postgres/pg.hpp"
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
-#include <thread>
 
 namespace ifmatch::storage::postgres {
 
@@ -20,16 +22,16 @@ class connection;
 struct write_txn;
 
 struct options {
-    std::string uri;                     // a libpq URI (postgresql://...)
-    int pool_size = 4;                   // worker connections (--pg-pool)
+    std::string uri;                      // a libpq URI (postgresql://...)
+    int pool_size = 4;                    // pool connections (--pg-pool)
     std::size_t inline_limit = 64 * 1024; // bodies above it are stored as chunks
-    std::string blob_dir; // non-empty: bodies above the limit are files there (blob_dir.hpp)
+    std::string blob_dir;   // non-empty: bodies above the limit are files there (blob_dir.hpp)
     int janitor_ms = 60000; // how often the janitor looks for old staged bodies
     std::function<void(const std::string &)> on_error;
 };
 
 class backend final : public object_store {
-public:
+  public:
     // Connects, migrates the schema (under an advisory lock). Throws std::runtime_error.
     explicit backend(options o);
     ~backend() override;
@@ -89,8 +91,7 @@ public:
                      done_fn<std::vector<object_version>> done) override;
     void current_state_of(std::string bucket, std::string key,
                           done_fn<current_state> done) override;
-    void append_events(std::vector<event_row> rows, std::size_t keep,
-                       done_fn<bool> done) override;
+    void append_events(std::vector<event_row> rows, std::size_t keep, done_fn<bool> done) override;
     void recent_events(std::size_t limit, done_fn<std::vector<event_row>> done) override;
     void stored_totals(done_fn<store_totals> done) override;
     void lead(std::string task, std::int64_t ttl_ms, done_fn<bool> done) override;
@@ -102,18 +103,17 @@ public:
 
     void limit_space(space_limit l, done_fn<std::int64_t> done) override;
 
-private:
+  private:
+    template <class T> void read(std::function<task<result<T>>(connection &)> fn, done_fn<T> done);
     template <class T>
-    void read(std::function<result<T>(connection &)> fn, done_fn<T> done);
-    template <class T>
-    void write(std::function<result<T>(write_txn &, std::optional<current_state> *)> fn,
+    void write(std::function<task<result<T>>(write_txn &, std::optional<current_state> *)> fn,
                std::function<void(result<T>, std::optional<current_state>)> finish,
                std::string bucket = {}, std::string key = {});
     template <class T>
-    void write_plain(std::function<result<T>(write_txn &)> fn, done_fn<T> done);
-    void janitor();
+    void write_plain(std::function<task<result<T>>(write_txn &)> fn, done_fn<T> done);
+    task<void> janitor();
     // "committed" / "aborted" for a transaction whose COMMIT lost its connection; "" unknown.
-    std::string commit_status(std::int64_t xid);
+    task<std::string> commit_status(std::int64_t xid);
 
     options opts_;
     std::shared_ptr<pool> pool_;
@@ -121,8 +121,8 @@ private:
     std::atomic<std::int64_t> offset_{0};
     std::atomic<std::uint64_t> commits_{0}, jobs_{0}, reruns_{0}, failed_{0}, lost_{0};
     std::atomic<bool> closing_{false};
-    std::thread janitor_;
-    std::string holder_; // this process's name in the leases table
+    std::future<void> janitor_; // the janitor coroutine's end
+    std::string holder_;        // this process's name in the leases table
 };
 
 // `ifmatch check` and `ifmatch explain --data` on a PostgreSQL location.

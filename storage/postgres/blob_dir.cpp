@@ -3,11 +3,10 @@
 
 #include "storage/file_source.hpp"
 
-#include <openssl/rand.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,7 +19,8 @@ std::string join(const std::string &dir, const std::string &name) { return dir +
 
 bool fsync_dir(const std::string &dir) {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return false;
+    if (fd < 0)
+        return false;
     bool ok = ::fsync(fd) == 0;
     ::close(fd);
     return ok;
@@ -51,14 +51,17 @@ blob_writer::blob_writer(const std::string &dir, const std::string &name)
 }
 
 blob_writer::~blob_writer() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!kept_) ::unlink(path_.c_str());
+    if (fd_ >= 0)
+        ::close(fd_);
+    if (!kept_)
+        ::unlink(path_.c_str());
 }
 
 bool blob_writer::write(std::string_view data) {
     while (!data.empty()) {
         auto n = ::write(fd_, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
             error_ = "writing " + path_ + ": " + std::strerror(errno);
             return false;
@@ -82,26 +85,32 @@ std::shared_ptr<const body_source> open_blob(const std::string &dir, const std::
 }
 
 void remove_blob(const std::string &dir, const std::string &name) {
-    if (name.empty() || name.find('/') != std::string::npos) return;
+    if (name.empty() || name.find('/') != std::string::npos)
+        return;
     ::unlink(join(dir, name).c_str());
 }
 
-std::size_t reclaim_released(connection &c, const std::string &dir) {
+task<std::size_t> reclaim_released(connection &c, const std::string &dir) {
     // Every snapshot now open sees transactions below the horizon as finished (RULE 4). The
     // horizon is the statement snapshot's xmax (the next transaction id when the statement
     // began) less the age of the oldest backend_xmin; age() counts from the next transaction id
     // when it is first called, which is no earlier, so the horizon is at or below the oldest
     // xmin.
-    auto h = c.run("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint - "
-                   "coalesce((SELECT max(age(backend_xmin)) FROM pg_stat_activity WHERE "
-                   "backend_xmin IS NOT NULL), 0)");
+    auto run_call =
+        c.async_run("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint - "
+                    "coalesce((SELECT max(age(backend_xmin)) FROM pg_stat_activity WHERE "
+                    "backend_xmin IS NOT NULL), 0)");
+    auto h = co_await std::move(run_call);
     const std::int64_t horizon = h.i64(0, 0);
-    auto due = c.run("SELECT name FROM released_files WHERE xid < $1 LIMIT 1000", horizon);
+    auto run_call2 =
+        c.async_run("SELECT name FROM released_files WHERE xid < $1 LIMIT 1000", horizon);
+    auto due = co_await std::move(run_call2);
     for (int i = 0; i < due.size(); ++i) {
         remove_blob(dir, due.text(i, 0)); // unlinked before forgotten: a crash only repeats it
-        c.run("DELETE FROM released_files WHERE name = $1", due.text(i, 0));
+        auto run_call3 = c.async_run("DELETE FROM released_files WHERE name = $1", due.text(i, 0));
+        co_await std::move(run_call3);
     }
-    return static_cast<std::size_t>(due.size());
+    co_return static_cast<std::size_t>(due.size());
 }
 
 } // namespace ifmatch::storage::postgres

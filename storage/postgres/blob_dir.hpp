@@ -33,7 +33,7 @@ std::string new_blob_name();
 
 // An open file being written; closes (and, unless kept, unlinks) it on destruction.
 class blob_writer {
-public:
+  public:
     // Creates dir/name exclusively. Throws std::runtime_error.
     blob_writer(const std::string &dir, const std::string &name);
     ~blob_writer();
@@ -46,7 +46,7 @@ public:
     bool finish();
     const std::string &error() const { return error_; }
 
-private:
+  private:
     std::string dir_, path_;
     int fd_ = -1;
     bool kept_ = false;
@@ -60,6 +60,6 @@ std::shared_ptr<const body_source> open_blob(const std::string &dir, const std::
 void remove_blob(const std::string &dir, const std::string &name);
 
 // RULE 4: unlinks the released files below the horizon and forgets them; answers how many.
-std::size_t reclaim_released(connection &c, const std::string &dir);
+task<std::size_t> reclaim_released(connection &c, const std::string &dir);
 
 } // namespace ifmatch::storage::postgres

@@ -11,28 +11,41 @@ namespace ifmatch::storage::postgres {
 
 namespace {
 
+// Its calls come from the server's body threads (they may block): each statement runs on the
+// pool's I/O context (pool::block_on), on a spare connection the sink holds.
 class pg_sink final : public body_sink {
-public:
+  public:
     pg_sink(std::shared_ptr<pool> p, std::size_t inline_limit, std::string blob_dir)
         : pool_(std::move(p)), inline_limit_(inline_limit), blob_dir_(std::move(blob_dir)) {}
 
     ~pg_sink() override {
-        if (!released_ && id_ && c_) {
+        // Possibly on a server I/O thread: nothing here waits.
+        if (c_)
+            pool_->give(std::move(c_));
+        if (!released_ && id_) {
             writer_.reset(); // unlinks its file
-            drop_staged(*c_, id_); // an upload that failed or was refused leaves nothing
+            // An upload that failed or was refused leaves nothing (the janitor removes what a
+            // failure here leaves).
+            pool_->submit([id = id_](std::unique_ptr<connection> &c) -> task<void> {
+                if (c) {
+                    auto drop_call = drop_staged(*c, id);
+                    co_await std::move(drop_call);
+                }
+            });
         }
-        if (c_) pool_->give(std::move(c_));
     }
 
     bool append(std::string_view data) override {
-        if (!error_.empty()) return false;
+        if (!error_.empty())
+            return false;
         size_ += data.size();
         buf_.append(data);
         if (!id_ && size_ <= inline_limit_) {
             return true;
         }
         while (buf_.size() >= chunk_size) {
-            if (!flush(chunk_size)) return false;
+            if (!flush(chunk_size))
+                return false;
         }
         return true;
     }
@@ -52,13 +65,17 @@ public:
             return b; // error() says why; the write fails on the missing staged body
         }
         try {
-            if (!id_) start();
+            if (!id_)
+                start();
             if (writer_ && !writer_->finish()) {
                 error_ = writer_->error();
                 return b;
             }
-            c_->run("UPDATE bodies SET size = $1 WHERE id = $2",
-                    static_cast<std::int64_t>(size_), id_);
+            pool_->block_on([this]() -> task<void> {
+                auto run_call = c_->async_run("UPDATE bodies SET size = $1 WHERE id = $2",
+                                              static_cast<std::int64_t>(size_), id_);
+                co_await std::move(run_call);
+            });
         } catch (const std::exception &e) {
             error_ = e.what();
             return b;
@@ -69,35 +86,48 @@ public:
         return b;
     }
 
-private:
+  private:
     void start() {
-        if (!c_) c_ = pool_->take();
-        if (blob_dir_.empty()) {
-            auto r = c_->run("INSERT INTO bodies(size, chunked, refs, staged) VALUES(0, true, 0, "
-                             "true) RETURNING id");
-            id_ = r.i64(0, 0);
-            return;
-        }
         // The row names the file before it exists (blob_dir.hpp RULE 1).
-        auto name = new_blob_name();
-        auto r = c_->run("INSERT INTO bodies(size, chunked, refs, staged, file) VALUES(0, false, "
-                         "0, true, $1) RETURNING id",
-                         name);
-        id_ = r.i64(0, 0);
-        writer_ = std::make_unique<blob_writer>(blob_dir_, name);
+        const std::string name = blob_dir_.empty() ? std::string() : new_blob_name();
+        id_ = pool_->block_on([this, &name]() -> task<std::int64_t> {
+            if (!c_) {
+                auto take_call = pool_->take();
+                c_ = co_await std::move(take_call);
+            }
+            if (name.empty()) {
+                auto run_call2 = c_->async_run("INSERT INTO bodies(size, chunked, refs, staged) "
+                                               "VALUES(0, true, 0, true) RETURNING id");
+                auto r = co_await std::move(run_call2);
+                co_return r.i64(0, 0);
+            }
+            auto run_call3 = c_->async_run("INSERT INTO bodies(size, chunked, refs, staged, "
+                                           "file) VALUES(0, false, 0, true, $1) RETURNING id",
+                                           name);
+            auto r = co_await std::move(run_call3);
+            co_return r.i64(0, 0);
+        });
+        if (!name.empty())
+            writer_ = std::make_unique<blob_writer>(blob_dir_, name);
     }
 
     bool flush(std::size_t n) {
         try {
-            if (!id_) start();
+            if (!id_)
+                start();
             if (writer_) {
                 if (!writer_->write(std::string_view(buf_).substr(0, n))) {
                     error_ = writer_->error();
                     return false;
                 }
             } else {
-                c_->run("INSERT INTO body_chunks(body_id, n, data) VALUES($1, $2, $3)", id_,
-                        next_++, bytea{std::string_view(buf_).substr(0, n)});
+                pool_->block_on([this, n]() -> task<void> {
+                    auto run_call4 = c_->async_run(
+                        "INSERT INTO body_chunks(body_id, n, data) VALUES($1, $2, $3)", id_, next_,
+                        bytea{std::string_view(buf_).substr(0, n)});
+                    co_await std::move(run_call4);
+                });
+                ++next_;
             }
             buf_.erase(0, n);
             return true;
@@ -127,14 +157,17 @@ struct stream {
     std::weak_ptr<pool> p;
     ~stream() {
         auto owner = p.lock();
-        if (!owner || !c) return;
+        if (!owner || !c)
+            return;
         // Ended on a worker, not on the thread that dropped the last segment.
         auto held = std::make_shared<std::unique_ptr<connection>>(std::move(c));
         std::weak_ptr<pool> weak = p;
-        owner->submit([held, weak](std::unique_ptr<connection> &) {
+        owner->submit([held, weak](std::unique_ptr<connection> &) -> task<void> {
             try {
-                (*held)->script("ROLLBACK");
-                if (auto o = weak.lock()) o->give(std::move(*held));
+                auto rollback_call = (*held)->async_exec("ROLLBACK");
+                co_await std::move(rollback_call);
+                if (auto o = weak.lock())
+                    o->give(std::move(*held));
             } catch (const pg_error &) {
             }
         });
@@ -142,19 +175,27 @@ struct stream {
 };
 
 class chunk_source final : public body_source {
-public:
+  public:
     chunk_source(std::shared_ptr<stream> s, std::int64_t id) : s_(std::move(s)), id_(id) {}
 
     bool read_at(std::uint64_t offset, char *out, std::size_t size) const override {
-        if (size == 0) return true;
+        if (size == 0)
+            return true;
         const auto first = static_cast<std::int64_t>(offset / chunk_size);
         const auto last = static_cast<std::int64_t>((offset + size - 1) / chunk_size);
+        // On a server body thread: the statement runs on the pool's I/O context.
         std::lock_guard lk(s_->m);
-        if (!s_->c) return false;
+        auto owner = s_->p.lock();
+        if (!s_->c || !owner)
+            return false;
         try {
-            auto r = s_->c->exec("SELECT n::text, data FROM body_chunks WHERE body_id = $1 AND "
-                                 "n BETWEEN $2 AND $3 ORDER BY n",
-                                 {id_, first, last}, true);
+            auto &c = *s_->c;
+            const std::int64_t id = id_;
+            auto r = owner->block_on([&c, id, first, last] {
+                return c.async_exec("SELECT n::text, data FROM body_chunks WHERE body_id = $1 "
+                                    "AND n BETWEEN $2 AND $3 ORDER BY n",
+                                    std::vector<param>{id, first, last}, true);
+            });
             std::size_t copied = 0;
             for (int i = 0; i < r.size(); ++i) {
                 const auto n = static_cast<std::uint64_t>(r.i64(i, 0));
@@ -163,9 +204,9 @@ public:
                 const std::uint64_t from = std::max(offset, chunk_start);
                 const std::uint64_t to =
                     std::min<std::uint64_t>(offset + size, chunk_start + data.size());
-                if (to <= from) continue;
-                std::memcpy(out + (from - offset), data.data() + (from - chunk_start),
-                            to - from);
+                if (to <= from)
+                    continue;
+                std::memcpy(out + (from - offset), data.data() + (from - chunk_start), to - from);
                 copied += to - from;
             }
             return copied == size;
@@ -174,21 +215,21 @@ public:
         }
     }
 
-private:
+  private:
     std::shared_ptr<stream> s_;
     std::int64_t id_;
 };
 
 // A file's reader that keeps the GET's snapshot open while it lives (blob_dir.hpp RULE 3).
 class held_source final : public body_source {
-public:
+  public:
     held_source(std::shared_ptr<stream> s, std::shared_ptr<const body_source> inner)
         : s_(std::move(s)), inner_(std::move(inner)) {}
     bool read_at(std::uint64_t offset, char *out, std::size_t size) const override {
         return inner_->read_at(offset, out, size);
     }
 
-private:
+  private:
     std::shared_ptr<stream> s_;
     std::shared_ptr<const body_source> inner_;
 };
@@ -198,8 +239,10 @@ body_piece piece_of(const rows &r, int i) {
     p.body_id = r.i64(i, 0);
     p.size = static_cast<std::uint64_t>(r.i64(i, 1));
     p.chunked = r.view(i, 2) == "true";
-    if (!p.chunked && !r.null(i, 3)) p.data = r.text(i, 3);
-    if (!r.null(i, 4)) p.file = r.text(i, 4);
+    if (!p.chunked && !r.null(i, 3))
+        p.data = r.text(i, 3);
+    if (!r.null(i, 4))
+        p.file = r.text(i, 4);
     return p;
 }
 
@@ -208,14 +251,6 @@ body_piece piece_of(const rows &r, int i) {
 std::unique_ptr<body_sink> new_sink(std::shared_ptr<pool> p, std::size_t inline_limit,
                                     std::string blob_dir) {
     return std::make_unique<pg_sink>(std::move(p), inline_limit, std::move(blob_dir));
-}
-
-std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id) {
-    if (body_id == 0) return {};
-    rows parts, whole;
-    queue_body_pieces(c, "$1::bigint", {body_id}, &parts, &whole);
-    c.flush();
-    return pieces_of(parts, whole);
 }
 
 void queue_body_pieces(connection &c, const std::string &body_id_sql,
@@ -233,16 +268,19 @@ void queue_body_pieces(connection &c, const std::string &body_id_sql,
 std::vector<body_piece> pieces_of(const rows &parts, const rows &whole) {
     std::vector<body_piece> out;
     if (!parts.empty()) {
-        for (int i = 0; i < parts.size(); ++i) out.push_back(piece_of(parts, i));
+        for (int i = 0; i < parts.size(); ++i)
+            out.push_back(piece_of(parts, i));
         return out;
     }
-    if (!whole.empty()) out.push_back(piece_of(whole, 0));
+    if (!whole.empty())
+        out.push_back(piece_of(whole, 0));
     return out;
 }
 
 bool needs_stream(const std::vector<body_piece> &pieces) {
     for (auto &p : pieces) {
-        if ((p.chunked || !p.file.empty()) && p.size > 0) return true;
+        if ((p.chunked || !p.file.empty()) && p.size > 0)
+            return true;
     }
     return false;
 }
@@ -253,7 +291,8 @@ std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
     std::vector<body_segment> out;
     std::shared_ptr<stream> s;
     for (auto &piece : pieces) {
-        if (piece.size == 0) continue;
+        if (piece.size == 0)
+            continue;
         body_segment seg;
         seg.size = piece.size;
         if (piece.chunked || !piece.file.empty()) {
@@ -281,11 +320,12 @@ std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
     return out;
 }
 
-std::vector<std::uint64_t> part_sizes(connection &c, std::int64_t body_id) {
+task<std::vector<std::uint64_t>> part_sizes(connection &c, std::int64_t body_id) {
     rows r;
     queue_part_sizes(c, "$1::bigint", {body_id}, &r);
-    c.flush();
-    return sizes_of(r);
+    auto flush_call = c.async_flush();
+    co_await std::move(flush_call);
+    co_return sizes_of(r);
 }
 
 void queue_part_sizes(connection &c, const std::string &body_id_sql,
@@ -298,7 +338,8 @@ void queue_part_sizes(connection &c, const std::string &body_id_sql,
 
 std::vector<std::uint64_t> sizes_of(const rows &r) {
     std::vector<std::uint64_t> out;
-    for (int i = 0; i < r.size(); ++i) out.push_back(static_cast<std::uint64_t>(r.i64(i, 0)));
+    for (int i = 0; i < r.size(); ++i)
+        out.push_back(static_cast<std::uint64_t>(r.i64(i, 0)));
     return out;
 }
 

@@ -26,9 +26,7 @@ struct body_piece {
     std::string data; // when neither chunked nor a file
     std::string file; // a file of the blob directory
 };
-std::vector<body_piece> body_pieces(connection &c, std::int64_t body_id);
-// body_pieces in two halves, so that its queries can share a round trip with others: its two
-// queries, queued on `c`, for the body that `body_id_sql` names (an SQL expression over
+// Its two queries, queued on `c`, for the body that `body_id_sql` names (an SQL expression over
 // `params`; NULL names none), and the pieces read from their rows once they have run.
 void queue_body_pieces(connection &c, const std::string &body_id_sql,
                        const std::vector<param> &params, rows *parts, rows *whole);
@@ -44,7 +42,7 @@ std::vector<body_segment> segments_of(std::vector<body_piece> pieces,
                                       const std::string &blob_dir);
 
 // Sizes of a multipart body's parts, in order.
-std::vector<std::uint64_t> part_sizes(connection &c, std::int64_t body_id);
+task<std::vector<std::uint64_t>> part_sizes(connection &c, std::int64_t body_id);
 // part_sizes in two halves, as queue_body_pieces.
 void queue_part_sizes(connection &c, const std::string &body_id_sql,
                       const std::vector<param> &params, rows *into);

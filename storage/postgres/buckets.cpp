@@ -24,51 +24,65 @@ constexpr const char *bucket_columns =
 
 } // namespace
 
-result<create_bucket_result> create_bucket(write_txn &t, const std::string &name,
-                                           const std::string &region, const string_pairs &s) {
-    begin(t);
-    auto r = t.c.run("INSERT INTO buckets(name, created_ms, region) VALUES($1, $2, $3) "
-                     "ON CONFLICT (name) DO NOTHING",
-                     name, t.now_ms, region);
+task<result<create_bucket_result>> create_bucket(write_txn &t, const std::string &name,
+                                                 const std::string &region, const string_pairs &s) {
+    auto begin_call = begin(t);
+    co_await std::move(begin_call);
+    auto run_call =
+        t.c.async_run("INSERT INTO buckets(name, created_ms, region) VALUES($1, $2, $3) "
+                      "ON CONFLICT (name) DO NOTHING",
+                      name, t.now_ms, region);
+    auto r = co_await std::move(run_call);
     create_bucket_result out;
     out.already_owned = r.affected() == 0;
     if (!out.already_owned) {
         for (auto &[k, v] : s) {
-            t.c.run("INSERT INTO bucket_settings(bucket, name, value) VALUES($1, $2, $3)", name,
-                    k, v);
+            auto run_call2 = t.c.async_run(
+                "INSERT INTO bucket_settings(bucket, name, value) VALUES($1, $2, $3)", name, k, v);
+            co_await std::move(run_call2);
         }
     }
-    return out;
+    co_return out;
 }
 
-result<bool> delete_bucket(write_txn &t, const std::string &name) {
-    auto b = t.c.run("SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE", name);
+task<result<bool>> delete_bucket(write_txn &t, const std::string &name) {
+    auto run_call = t.c.async_run("SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE", name);
+    auto b = co_await std::move(run_call);
     if (b.empty()) {
-        return no_such_bucket(name);
+        co_return no_such_bucket(name);
     }
-    auto used = t.c.run("SELECT EXISTS(SELECT 1 FROM versions WHERE bucket = $1) OR "
-                        "EXISTS(SELECT 1 FROM uploads WHERE bucket = $1)",
-                        name);
+    auto run_call2 = t.c.async_run("SELECT EXISTS(SELECT 1 FROM versions WHERE bucket = $1) OR "
+                                   "EXISTS(SELECT 1 FROM uploads WHERE bucket = $1)",
+                                   name);
+    auto used = co_await std::move(run_call2);
     if (used.boolean(0, 0)) {
-        return s3_error(s3_errc::bucket_not_empty).with("BucketName", name);
+        co_return s3_error(s3_errc::bucket_not_empty).with("BucketName", name);
     }
-    t.c.run("DELETE FROM bucket_settings WHERE bucket = $1", name);
-    t.c.run("DELETE FROM key_state WHERE bucket = $1", name);
-    t.c.run("DELETE FROM buckets WHERE name = $1", name);
-    return true;
+    auto run_call3 = t.c.async_run("DELETE FROM bucket_settings WHERE bucket = $1", name);
+    co_await std::move(run_call3);
+    auto run_call4 = t.c.async_run("DELETE FROM key_state WHERE bucket = $1", name);
+    co_await std::move(run_call4);
+    auto run_call5 = t.c.async_run("DELETE FROM buckets WHERE name = $1", name);
+    co_await std::move(run_call5);
+    co_return true;
 }
 
-result<bucket_info> get_bucket(connection &c, const std::string &name) {
-    auto b = find_bucket(c, name);
-    if (!b) return no_such_bucket(name);
-    return *b;
+task<result<bucket_info>> get_bucket(connection &c, const std::string &name) {
+    auto find_bucket_call = find_bucket(c, name);
+    auto b = co_await std::move(find_bucket_call);
+    if (!b)
+        co_return no_such_bucket(name);
+    co_return *b;
 }
 
-result<std::vector<bucket_info>> list_buckets(connection &c) {
-    auto r = c.run(std::string("SELECT ") + bucket_columns + " FROM buckets ORDER BY name");
+task<result<std::vector<bucket_info>>> list_buckets(connection &c) {
+    auto run_call =
+        c.async_run(std::string("SELECT ") + bucket_columns + " FROM buckets ORDER BY name");
+    auto r = co_await std::move(run_call);
     std::vector<bucket_info> out;
-    for (int i = 0; i < r.size(); ++i) out.push_back(bucket_row(r, i));
-    return out;
+    for (int i = 0; i < r.size(); ++i)
+        out.push_back(bucket_row(r, i));
+    co_return out;
 }
 
 void queue_bucket_config(connection &c, const std::string &name, rows *into) {
@@ -78,25 +92,28 @@ void queue_bucket_config(connection &c, const std::string &name, rows *into) {
             {name}, into);
 }
 
-result<bucket_config> get_bucket_config(connection &c, const std::string &name) {
+task<result<bucket_config>> get_bucket_config(connection &c, const std::string &name) {
     rows r;
     queue_bucket_config(c, name, &r);
-    c.flush();
-    return bucket_config_of(r, name);
+    auto flush_call = c.async_flush();
+    co_await std::move(flush_call);
+    co_return bucket_config_of(r, name);
 }
 
 result<bucket_config> bucket_config_of(const rows &r, const std::string &name) {
-    if (r.empty()) return no_such_bucket(name);
+    if (r.empty())
+        return no_such_bucket(name);
     bucket_config cfg;
     cfg.info = bucket_row(r, 0);
     for (int i = 0; i < r.size(); ++i) {
-        if (!r.null(i, 6)) cfg.settings.emplace_back(r.text(i, 6), r.text(i, 7));
+        if (!r.null(i, 6))
+            cfg.settings.emplace_back(r.text(i, 6), r.text(i, 7));
     }
     return cfg;
 }
 
-result<bool> set_bucket_column(write_txn &t, const std::string &name, const std::string &column,
-                               const std::string &value) {
+task<result<bool>> set_bucket_column(write_txn &t, const std::string &name, std::string column,
+                                     std::string value) {
     std::string sql;
     if (column == "versioning") {
         sql = "UPDATE buckets SET versioning = $2 WHERE name = $1";
@@ -105,24 +122,32 @@ result<bool> set_bucket_column(write_txn &t, const std::string &name, const std:
     } else if (column == "policy") {
         sql = "UPDATE buckets SET policy = $2 WHERE name = $1";
     } else {
-        return s3_error(s3_errc::internal_error, "unknown bucket column " + column);
+        co_return s3_error(s3_errc::internal_error, "unknown bucket column " + column);
     }
-    auto r = t.c.run(sql, name, value);
-    if (r.affected() == 0) return no_such_bucket(name);
-    return true;
+    auto run_call = t.c.async_run(sql, name, value);
+    auto r = co_await std::move(run_call);
+    if (r.affected() == 0)
+        co_return no_such_bucket(name);
+    co_return true;
 }
 
-result<bool> set_bucket_setting(write_txn &t, const std::string &name, const std::string &setting,
-                                const std::string &value) {
-    if (!find_bucket_for_write(t.c, name)) return no_such_bucket(name);
+task<result<bool>> set_bucket_setting(write_txn &t, const std::string &name,
+                                      const std::string &setting, const std::string &value) {
+    auto find_bucket_for_write_call = find_bucket_for_write(t.c, name);
+    if (!co_await std::move(find_bucket_for_write_call))
+        co_return no_such_bucket(name);
     if (value.empty()) {
-        t.c.run("DELETE FROM bucket_settings WHERE bucket = $1 AND name = $2", name, setting);
+        auto run_call = t.c.async_run("DELETE FROM bucket_settings WHERE bucket = $1 AND name = $2",
+                                      name, setting);
+        co_await std::move(run_call);
     } else {
-        t.c.run("INSERT INTO bucket_settings(bucket, name, value) VALUES($1, $2, $3) "
-                "ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value",
-                name, setting, value);
+        auto run_call2 =
+            t.c.async_run("INSERT INTO bucket_settings(bucket, name, value) VALUES($1, $2, $3) "
+                          "ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value",
+                          name, setting, value);
+        co_await std::move(run_call2);
     }
-    return true;
+    co_return true;
 }
 
 } // namespace ifmatch::storage::postgres

@@ -16,9 +16,8 @@
 //    order.
 // 5. A key's current row is its is_latest row; versions are in S3's order, by key then newest
 //    first (rank_ms DESC, seq DESC, the order promote_latest uses).
-#include "storage/postgres/operations.hpp"
-
 #include "storage/listing_rules.hpp"
+#include "storage/postgres/operations.hpp"
 
 #include <limits>
 
@@ -52,7 +51,8 @@ void append_utf8(std::string &s, std::uint32_t cp) {
 // Removes and returns the last code point of well-formed UTF-8 `s` (not empty).
 std::uint32_t pop_code_point(std::string &s) {
     std::size_t start = s.size() - 1;
-    while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xc0) == 0x80) --start;
+    while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xc0) == 0x80)
+        --start;
     auto lead = static_cast<unsigned char>(s[start]);
     const std::size_t n = s.size() - start;
     std::uint32_t cp = n == 1 ? lead : lead & (0x7f >> n);
@@ -78,14 +78,15 @@ std::string successor(std::string p) {
 
 } // namespace
 
-result<list_page> list_objects(connection &c, const list_request &r) {
-    if (!find_bucket(c, r.bucket)) {
-        return no_such_bucket(r.bucket);
+task<result<list_page>> list_objects(connection &c, const list_request &r) {
+    auto find_bucket_call = find_bucket(c, r.bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(r.bucket);
     }
     list_page page;
     if (r.max_keys <= 0) {
         // max-keys=0 asks for nothing: an empty page that is not truncated, as on S3.
-        return page;
+        co_return page;
     }
     const std::string upper = successor(r.prefix);
     const bool from_prefix = r.after < r.prefix;
@@ -94,12 +95,14 @@ result<list_page> list_objects(connection &c, const list_request &r) {
     const std::size_t limit = static_cast<std::size_t>(r.max_keys);
     auto full = [&] { return page.contents.size() + page.common_prefixes.size() >= limit; };
     for (;;) {
-        auto rows = c.run("SELECT key, etag, size, last_modified_ms FROM versions WHERE "
-                          "bucket = $1 AND is_latest AND NOT delete_marker AND "
-                          "key COLLATE \"C\" >= $2 AND ($3 OR key COLLATE \"C\" > $2) AND "
-                          "($4 = '' OR key COLLATE \"C\" < $4) ORDER BY key COLLATE \"C\" "
-                          "LIMIT $5",
-                          r.bucket, cursor, inclusive, upper, batch);
+        auto run_call =
+            c.async_run("SELECT key, etag, size, last_modified_ms FROM versions WHERE "
+                        "bucket = $1 AND is_latest AND NOT delete_marker AND "
+                        "key COLLATE \"C\" >= $2 AND ($3 OR key COLLATE \"C\" > $2) AND "
+                        "($4 = '' OR key COLLATE \"C\" < $4) ORDER BY key COLLATE \"C\" "
+                        "LIMIT $5",
+                        r.bucket, cursor, inclusive, upper, batch);
+        auto rows = co_await std::move(run_call);
         std::string skipping; // the common prefix whose keys the rest of the batch passes over
         for (int i = 0; i < rows.size(); ++i) {
             std::string key = rows.text(i, 0);
@@ -111,7 +114,7 @@ result<list_page> list_objects(connection &c, const list_request &r) {
                 if (cp > r.after) {
                     if (full()) {
                         page.truncated = true;
-                        return page;
+                        co_return page;
                     }
                     page.common_prefixes.push_back(cp);
                     page.last = cp;
@@ -121,22 +124,22 @@ result<list_page> list_objects(connection &c, const list_request &r) {
             }
             if (full()) {
                 page.truncated = true;
-                return page;
+                co_return page;
             }
-            page.contents.push_back(list_entry{key, rows.text(i, 1),
-                                               static_cast<std::uint64_t>(rows.i64(i, 2)),
-                                               rows.i64(i, 3)});
+            page.contents.push_back(list_entry{
+                key, rows.text(i, 1), static_cast<std::uint64_t>(rows.i64(i, 2)), rows.i64(i, 3)});
             page.last = key;
             cursor = std::move(key);
             inclusive = false;
         }
         if (rows.size() < batch) {
-            return page; // the range held no more keys
+            co_return page; // the range held no more keys
         }
         if (!skipping.empty()) {
             cursor = successor(skipping);
             inclusive = true;
-            if (cursor.empty()) return page;
+            if (cursor.empty())
+                co_return page;
         }
     }
 }
@@ -144,21 +147,28 @@ result<list_page> list_objects(connection &c, const list_request &r) {
 namespace {
 
 // Where ListObjectVersions resumes (listing_rules.hpp).
-result<version_position> versions_start(connection &c, const list_versions_request &r) {
-    return storage::versions_start(r, [&](const std::string &key, const std::string &id) {
-        return find_version(c, r.bucket, key, id);
-    });
+task<result<version_position>> versions_start(connection &c, const list_versions_request &r) {
+    // The marker's version is the one lookup storage::versions_start may ask for: read first.
+    std::optional<object_version> marker;
+    if (!r.version_id_marker.empty() && !r.key_marker.empty() && !(r.key_marker < r.prefix)) {
+        auto find_version_call = find_version(c, r.bucket, r.key_marker, r.version_id_marker);
+        marker = co_await std::move(find_version_call);
+    }
+    co_return storage::versions_start(
+        r, [&](const std::string &, const std::string &) { return marker; });
 }
 
 } // namespace
 
-result<list_versions_page> list_versions(connection &c, const list_versions_request &r) {
-    if (!find_bucket(c, r.bucket)) {
-        return no_such_bucket(r.bucket);
+task<result<list_versions_page>> list_versions(connection &c, const list_versions_request &r) {
+    auto find_bucket_call = find_bucket(c, r.bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(r.bucket);
     }
-    auto start = versions_start(c, r);
+    auto versions_start_call = versions_start(c, r);
+    auto start = co_await std::move(versions_start_call);
     if (start.has_error()) {
-        return start.error();
+        co_return start.error();
     }
     version_position at = *start;
     list_versions_page page;
@@ -172,7 +182,8 @@ result<list_versions_page> list_versions(connection &c, const list_versions_requ
         "($5 = '' OR key COLLATE \"C\" < $5) ORDER BY key COLLATE \"C\", rank_ms DESC, "
         "seq DESC LIMIT $6";
     for (;;) {
-        auto rows = c.run(sql, r.bucket, at.key, at.rank, at.seq, upper, batch);
+        auto run_call = c.async_run(sql, r.bucket, at.key, at.rank, at.seq, upper, batch);
+        auto rows = co_await std::move(run_call);
         std::string skipping; // as in list_objects
         for (int i = 0; i < rows.size(); ++i) {
             auto v = read_version(rows, i);
@@ -184,7 +195,7 @@ result<list_versions_page> list_versions(connection &c, const list_versions_requ
                 if (cp > r.key_marker) {
                     if (full()) {
                         page.truncated = true;
-                        return page;
+                        co_return page;
                     }
                     page.common_prefixes.push_back(cp);
                     page.next_key_marker = cp;
@@ -195,7 +206,7 @@ result<list_versions_page> list_versions(connection &c, const list_versions_requ
             }
             if (full()) {
                 page.truncated = true;
-                return page;
+                co_return page;
             }
             at = version_position{v.key, v.rank_ms, v.seq};
             page.next_key_marker = v.key;
@@ -203,45 +214,50 @@ result<list_versions_page> list_versions(connection &c, const list_versions_requ
             page.versions.push_back(std::move(v));
         }
         if (rows.size() < batch) {
-            return page;
+            co_return page;
         }
         if (!skipping.empty()) {
             at = version_position{successor(skipping)};
-            if (at.key.empty()) return page;
+            if (at.key.empty())
+                co_return page;
         }
     }
 }
 
-result<std::vector<object_version>> key_versions(connection &c, const std::string &bucket,
-                                                 const std::string &key) {
-    if (!find_bucket(c, bucket)) {
-        return no_such_bucket(bucket);
+task<result<std::vector<object_version>>> key_versions(connection &c, const std::string &bucket,
+                                                       const std::string &key) {
+    auto find_bucket_call = find_bucket(c, bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(bucket);
     }
-    auto rows = c.run(std::string("SELECT ") + version_columns +
-                          " FROM versions WHERE bucket = $1 AND key = $2 ORDER BY seq",
-                      bucket, key);
+    auto run_call = c.async_run(std::string("SELECT ") + version_columns +
+                                    " FROM versions WHERE bucket = $1 AND key = $2 ORDER BY seq",
+                                bucket, key);
+    auto rows = co_await std::move(run_call);
     std::vector<object_version> out;
     for (int i = 0; i < rows.size(); ++i) {
         out.push_back(read_version(rows, i));
     }
-    return out;
+    co_return out;
 }
 
-result<std::vector<object_version>> bucket_keys(connection &c, const std::string &bucket,
-                                                const std::string &after, std::size_t limit) {
-    if (!find_bucket(c, bucket)) {
-        return no_such_bucket(bucket);
+task<result<std::vector<object_version>>> bucket_keys(connection &c, const std::string &bucket,
+                                                      const std::string &after, std::size_t limit) {
+    auto find_bucket_call = find_bucket(c, bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(bucket);
     }
     // Every key with a current row, a delete marker included.
-    auto rows = c.run(std::string("SELECT ") + version_columns +
-                          " FROM versions WHERE bucket = $1 AND is_latest AND "
-                          "key COLLATE \"C\" > $2 ORDER BY key COLLATE \"C\" LIMIT $3",
-                      bucket, after, static_cast<std::int64_t>(limit));
+    auto run_call = c.async_run(std::string("SELECT ") + version_columns +
+                                    " FROM versions WHERE bucket = $1 AND is_latest AND "
+                                    "key COLLATE \"C\" > $2 ORDER BY key COLLATE \"C\" LIMIT $3",
+                                bucket, after, static_cast<std::int64_t>(limit));
+    auto rows = co_await std::move(run_call);
     std::vector<object_version> out;
     for (int i = 0; i < rows.size(); ++i) {
         out.push_back(read_version(rows, i));
     }
-    return out;
+    co_return out;
 }
 
 } // namespace ifmatch::storage::postgres

@@ -25,18 +25,17 @@
 //    last one is checked against the stored part (the upload that committed last).
 // 7. Listings are in byte order of keys (and upload ids): every comparison and ORDER BY on them
 //    uses COLLATE "C", whatever the database's default collation.
-#include "storage/postgres/operations.hpp"
-
 #include "protocol/multipart.hpp"
+
 #include "storage/listing_rules.hpp"
 #include "storage/multipart_rules.hpp"
+#include "storage/postgres/operations.hpp"
 #include "storage/version_rules.hpp"
-
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <openssl/rand.h>
 
 namespace ifmatch::storage::postgres {
 
@@ -82,25 +81,29 @@ s3_error no_such_upload(const std::string &id) {
 }
 
 // The upload row (bucket, key, id), locked FOR UPDATE when `lock` (RULE 2). Empty when absent.
-rows upload_row(connection &c, const std::string &bucket, const std::string &key,
-                const std::string &upload_id, bool lock) {
-    return c.run(std::string("SELECT ") + upload_columns +
-                     " FROM uploads WHERE upload_id = $1 AND bucket = $2 AND key = $3" +
-                     (lock ? " FOR UPDATE" : ""),
-                 upload_id, bucket, key);
+task<rows> upload_row(connection &c, const std::string &bucket, const std::string &key,
+                      const std::string &upload_id, bool lock) {
+    auto run_call =
+        c.async_run(std::string("SELECT ") + upload_columns +
+                        " FROM uploads WHERE upload_id = $1 AND bucket = $2 AND key = $3" +
+                        (lock ? " FOR UPDATE" : ""),
+                    upload_id, bucket, key);
+    co_return co_await std::move(run_call);
 }
 
 // The upload, read without a lock. Errors: NoSuchBucket, NoSuchUpload.
-result<upload_info> lookup_upload(connection &c, const std::string &bucket,
-                                  const std::string &key, const std::string &upload_id) {
-    if (!find_bucket(c, bucket)) {
-        return no_such_bucket(bucket);
+task<result<upload_info>> lookup_upload(connection &c, const std::string &bucket,
+                                        const std::string &key, const std::string &upload_id) {
+    auto find_bucket_call = find_bucket(c, bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(bucket);
     }
-    auto r = upload_row(c, bucket, key, upload_id, false);
+    auto upload_row_call = upload_row(c, bucket, key, upload_id, false);
+    auto r = co_await std::move(upload_row_call);
     if (r.empty()) {
-        return no_such_upload(upload_id);
+        co_return no_such_upload(upload_id);
     }
-    return read_upload(r, 0);
+    co_return read_upload(r, 0);
 }
 
 part_info read_part(const rows &r, int row) {
@@ -115,26 +118,32 @@ part_info read_part(const rows &r, int row) {
 }
 
 // Up to `limit` parts numbered above `after`, ascending.
-std::vector<part_info> load_parts(connection &c, const std::string &upload_id, int after,
-                                  std::int64_t limit) {
-    auto r = c.run("SELECT part_number, etag, size, body_id, checksums, last_modified_ms FROM "
-                   "parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3",
-                   upload_id, after, limit);
+task<std::vector<part_info>> load_parts(connection &c, const std::string &upload_id, int after,
+                                        std::int64_t limit) {
+    auto run_call =
+        c.async_run("SELECT part_number, etag, size, body_id, checksums, last_modified_ms FROM "
+                    "parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3",
+                    upload_id, after, limit);
+    auto r = co_await std::move(run_call);
     std::vector<part_info> out;
-    for (int i = 0; i < r.size(); ++i) out.push_back(read_part(r, i));
-    return out;
+    for (int i = 0; i < r.size(); ++i)
+        out.push_back(read_part(r, i));
+    co_return out;
 }
 
 } // namespace
 
-result<upload_info> create_upload(write_txn &t, const create_upload_request &r) {
-    auto b = find_bucket_for_write(t.c, r.bucket);
+task<result<upload_info>> create_upload(write_txn &t, const create_upload_request &r) {
+    auto find_bucket_for_write_call = find_bucket_for_write(t.c, r.bucket);
+    auto b = co_await std::move(find_bucket_for_write_call);
     if (!b) {
-        return no_such_bucket(r.bucket);
+        co_return no_such_bucket(r.bucket);
     }
-    auto k = lock_key(t, r.bucket, r.key);
+    auto lock_key_call = lock_key(t, r.bucket, r.key);
+    auto k = co_await std::move(lock_key_call);
     // RULE 1: taken after the lock was granted, so it sees every write to the key before it.
-    auto snap = t.c.run("SELECT pg_current_snapshot()::text");
+    auto run_call = t.c.async_run("SELECT pg_current_snapshot()::text");
+    auto snap = co_await std::move(run_call);
     upload_info u;
     u.upload_id = new_upload_id();
     u.bucket = r.bucket;
@@ -145,17 +154,28 @@ result<upload_info> create_upload(write_txn &t, const create_upload_request &r) 
     u.checksum_algo = r.checksum_algo;
     u.checksum_type = r.checksum_type;
     u.writer = r.writer;
-    t.c.exec(std::string("INSERT INTO uploads(") + upload_columns +
-                 ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-             {u.upload_id, u.bucket, u.key, u.initiated_ms, snap.text(0, 0), u.existed_at_start,
-              encode_meta(u.meta), u.checksum_algo, u.checksum_type, as_text(u.writer.request_id),
-              as_text(u.writer.access_key)});
-    return u;
+    std::vector<param> values{u.upload_id,
+                              u.bucket,
+                              u.key,
+                              u.initiated_ms,
+                              snap.text(0, 0),
+                              u.existed_at_start,
+                              encode_meta(u.meta),
+                              u.checksum_algo,
+                              u.checksum_type,
+                              as_text(u.writer.request_id),
+                              as_text(u.writer.access_key)};
+    auto exec_call = t.c.async_exec(std::string("INSERT INTO uploads(") + upload_columns +
+                                        ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                    std::move(values));
+    co_await std::move(exec_call);
+    co_return u;
 }
 
-result<upload_info> find_upload(connection &c, const std::string &bucket, const std::string &key,
-                                const std::string &upload_id) {
-    return lookup_upload(c, bucket, key, upload_id);
+task<result<upload_info>> find_upload(connection &c, const std::string &bucket,
+                                      const std::string &key, const std::string &upload_id) {
+    auto lookup_upload_call = lookup_upload(c, bucket, key, upload_id);
+    co_return co_await std::move(lookup_upload_call);
 }
 
 namespace {
@@ -163,122 +183,162 @@ namespace {
 // UploadPartCopy's source at commit (R-C16): its conditions are decided against the source's
 // version as it is now, in decide_copy_source's order; when conditions were sent and that version
 // is no longer the one whose bytes the part holds, the part would be stale: 409.
-std::optional<s3_error> check_copy_source(write_txn &t, const upload_part_request::copy_from &s,
-                                          const std::string &key) {
-    if (!find_bucket(t.c, s.bucket)) {
-        return no_such_bucket(s.bucket);
+task<std::optional<s3_error>>
+check_copy_source(write_txn &t, const upload_part_request::copy_from &s, const std::string &key) {
+    auto find_bucket_call = find_bucket(t.c, s.bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(s.bucket);
     }
-    auto v = s.version_id ? find_version(t.c, s.bucket, s.key, *s.version_id)
-                          : find_latest(t.c, s.bucket, s.key);
-    return part_source_refusal(s, v, t.now_ms, key);
+    // No co_await inside a conditional expression (docs/architecture.md §4).
+    std::optional<object_version> v;
+    if (s.version_id) {
+        auto find_version_call = find_version(t.c, s.bucket, s.key, *s.version_id);
+        v = co_await std::move(find_version_call);
+    } else {
+        auto find_latest_call = find_latest(t.c, s.bucket, s.key);
+        v = co_await std::move(find_latest_call);
+    }
+    co_return part_source_refusal(s, v, t.now_ms, key);
 }
 
 // A reference to the body of the version UploadPartCopy read. The version row is held FOR KEY
 // SHARE, so it cannot be removed (and its body released) before this write commits; a version
 // already gone answers NoSuchKey.
-result<std::int64_t> share_body(write_txn &t, const upload_part_request &r) {
-    auto v = t.c.run("SELECT 1 FROM versions WHERE seq = $1 AND body_id = $2 FOR KEY SHARE",
-                     r.share_version_seq, r.share_body_id);
+task<result<std::int64_t>> share_body(write_txn &t, const upload_part_request &r) {
+    auto run_call =
+        t.c.async_run("SELECT 1 FROM versions WHERE seq = $1 AND body_id = $2 FOR KEY SHARE",
+                      r.share_version_seq, r.share_body_id);
+    auto v = co_await std::move(run_call);
     if (v.empty()) {
-        return s3_error(s3_errc::no_such_key, "The source object was removed during the copy.");
+        co_return s3_error(s3_errc::no_such_key, "The source object was removed during the copy.");
     }
     add_body_ref(t.c, r.share_body_id);
-    return r.share_body_id;
+    co_return r.share_body_id;
 }
 
 } // namespace
 
-result<part_info> put_part(write_txn &t, const upload_part_request &r) {
+task<result<part_info>> put_part(write_txn &t, const upload_part_request &r) {
     if (!r.share_body_id && r.body.is_file()) {
         t.staged.push_back(staged_id(r.body.file)); // dropped unless this write commits
     }
-    begin(t);
-    if (!find_bucket(t.c, r.bucket)) {
-        return no_such_bucket(r.bucket);
+    auto begin_call = begin(t);
+    co_await std::move(begin_call);
+    auto find_bucket_call = find_bucket(t.c, r.bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(r.bucket);
     }
-    if (upload_row(t.c, r.bucket, r.key, r.upload_id, true).empty()) { // RULE 2
-        return no_such_upload(r.upload_id);
+    auto upload_row_call = upload_row(t.c, r.bucket, r.key, r.upload_id, true);
+    if ((co_await std::move(upload_row_call)).empty()) { // RULE 2
+        co_return no_such_upload(r.upload_id);
     }
     if (r.source) {
-        if (auto err = check_copy_source(t, *r.source, r.key)) {
-            return *err;
+        auto check_copy_source_call = check_copy_source(t, *r.source, r.key);
+        if (auto err = co_await std::move(check_copy_source_call)) {
+            co_return *err;
         }
     }
     part_info p = r.part;
     if (r.share_body_id) {
-        auto shared = share_body(t, r);
+        auto share_body_call = share_body(t, r);
+        auto shared = co_await std::move(share_body_call);
         if (shared.has_error()) {
-            return shared.error();
+            co_return shared.error();
         }
         p.body_id = *shared;
     } else {
-        p.body_id = insert_body(t, r.body);
+        auto store_body_call = store_body(t, r.body);
+        p.body_id = co_await std::move(store_body_call);
     }
     p.last_modified_ms = t.now_ms;
     // A part sent again replaces the stored one, whose body loses the reference the row held.
-    auto old = t.c.run("DELETE FROM parts WHERE upload_id = $1 AND part_number = $2 RETURNING "
-                       "body_id",
-                       r.upload_id, p.number);
-    t.c.exec("INSERT INTO parts(upload_id, part_number, etag, size, body_id, checksums, "
-             "last_modified_ms) VALUES($1, $2, $3, $4, $5, $6, $7)",
-             {r.upload_id, p.number, p.etag, static_cast<std::int64_t>(p.size), p.body_id,
-              encode_pairs(p.checksums), p.last_modified_ms});
+    auto run_call =
+        t.c.async_run("DELETE FROM parts WHERE upload_id = $1 AND part_number = $2 RETURNING "
+                      "body_id",
+                      r.upload_id, p.number);
+    auto old = co_await std::move(run_call);
+    std::vector<param> values{r.upload_id,
+                              p.number,
+                              p.etag,
+                              static_cast<std::int64_t>(p.size),
+                              p.body_id,
+                              encode_pairs(p.checksums),
+                              p.last_modified_ms};
+    auto exec_call =
+        t.c.async_exec("INSERT INTO parts(upload_id, part_number, etag, size, body_id, "
+                       "checksums, last_modified_ms) VALUES($1, $2, $3, $4, $5, $6, $7)",
+                       std::move(values));
+    co_await std::move(exec_call);
     if (!old.empty()) {
-        release_body(t.c, old.i64(0, 0));
+        auto release_body_call = release_body(t.c, old.i64(0, 0));
+        co_await std::move(release_body_call);
     }
-    return p;
+    co_return p;
 }
 
 namespace {
 
 // Removes the upload and its parts, releasing the bodies of the parts not in `kept` (whose
 // references the new object's body took over, RULE 3).
-void drop_upload(write_txn &t, const std::string &upload_id, const std::vector<int> &kept) {
-    auto gone = t.c.run("DELETE FROM parts WHERE upload_id = $1 RETURNING part_number, body_id",
-                        upload_id);
-    t.c.run("DELETE FROM uploads WHERE upload_id = $1", upload_id);
+task<void> drop_upload(write_txn &t, const std::string &upload_id, const std::vector<int> &kept) {
+    auto run_call = t.c.async_run(
+        "DELETE FROM parts WHERE upload_id = $1 RETURNING part_number, body_id", upload_id);
+    auto gone = co_await std::move(run_call);
+    auto run_call2 = t.c.async_run("DELETE FROM uploads WHERE upload_id = $1", upload_id);
+    co_await std::move(run_call2);
     for (int i = 0; i < gone.size(); ++i) {
         if (std::find(kept.begin(), kept.end(), static_cast<int>(gone.i64(i, 0))) == kept.end()) {
-            release_body(t.c, gone.i64(i, 1));
+            auto release_body_call = release_body(t.c, gone.i64(i, 1));
+            co_await std::move(release_body_call);
         }
     }
 }
 
 std::optional<std::string> value_of(const string_pairs &pairs, const std::string &name) {
     auto it = std::find_if(pairs.begin(), pairs.end(), [&](auto &p) { return p.first == name; });
-    if (it == pairs.end()) return std::nullopt;
+    if (it == pairs.end())
+        return std::nullopt;
     return it->second;
 }
 
 // The listed parts (RULE 6), from the upload's parts in one query.
-result<std::vector<part_info>> listed_parts(write_txn &t, const complete_request &r) {
+task<result<std::vector<part_info>>> listed_parts(write_txn &t, const complete_request &r) {
     std::map<int, part_info> stored;
-    for (auto &p : load_parts(t.c, r.upload_id, 0, std::numeric_limits<std::int32_t>::max())) {
+    auto load_parts_call =
+        load_parts(t.c, r.upload_id, 0, std::numeric_limits<std::int32_t>::max());
+    auto loaded = co_await std::move(load_parts_call);
+    for (auto &p : loaded) {
         stored.emplace(p.number, std::move(p));
     }
-    return select_parts(r, [&stored](int n) -> std::optional<part_info> {
+    co_return select_parts(r, [&stored](int n) -> std::optional<part_info> {
         auto it = stored.find(n);
-        if (it == stored.end()) return std::nullopt;
+        if (it == stored.end())
+            return std::nullopt;
         return it->second;
     });
 }
 
 // The object's body: a bodies row with one reference (the new version's) listing the parts'
 // bodies in order, each body_parts row taking over its part row's reference (RULE 3).
-std::int64_t compose_body(write_txn &t, const std::vector<part_info> &parts, std::uint64_t size) {
-    auto body = t.c.run("INSERT INTO bodies(size, data, chunked, refs) VALUES($1, NULL, false, "
-                        "1) RETURNING id",
-                        static_cast<std::int64_t>(size));
+task<std::int64_t> compose_body(write_txn &t, const std::vector<part_info> &parts,
+                                std::uint64_t size) {
+    auto run_call =
+        t.c.async_run("INSERT INTO bodies(size, data, chunked, refs) VALUES($1, NULL, false, "
+                      "1) RETURNING id",
+                      static_cast<std::int64_t>(size));
+    auto body = co_await std::move(run_call);
     std::int64_t id = body.i64(0, 0);
     std::string ids = "{";
     for (auto &p : parts) {
         ids += (ids.size() > 1 ? "," : "") + std::to_string(p.body_id);
     }
     ids += "}";
-    t.c.run("INSERT INTO body_parts(body_id, n, part_body_id) SELECT $1, n - 1, part FROM "
-            "unnest($2::bigint[]) WITH ORDINALITY AS listed(part, n)",
-            id, ids);
-    return id;
+    auto run_call2 = t.c.async_run(
+        "INSERT INTO body_parts(body_id, n, part_body_id) SELECT $1, n - 1, part FROM "
+        "unnest($2::bigint[]) WITH ORDINALITY AS listed(part, n)",
+        id, ids);
+    co_await std::move(run_call2);
+    co_return id;
 }
 
 // RULE 5: the result of the Complete whose version, made with this upload id, is current.
@@ -304,25 +364,29 @@ std::optional<complete_result> replay_completed(const key_lock &k, const bucket_
 
 } // namespace
 
-result<complete_result> complete_upload(write_txn &t, const complete_request &r,
-                                        against_fn against) {
-    auto b = find_bucket_for_write(t.c, r.bucket);
+task<result<complete_result>> complete_upload(write_txn &t, const complete_request &r,
+                                              against_fn against) {
+    auto find_bucket_for_write_call = find_bucket_for_write(t.c, r.bucket);
+    auto b = co_await std::move(find_bucket_for_write_call);
     if (!b) {
-        return no_such_bucket(r.bucket);
+        co_return no_such_bucket(r.bucket);
     }
-    auto k = lock_key(t, r.bucket, r.key);
-    auto row = upload_row(t.c, r.bucket, r.key, r.upload_id, true); // RULE 2
+    auto lock_key_call = lock_key(t, r.bucket, r.key);
+    auto k = co_await std::move(lock_key_call);
+    auto upload_row_call = upload_row(t.c, r.bucket, r.key, r.upload_id, true);
+    auto row = co_await std::move(upload_row_call); // RULE 2
     if (row.empty()) {
         if (auto replay = replay_completed(k, *b, r.upload_id)) {
-            return *replay;
+            co_return *replay;
         }
-        return no_such_upload(r.upload_id);
+        co_return no_such_upload(r.upload_id);
     }
     auto u = read_upload(row, 0);
     const std::string start_snapshot = row.text(0, 4);
-    auto parts = listed_parts(t, r);
+    auto listed_parts_call = listed_parts(t, r);
+    auto parts = co_await std::move(listed_parts_call);
     if (parts.has_error()) {
-        return parts.error();
+        co_return parts.error();
     }
     std::uint64_t size = 0;
     std::vector<std::string> etags;
@@ -333,17 +397,17 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r,
         kept.push_back(p.number);
     }
     if (r.mp_object_size && *r.mp_object_size != size) {
-        return s3_error(s3_errc::invalid_request, "The provided 'x-amz-mp-object-size' header "
-                                                  "value does not match what was computed.");
+        co_return s3_error(s3_errc::invalid_request, "The provided 'x-amz-mp-object-size' header "
+                                                     "value does not match what was computed.");
     }
     object_meta meta = u.meta;
     if (auto c = complete_checksum(u, r, *parts, meta); c.has_error()) {
-        return c.error();
+        co_return c.error();
     }
-    meta.extra.emplace_back(meta_upload_id, r.upload_id); // RULE 5
-    auto ctx = gather_context(k, *b, start_snapshot, r.server_requires_conditions); // RULE 1
+    meta.extra.emplace_back(meta_upload_id, r.upload_id);                              // RULE 5
+    auto ctx = gather_context_at(k, *b, start_snapshot, r.server_requires_conditions); // RULE 1
     if (ctx.has_error()) {
-        return ctx.error();
+        co_return ctx.error();
     }
     ctx->existed_at_start = u.existed_at_start;
     auto outcome = protocol::evaluate_write(r.conditions, *ctx);
@@ -352,12 +416,14 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r,
     }
     complete_result res;
     if (outcome.verdict == protocol::write_verdict::conflict) {
-        drop_upload(t, r.upload_id, {}); // RULE 4: the upload id is gone after a 409
+        const std::vector<int> none;
+        auto drop_upload_call = drop_upload(t, r.upload_id, none);
+        co_await std::move(drop_upload_call); // RULE 4: the upload id is gone after a 409
         res.refusal = protocol::write_verdict_error(outcome, r.key);
-        return res;
+        co_return res;
     }
     if (outcome.verdict != protocol::write_verdict::proceed) {
-        return protocol::write_verdict_error(outcome, r.key);
+        co_return protocol::write_verdict_error(outcome, r.key);
     }
     object_version v;
     v.etag = protocol::multipart_etag(etags).value_or("\"\"");
@@ -365,11 +431,14 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r,
     v.meta = meta;
     v.parts_count = static_cast<int>(parts->size());
     v.writer = r.writer;
-    v.body_id = compose_body(t, *parts, size);
+    auto compose_body_call = compose_body(t, *parts, size);
+    v.body_id = co_await std::move(compose_body_call);
     v.last_modified_ms = u.initiated_ms; // R-L3
     v.rank_ms = u.initiated_ms;          // R-M11: ranks by initiation time
-    drop_upload(t, r.upload_id, kept);
-    install_version(t, *b, k, v);
+    auto drop_upload_call2 = drop_upload(t, r.upload_id, kept);
+    co_await std::move(drop_upload_call2);
+    auto install_version_call = install_version(t, *b, k, v);
+    co_await std::move(install_version_call);
     touch_key(t, k, false, k.current && !k.current->delete_marker);
     res.written.version_id = v.version_id;
     res.written.versioned = b->versioning == "Enabled";
@@ -378,35 +447,41 @@ result<complete_result> complete_upload(write_txn &t, const complete_request &r,
     res.written.size = v.size;
     res.written.meta = v.meta;
     res.checksum_type = meta.checksum_type;
-    return res;
+    co_return res;
 }
 
-result<bool> abort_upload(write_txn &t, const std::string &bucket, const std::string &key,
-                          const std::string &upload_id) {
-    if (!find_bucket(t.c, bucket)) {
-        return no_such_bucket(bucket);
+task<result<bool>> abort_upload(write_txn &t, const std::string &bucket, const std::string &key,
+                                const std::string &upload_id) {
+    auto find_bucket_call = find_bucket(t.c, bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(bucket);
     }
-    if (upload_row(t.c, bucket, key, upload_id, true).empty()) { // RULE 2
-        return no_such_upload(upload_id);
+    auto upload_row_call = upload_row(t.c, bucket, key, upload_id, true);
+    if ((co_await std::move(upload_row_call)).empty()) { // RULE 2
+        co_return no_such_upload(upload_id);
     }
-    drop_upload(t, upload_id, {});
-    return true;
+    const std::vector<int> none;
+    auto drop_upload_call = drop_upload(t, upload_id, none);
+    co_await std::move(drop_upload_call);
+    co_return true;
 }
 
-result<list_parts_page> list_parts(connection &c, const list_parts_request &r) {
-    auto u = lookup_upload(c, r.bucket, r.key, r.upload_id);
+task<result<list_parts_page>> list_parts(connection &c, const list_parts_request &r) {
+    auto lookup_upload_call = lookup_upload(c, r.bucket, r.key, r.upload_id);
+    auto u = co_await std::move(lookup_upload_call);
     if (u.has_error()) {
-        return u.error();
+        co_return u.error();
     }
     const int max_parts = std::max(0, r.max_parts);
     list_parts_page page;
     page.upload = std::move(*u);
-    page.parts = load_parts(c, r.upload_id, r.marker, std::int64_t(max_parts) + 1);
+    auto load_parts_call = load_parts(c, r.upload_id, r.marker, std::int64_t(max_parts) + 1);
+    page.parts = co_await std::move(load_parts_call);
     if (page.parts.size() > static_cast<std::size_t>(max_parts)) {
         page.parts.resize(static_cast<std::size_t>(max_parts));
         page.truncated = true;
     }
-    return page;
+    co_return page;
 }
 
 // Keys ascending in byte order, then initiation order, then upload id. The walk reads batches
@@ -414,9 +489,10 @@ result<list_parts_page> list_parts(connection &c, const list_parts_request &r) {
 // and the walk then skips every key starting with that prefix. A common prefix at or before the
 // key marker was returned by an earlier page and is skipped. Uploads and common prefixes count
 // together against max-uploads; the page is truncated when one more entry exists.
-result<list_uploads_page> list_uploads(connection &c, const list_uploads_request &r) {
-    if (!find_bucket(c, r.bucket)) {
-        return no_such_bucket(r.bucket);
+task<result<list_uploads_page>> list_uploads(connection &c, const list_uploads_request &r) {
+    auto find_bucket_call = find_bucket(c, r.bucket);
+    if (!co_await std::move(find_bucket_call)) {
+        co_return no_such_bucket(r.bucket);
     }
     constexpr std::int64_t before_all = std::numeric_limits<std::int64_t>::min();
     constexpr std::int64_t after_all = std::numeric_limits<std::int64_t>::max();
@@ -429,9 +505,11 @@ result<list_uploads_page> list_uploads(connection &c, const list_uploads_request
     if (!(r.key_marker < r.prefix)) {
         at = after_all; // the marker's key is done, unless the upload id marker names one of its
         if (!r.upload_id_marker.empty()) {
-            auto m = c.run("SELECT initiated_ms FROM uploads WHERE upload_id = $1 AND bucket = $2 "
-                           "AND key = $3",
-                           r.upload_id_marker, r.bucket, r.key_marker);
+            auto run_call =
+                c.async_run("SELECT initiated_ms FROM uploads WHERE upload_id = $1 AND bucket = $2 "
+                            "AND key = $3",
+                            r.upload_id_marker, r.bucket, r.key_marker);
+            auto m = co_await std::move(run_call);
             if (!m.empty()) {
                 at = m.i64(0, 0);
                 id = r.upload_id_marker;
@@ -441,15 +519,17 @@ result<list_uploads_page> list_uploads(connection &c, const list_uploads_request
     const std::size_t limit = static_cast<std::size_t>(std::max(0, r.max_uploads));
     auto full = [&] { return page.uploads.size() + page.common_prefixes.size() >= limit; };
     for (;;) {
-        auto batch = c.exec(
+        std::vector<param> values{r.bucket, r.prefix, key, at, id, skip};
+        auto exec_call = c.async_exec(
             std::string("SELECT ") + upload_columns +
                 " FROM uploads WHERE bucket = $1 AND starts_with(key, $2) AND (key COLLATE \"C\" "
                 "> $3 OR (key = $3 AND (initiated_ms > $4 OR (initiated_ms = $4 AND upload_id "
                 "COLLATE \"C\" > $5)))) AND NOT ($6::text <> '' AND starts_with(key, $6::text)) "
                 "ORDER BY key COLLATE \"C\", initiated_ms, upload_id COLLATE \"C\" LIMIT 1000",
-            {r.bucket, r.prefix, key, at, id, skip});
+            std::move(values));
+        auto batch = co_await std::move(exec_call);
         if (batch.empty()) {
-            return page;
+            co_return page;
         }
         for (int i = 0; i < batch.size(); ++i) {
             auto u = read_upload(batch, i);
@@ -457,7 +537,7 @@ result<list_uploads_page> list_uploads(connection &c, const list_uploads_request
                 if (cp > r.key_marker) {
                     if (full()) {
                         page.truncated = true;
-                        return page;
+                        co_return page;
                     }
                     page.common_prefixes.push_back(cp);
                     page.next_key_marker = cp;
@@ -471,7 +551,7 @@ result<list_uploads_page> list_uploads(connection &c, const list_uploads_request
             }
             if (full()) {
                 page.truncated = true;
-                return page;
+                co_return page;
             }
             key = u.key;
             at = u.initiated_ms;

@@ -11,18 +11,17 @@
 // 2. The new version is installed by install_version, then touch_key records the mutation with
 //    this transaction's id for the 409 model. These writes stay queued: the COMMIT carries them
 //    (rows.hpp RULE 4).
-#include "storage/version_rules.hpp"
-#include "storage/postgres/operations.hpp"
-
 #include "protocol/object_lock.hpp"
+#include "storage/postgres/operations.hpp"
+#include "storage/version_rules.hpp"
 
 namespace ifmatch::storage::postgres {
 
 using protocol::s3_errc;
 using protocol::s3_error;
 
-write_result install_new_version(write_txn &t, const bucket_info &b, key_lock &k, const version_fields &f,
-                     std::int64_t body_id) {
+task<write_result> install_new_version(write_txn &t, const bucket_info &b, key_lock &k,
+                                       const version_fields &f, std::int64_t body_id) {
     object_version v;
     v.etag = f.etag;
     v.version_id = f.version_id;
@@ -32,7 +31,8 @@ write_result install_new_version(write_txn &t, const bucket_info &b, key_lock &k
     v.writer = f.writer;
     v.body_id = body_id;
     v.last_modified_ms = t.now_ms;
-    install_version(t, b, k, v);
+    auto install_version_call = install_version(t, b, k, v);
+    co_await std::move(install_version_call);
     touch_key(t, k, false, true);
     write_result r;
     r.version_id = v.version_id;
@@ -41,10 +41,10 @@ write_result install_new_version(write_txn &t, const bucket_info &b, key_lock &k
     r.last_modified_ms = v.last_modified_ms;
     r.size = v.size;
     r.meta = v.meta;
-    return r;
+    co_return r;
 }
 
-result<write_result> put_object(write_txn &t, const put_request &r, against_fn against) {
+task<result<write_result>> put_object(write_txn &t, const put_request &r, against_fn against) {
     if (r.body.is_file()) {
         t.staged.push_back(staged_id(r.body.file)); // dropped unless this write commits
     }
@@ -53,56 +53,63 @@ result<write_result> put_object(write_txn &t, const put_request &r, against_fn a
     queue_bucket_for_write(t.c, r.bucket, &bucket_row);
     queue_lock_key(t, r.bucket, r.key, locked);
     queue_body_slot(t, r.body, &slot);
-    t.c.flush(); // RULE 1: one round trip
+    auto flush_call = t.c.async_flush();
+    co_await std::move(flush_call); // RULE 1: one round trip
     auto b = bucket_of(bucket_row);
     if (!b) {
-        return no_such_bucket(r.bucket);
+        co_return no_such_bucket(r.bucket);
     }
     auto k = locked_key(t, r.bucket, r.key, locked);
-    auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
+    auto gather_context_call = gather_context(k, *b, r.start, r.server_requires_conditions);
+    auto ctx = co_await std::move(gather_context_call);
     if (ctx.has_error()) {
-        return ctx.error();
+        co_return ctx.error();
     }
     auto outcome = protocol::evaluate_write(r.conditions, *ctx);
     if (outcome.verdict != protocol::write_verdict::proceed) {
         *against = state_of_lock(k);
-        return protocol::write_verdict_error(outcome, r.key);
+        co_return protocol::write_verdict_error(outcome, r.key);
     }
     std::int64_t body_id = insert_body(t, r.body, slot);
-    return install_new_version(t, *b, k, r.fields, body_id);
+    auto install_new_version_call = install_new_version(t, *b, k, r.fields, body_id);
+    co_return co_await std::move(install_new_version_call);
 }
 
 namespace {
 
 // `v`: the version r names, read after the lock.
-result<delete_result> delete_specific_version(write_txn &t, key_lock &k, const delete_request &r,
-                                              std::optional<object_version> v) {
+task<result<delete_result>> delete_specific_version(write_txn &t, key_lock &k,
+                                                    const delete_request &r,
+                                                    std::optional<object_version> v) {
     delete_result res;
     res.version_id = *r.version_id;
     if (!v) {
-        return res; // S3 answers 204 for a version that does not exist
+        co_return res; // S3 answers 204 for a version that does not exist
     }
     if (r.only_noncurrent && v->is_latest) {
-        return s3_error(s3_errc::precondition_failed, "The version is the current one.")
+        co_return s3_error(s3_errc::precondition_failed, "The version is the current one.")
             .with("Condition", "noncurrent");
     }
     // B-L3, B-L4: a locked version is never removed; judged on the store's clock, at commit.
     if (auto locked = protocol::deletion_refusal(protocol::lock_of(v->meta.extra), t.now_ms,
                                                  r.bypass_governance)) {
-        return *locked;
+        co_return *locked;
     }
     res.delete_marker = v->delete_marker;
-    remove_version(t, k, *v);
+    auto remove_version_call = remove_version(t, k, *v);
+    co_await std::move(remove_version_call);
     if (v->is_latest) {
-        promote_latest(t, k);
+        auto promote_latest_call = promote_latest(t, k);
+        co_await std::move(promote_latest_call);
     }
     touch_key(t, k, true, k.current && !k.current->delete_marker);
-    return res;
+    co_return res;
 }
 
 } // namespace
 
-result<delete_result> delete_object(write_txn &t, const delete_request &r, against_fn against) {
+task<result<delete_result>> delete_object(write_txn &t, const delete_request &r,
+                                          against_fn against) {
     rows bucket_row, named;
     key_rows locked;
     queue_bucket_for_write(t.c, r.bucket, &bucket_row);
@@ -110,15 +117,17 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r, again
     if (r.version_id) {
         queue_version(t.c, r.bucket, r.key, r.version_id, &named); // after the lock
     }
-    t.c.flush(); // RULE 1: one round trip
+    auto flush_call = t.c.async_flush();
+    co_await std::move(flush_call); // RULE 1: one round trip
     auto b = bucket_of(bucket_row);
     if (!b) {
-        return no_such_bucket(r.bucket);
+        co_return no_such_bucket(r.bucket);
     }
     auto k = locked_key(t, r.bucket, r.key, locked);
-    auto ctx = gather_context(k, *b, r.start, r.server_requires_conditions);
+    auto gather_context_call = gather_context(k, *b, r.start, r.server_requires_conditions);
+    auto ctx = co_await std::move(gather_context_call);
     if (ctx.has_error()) {
-        return ctx.error();
+        co_return ctx.error();
     }
     if (r.by_lifecycle) {
         ctx->conditions_required = false; // D5 binds clients, not the bucket's own rules
@@ -126,18 +135,20 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r, again
     auto outcome = protocol::evaluate_delete(r.conditions, *ctx);
     if (outcome.verdict != protocol::write_verdict::proceed) {
         *against = state_of_lock(k);
-        return protocol::write_verdict_error(outcome, r.key);
+        co_return protocol::write_verdict_error(outcome, r.key);
     }
     if (r.version_id) {
-        return delete_specific_version(t, k, r, version_of(named));
+        auto delete_specific_version_call = delete_specific_version(t, k, r, version_of(named));
+        co_return co_await std::move(delete_specific_version_call);
     }
     delete_result res;
     if (b->versioning.empty()) {
         if (k.current) {
-            remove_version(t, k, *k.current);
+            auto remove_version_call = remove_version(t, k, *k.current);
+            co_await std::move(remove_version_call);
             touch_key(t, k, true, false);
         }
-        return res;
+        co_return res;
     }
     object_version marker;
     marker.delete_marker = true;
@@ -145,36 +156,38 @@ result<delete_result> delete_object(write_txn &t, const delete_request &r, again
     marker.writer = r.writer;
     marker.meta.extra = r.marker_extra;
     marker.version_id = r.marker_version_id;
-    install_version(t, *b, k, marker);
+    auto install_version_call = install_version(t, *b, k, marker);
+    co_await std::move(install_version_call);
     touch_key(t, k, true, false);
     res.delete_marker = true;
     res.version_id = marker.version_id;
-    return res;
+    co_return res;
 }
 
-result<object_version> set_version_extra(write_txn &t, const version_extra_request &r) {
+task<result<object_version>> set_version_extra(write_txn &t, const version_extra_request &r) {
     rows bucket_row, found;
     key_rows locked;
     queue_bucket_for_write(t.c, r.bucket, &bucket_row);
     queue_lock_key(t, r.bucket, r.key, locked);
     queue_version(t.c, r.bucket, r.key, r.version_id, &found); // after the lock
-    t.c.flush();
+    auto flush_call = t.c.async_flush();
+    co_await std::move(flush_call);
     if (!bucket_of(bucket_row)) {
-        return no_such_bucket(r.bucket);
+        co_return no_such_bucket(r.bucket);
     }
     locked_key(t, r.bucket, r.key, locked);
     auto v = version_of(found);
     if (auto refused = extra_target_refusal(r, v)) {
-        return *refused;
+        co_return *refused;
     }
     if (auto refused = apply_extra_change(r, v->meta)) {
-        return *refused;
+        co_return *refused;
     }
     t.c.queue("UPDATE versions SET meta = $1 WHERE seq = $2", {encode_meta(v->meta), v->seq});
-    return *v;
+    co_return *v;
 }
 
-result<got_object> read_for_get(connection &c, const get_request &r) {
+task<result<got_object>> read_for_get(connection &c, const get_request &r) {
     // Every query names the version by bucket and key (and version id), so none waits for
     // another's answer: all of them travel in one round trip.
     std::vector<param> names{r.bucket, r.key};
@@ -194,18 +207,19 @@ result<got_object> read_for_get(connection &c, const get_request &r) {
     if (r.part_sizes) {
         queue_part_sizes(c, body_id, names, &sizes);
     }
-    c.flush();
+    auto flush_call = c.async_flush();
+    co_await std::move(flush_call);
     auto cfg = bucket_config_of(config, r.bucket);
     if (cfg.has_error()) {
-        return cfg.error();
+        co_return cfg.error();
     }
     if (version.empty()) {
         if (r.version_id) {
-            return s3_error(s3_errc::no_such_version)
+            co_return s3_error(s3_errc::no_such_version)
                 .with("Key", r.key)
                 .with("VersionId", *r.version_id);
         }
-        return no_such_key(r.key);
+        co_return no_such_key(r.key);
     }
     got_object got;
     got.bucket = std::move(*cfg);
@@ -214,10 +228,11 @@ result<got_object> read_for_get(connection &c, const get_request &r) {
         got.pieces = pieces_of(parts, whole);
     }
     got.part_sizes = sizes_of(sizes);
-    return got;
+    co_return got;
 }
 
-result<bool> append_events(write_txn &t, const std::vector<event_row> &rows, std::size_t keep) {
+task<result<bool>> append_events(write_txn &t, const std::vector<event_row> &rows,
+                                 std::size_t keep) {
     // Nothing here needs an answer: the batch travels with the commit.
     for (auto &e : rows) {
         t.c.queue("INSERT INTO events(time_ms, bucket, key, body) VALUES($1, $2, $3, $4)",
@@ -225,24 +240,28 @@ result<bool> append_events(write_txn &t, const std::vector<event_row> &rows, std
     }
     t.c.queue("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $1",
               {static_cast<std::int64_t>(keep)});
-    return true;
+    co_return true;
 }
 
-result<std::vector<event_row>> recent_events(connection &c, std::size_t limit) {
-    auto r = c.run("SELECT time_ms, bucket, key, body FROM (SELECT * FROM events ORDER BY id "
-                   "DESC LIMIT $1) e ORDER BY id",
-                   static_cast<std::int64_t>(limit));
+task<result<std::vector<event_row>>> recent_events(connection &c, std::size_t limit) {
+    auto run_call =
+        c.async_run("SELECT time_ms, bucket, key, body FROM (SELECT * FROM events ORDER BY id "
+                    "DESC LIMIT $1) e ORDER BY id",
+                    static_cast<std::int64_t>(limit));
+    auto r = co_await std::move(run_call);
     std::vector<event_row> out;
     for (int i = 0; i < r.size(); ++i) {
         out.push_back(event_row{r.i64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3)});
     }
-    return out;
+    co_return out;
 }
 
-result<store_totals> stored_totals(connection &c) {
-    auto r = c.run("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM versions WHERE is_latest AND "
-                   "NOT delete_marker");
-    return store_totals{r.i64(0, 0), r.i64(0, 1)};
+task<result<store_totals>> stored_totals(connection &c) {
+    auto run_call =
+        c.async_run("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM versions WHERE is_latest AND "
+                    "NOT delete_marker");
+    auto r = co_await std::move(run_call);
+    co_return store_totals{r.i64(0, 0), r.i64(0, 1)};
 }
 
 } // namespace ifmatch::storage::postgres

@@ -1,10 +1,16 @@
 // libpq RAII layer (see pg.hpp).
 #include "storage/postgres/pg.hpp"
 
-#include <libpq-fe.h>
-
 #include <atomic>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <libpq-fe.h>
+#include <poll.h>
 
 namespace ifmatch::storage::postgres {
 
@@ -15,7 +21,8 @@ std::atomic<std::uint64_t> g_round_trips{0};
 std::atomic<round_trip_hook> g_hook{nullptr};
 
 std::string trimmed(std::string msg) {
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+        msg.pop_back();
     return msg;
 }
 
@@ -24,11 +31,13 @@ pg_error error_of(PGconn *c, PGresult *r, std::string_view what) {
     std::string state;
     std::string msg;
     if (r) {
-        if (const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE)) state = s;
+        if (const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE))
+            state = s;
         msg = PQresultErrorMessage(r);
         PQclear(r);
     }
-    if (msg.empty() && c) msg = PQerrorMessage(c);
+    if (msg.empty() && c)
+        msg = PQerrorMessage(c);
     const bool lost = !c || PQstatus(c) != CONNECTION_OK;
     return pg_error(std::string(what) + ": " + trimmed(std::move(msg)), state, lost);
 }
@@ -43,14 +52,16 @@ rows::rows(pg_result *r) : r_(r) {}
 rows::rows(rows &&o) noexcept : r_(o.r_) { o.r_ = nullptr; }
 rows &rows::operator=(rows &&o) noexcept {
     if (this != &o) {
-        if (r_) PQclear(r_);
+        if (r_)
+            PQclear(r_);
         r_ = o.r_;
         o.r_ = nullptr;
     }
     return *this;
 }
 rows::~rows() {
-    if (r_) PQclear(r_);
+    if (r_)
+        PQclear(r_);
 }
 
 int rows::size() const { return r_ ? PQntuples(r_) : 0; }
@@ -60,7 +71,8 @@ std::string_view rows::view(int row, int col) const {
     return {PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))};
 }
 std::int64_t rows::i64(int row, int col) const {
-    if (null(row, col)) return 0;
+    if (null(row, col))
+        return 0;
     return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
 }
 bool rows::boolean(int row, int col) const {
@@ -73,17 +85,56 @@ std::int64_t rows::affected() const {
 
 connection::connection(const std::string &uri) {
     c_ = PQconnectdb(uri.c_str());
-    if (!c_ || PQstatus(c_) != CONNECTION_OK) {
+    if (!c_ || PQstatus(c_) != CONNECTION_OK || PQsetnonblocking(c_, 1) != 0) {
         std::string msg = c_ ? PQerrorMessage(c_) : "out of memory";
-        if (c_) PQfinish(c_);
+        if (c_)
+            PQfinish(c_);
         c_ = nullptr;
         throw pg_error("cannot connect to PostgreSQL: " + trimmed(std::move(msg)), "08001", true);
     }
-    PQsetNoticeProcessor(c_, [](void *, const char *) {}, nullptr);
+    PQsetNoticeProcessor(
+        c_, [](void *, const char *) {}, nullptr);
+}
+
+task<std::unique_ptr<connection>> connection::open(std::string uri,
+                                                  std::chrono::milliseconds timeout) {
+    // libpq's connection state machine (PQconnectStart / PQconnectPoll), each wait on the socket
+    // of the moment (it changes when libpq tries the next address).
+    std::unique_ptr<connection> out(new connection());
+    out->c_ = PQconnectStart(uri.c_str());
+    auto fail = [&] {
+        std::string msg = out->c_ ? PQerrorMessage(out->c_) : "out of memory";
+        return pg_error("cannot connect to PostgreSQL: " + trimmed(std::move(msg)), "08001", true);
+    };
+    if (!out->c_ || PQstatus(out->c_) == CONNECTION_BAD) {
+        throw fail();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto polling = PGRES_POLLING_WRITING;
+    for (;;) {
+        if (polling == PGRES_POLLING_FAILED)
+            throw fail();
+        if (polling == PGRES_POLLING_OK)
+            break;
+        auto wait_async_call = out->wait_async(
+            polling == PGRES_POLLING_READING ? wait_for::read : wait_for::write, deadline);
+        if (!co_await std::move(wait_async_call)) {
+            throw pg_error("cannot connect to PostgreSQL: no answer within " +
+                               std::to_string(timeout.count()) + " ms",
+                           "08001", true);
+        }
+        polling = PQconnectPoll(out->c_);
+    }
+    if (PQsetnonblocking(out->c_, 1) != 0)
+        throw fail();
+    PQsetNoticeProcessor(
+        out->c_, [](void *, const char *) {}, nullptr);
+    co_return out;
 }
 
 connection::~connection() {
-    if (c_) PQfinish(c_);
+    if (c_)
+        PQfinish(c_);
 }
 
 bool connection::ok() const { return c_ && PQstatus(c_) == CONNECTION_OK; }
@@ -92,7 +143,8 @@ void connection::lose(std::string_view what) {
     // The pipeline's state is unknown: the connection is closed, and reported lost, so that no
     // caller goes on using it (a worker reconnects; a COMMIT's outcome is looked up).
     std::string msg = c_ ? trimmed(PQerrorMessage(c_)) : std::string();
-    if (c_) PQfinish(c_);
+    if (c_)
+        PQfinish(c_);
     c_ = nullptr;
     queued_.clear();
     unread_.clear();
@@ -102,14 +154,6 @@ void connection::lose(std::string_view what) {
 void connection::queue(std::string sql, std::vector<param> params, rows *into,
                        bool binary_results) {
     queued_.push_back(statement{std::move(sql), std::move(params), into, binary_results});
-}
-
-rows connection::exec(std::string_view sql, const std::vector<param> &params,
-                      bool binary_results) {
-    rows out;
-    queue(std::string(sql), params, &out, binary_results);
-    flush();
-    return out;
 }
 
 void connection::send(const statement &s) {
@@ -133,97 +177,226 @@ void connection::send(const statement &s) {
     }
 }
 
-std::vector<connection::statement> connection::send_queued() {
-    std::vector<statement> sent;
-    sent.swap(queued_);
-    if (sent.empty()) {
-        return sent;
-    }
+connection::in_flight connection::start_round_trip() {
+    in_flight rt;
+    rt.sent.swap(queued_);
     if (!c_) {
         throw pg_error("PostgreSQL: the connection is closed", "08003", true);
     }
+    if (const auto hook = g_hook.load())
+        hook(rt.sent.back().sql, PQsocket(c_), false);
     if (PQpipelineStatus(c_) == PQ_PIPELINE_OFF && PQenterPipelineMode(c_) != 1) {
         lose("PostgreSQL: cannot enter pipeline mode");
     }
-    for (const auto &s : sent) {
+    for (const auto &s : rt.sent) {
         send(s);
     }
-    // One synchronisation point for the round trip; libpq sends (flushes) everything now.
+    // One synchronisation point for the round trip.
     if (PQpipelineSync(c_) != 1) {
         lose("PostgreSQL: cannot send");
     }
-    return sent;
+    return rt;
 }
 
-void connection::read_answers(std::vector<statement> *sent, std::size_t count) {
+void connection::sent_hook(const in_flight &rt) {
+    if (const auto hook = g_hook.load(); hook && c_)
+        hook(rt.sent.back().sql, PQsocket(c_), true);
+}
+
+connection::wait_for connection::push_output() {
+    const int left = c_ ? PQflush(c_) : -1;
+    if (left < 0) {
+        lose("PostgreSQL: cannot send");
+    }
+    // While the socket is full libpq reads what the server sent meanwhile, so neither side
+    // waits for the other.
+    return left == 0 ? wait_for::nothing : wait_for::write;
+}
+
+connection::wait_for connection::read_some(in_flight &rt) {
     // Each statement answers one result then a null; the round trip ends with its sync. The first
     // error is kept and thrown once the sync has been read, so the connection stays usable.
-    std::optional<pg_error> first;
-    for (std::size_t i = 0; i < count; ++i) {
+    while (!rt.done) {
+        if (PQisBusy(c_)) {
+            if (PQconsumeInput(c_) != 1) {
+                lose("PostgreSQL: the connection ended");
+            }
+            if (PQisBusy(c_))
+                return wait_for::read;
+        }
         PGresult *r = PQgetResult(c_);
-        if (!r) {
-            lose("PostgreSQL: the connection ended");
-        }
-        const auto st = PQresultStatus(r);
-        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-            if (sent && (*sent)[i].into) {
-                *(*sent)[i].into = rows(r);
-            } else {
+        if (rt.next == rt.sent.size()) {
+            const bool synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            if (r)
                 PQclear(r);
+            if (!synced) {
+                lose("PostgreSQL: a pipeline did not end with its sync");
             }
-        } else if (st == PGRES_PIPELINE_ABORTED) {
-            PQclear(r); // skipped after an earlier error
+            rt.done = true;
+        } else if (rt.after_result) {
+            if (r) {
+                PQclear(r);
+                lose("PostgreSQL: an unexpected answer in a pipeline");
+            }
+            rt.after_result = false;
+            ++rt.next;
         } else {
-            auto e = error_of(c_, r, "PostgreSQL");
-            if (e.connection_lost()) {
-                lose(e.what());
+            if (!r) {
+                lose("PostgreSQL: the connection ended");
             }
-            if (!first) first.emplace(std::move(e));
+            rt.after_result = true;
+            const auto st = PQresultStatus(r);
+            auto &s = rt.sent[rt.next];
+            if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+                if (s.into) {
+                    *s.into = rows(r);
+                } else {
+                    PQclear(r);
+                }
+            } else if (st == PGRES_PIPELINE_ABORTED) {
+                PQclear(r); // skipped after an earlier error
+            } else {
+                auto e = error_of(c_, r, "PostgreSQL");
+                if (e.connection_lost()) {
+                    lose(e.what());
+                }
+                if (!rt.first)
+                    rt.first.emplace(std::move(e));
+            }
         }
-        if (PGresult *end = PQgetResult(c_)) {
-            PQclear(end);
-            lose("PostgreSQL: an unexpected answer in a pipeline");
+    }
+    return wait_for::nothing;
+}
+
+connection::wait_for connection::step(in_flight &rt) {
+    if (auto w = push_output(); w != wait_for::nothing)
+        return w;
+    // Answers of round trips sent by forget() come first; they are already on their way. Their
+    // errors do not matter (a lost connection does).
+    while (!unread_.empty()) {
+        if (auto w = read_some(unread_.front()); w != wait_for::nothing)
+            return w;
+        unread_.erase(unread_.begin());
+    }
+    return read_some(rt);
+}
+
+void connection::finish_round_trip(in_flight &rt) {
+    const bool left = PQexitPipelineMode(c_) == 1;
+    if (rt.first) {
+        throw std::move(*rt.first);
+    }
+    if (!left) {
+        lose("PostgreSQL: cannot leave pipeline mode");
+    }
+}
+
+void connection::wait_here(wait_for w) {
+    pollfd p{PQsocket(c_), static_cast<short>(w == wait_for::read ? POLLIN : POLLOUT), 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+}
+
+task<bool> connection::wait_async(wait_for w, std::chrono::steady_clock::time_point deadline) {
+    // The socket is registered with the coroutine's I/O context for this one wait, and released
+    // (not closed: it is libpq's) however the wait ends.
+    struct watch {
+        boost::asio::posix::stream_descriptor sd;
+        watch(const boost::asio::any_io_executor &ex, int fd) : sd(ex, fd) {}
+        watch(const watch &) = delete;
+        ~watch() { sd.release(); }
+    };
+    const auto ex = co_await boost::asio::this_coro::executor;
+    watch on(ex, PQsocket(c_));
+    // A deadline cancels the wait. The timer's handler may run after this frame is gone (one
+    // thread: in order), so it reaches the wait only through `gate`, cleared before returning.
+    struct gate_state {
+        boost::asio::posix::stream_descriptor *sd = nullptr;
+        bool expired = false;
+    };
+    auto gate = std::make_shared<gate_state>();
+    gate->sd = &on.sd;
+    std::optional<boost::asio::steady_timer> timer;
+    if (deadline != std::chrono::steady_clock::time_point{}) {
+        timer.emplace(ex, deadline);
+        timer->async_wait([gate](boost::system::error_code ec) {
+            if (ec || !gate->sd) return;
+            gate->expired = true;
+            gate->sd->cancel();
+        });
+    }
+    boost::system::error_code ec; // an error shows in libpq's next call
+    auto wait_call =
+        on.sd.async_wait(w == wait_for::read ? boost::asio::posix::descriptor_base::wait_read
+                                             : boost::asio::posix::descriptor_base::wait_write,
+                         boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    co_await std::move(wait_call);
+    gate->sd = nullptr;
+    if (timer) timer->cancel();
+    co_return !gate->expired;
+}
+
+task<rows> connection::exec_owned(std::string sql, std::vector<param> params, bool binary_results) {
+    rows out;
+    queue(std::move(sql), std::move(params), &out, binary_results);
+    auto flush_call = async_flush();
+    co_await std::move(flush_call);
+    co_return out;
+}
+
+task<void> connection::async_flush() {
+    if (queued_.empty()) {
+        co_return;
+    }
+    auto rt = start_round_trip();
+    g_round_trips.fetch_add(1, std::memory_order_relaxed); // a forgotten one waits for nothing
+    for (auto w = push_output(); w != wait_for::nothing; w = push_output()) {
+        auto wait_async_call = wait_async(w);
+        co_await std::move(wait_async_call);
+    }
+    sent_hook(rt);
+    for (auto w = step(rt); w != wait_for::nothing; w = step(rt)) {
+        auto wait_async_call2 = wait_async(w);
+        co_await std::move(wait_async_call2);
+    }
+    finish_round_trip(rt);
+}
+
+task<void> connection::async_forget() {
+    for (const auto &s : queued_) {
+        if (s.into) {
+            throw std::logic_error("a forgotten statement cannot deliver rows");
         }
     }
-    PGresult *s = PQgetResult(c_);
-    const bool synced = s && PQresultStatus(s) == PGRES_PIPELINE_SYNC;
-    if (s) PQclear(s);
-    if (!synced) {
-        lose("PostgreSQL: a pipeline did not end with its sync");
+    if (queued_.empty()) {
+        co_return;
     }
-    if (first) {
-        throw std::move(*first);
+    unread_.push_back(start_round_trip());
+    for (auto w = push_output(); w != wait_for::nothing; w = push_output()) {
+        auto wait_async_call = wait_async(w);
+        co_await std::move(wait_async_call);
     }
+}
+
+rows connection::exec(std::string_view sql, const std::vector<param> &params, bool binary_results) {
+    rows out;
+    queue(std::string(sql), params, &out, binary_results);
+    flush();
+    return out;
 }
 
 void connection::flush() {
     if (queued_.empty()) {
         return;
     }
-    const auto hook = g_hook.load();
-    if (hook && c_) hook(queued_.back().sql, PQsocket(c_), false);
-    auto sent = send_queued();
+    auto rt = start_round_trip();
     g_round_trips.fetch_add(1, std::memory_order_relaxed);
-    if (hook && c_) hook(sent.back().sql, PQsocket(c_), true);
-    // Answers of round trips sent by forget() come first; they are already on their way.
-    while (!unread_.empty()) {
-        const auto n = unread_.front();
-        unread_.erase(unread_.begin());
-        try {
-            read_answers(nullptr, n);
-        } catch (const pg_error &e) {
-            if (e.connection_lost()) throw;
-        }
-    }
-    try {
-        read_answers(&sent, sent.size());
-    } catch (const pg_error &e) {
-        if (!e.connection_lost()) PQexitPipelineMode(c_);
-        throw;
-    }
-    if (PQexitPipelineMode(c_) != 1) {
-        lose("PostgreSQL: cannot leave pipeline mode");
-    }
+    for (auto w = push_output(); w != wait_for::nothing; w = push_output())
+        wait_here(w);
+    sent_hook(rt);
+    for (auto w = step(rt); w != wait_for::nothing; w = step(rt))
+        wait_here(w);
+    finish_round_trip(rt);
 }
 
 void connection::forget() {
@@ -232,37 +405,31 @@ void connection::forget() {
             throw std::logic_error("a forgotten statement cannot deliver rows");
         }
     }
-    auto sent = send_queued();
-    if (!sent.empty()) {
-        unread_.push_back(sent.size());
+    if (queued_.empty()) {
+        return;
     }
-}
-
-void connection::drain() {
-    while (!unread_.empty()) {
-        const auto n = unread_.front();
-        unread_.erase(unread_.begin());
-        try {
-            read_answers(nullptr, n);
-        } catch (const pg_error &e) {
-            if (e.connection_lost()) throw;
-        }
-    }
-    if (c_ && PQpipelineStatus(c_) != PQ_PIPELINE_OFF && PQexitPipelineMode(c_) != 1) {
-        lose("PostgreSQL: cannot leave pipeline mode");
-    }
+    unread_.push_back(start_round_trip());
+    for (auto w = push_output(); w != wait_for::nothing; w = push_output())
+        wait_here(w);
 }
 
 void connection::script(std::string_view sql) {
     flush();
-    drain(); // the simple query protocol is not allowed in pipeline mode
+    // The simple query protocol is not allowed in pipeline mode: read what forget() left first.
+    in_flight none;
+    none.done = true;
+    for (auto w = step(none); w != wait_for::nothing; w = step(none))
+        wait_here(w);
+    if (c_ && PQpipelineStatus(c_) != PQ_PIPELINE_OFF && PQexitPipelineMode(c_) != 1) {
+        lose("PostgreSQL: cannot leave pipeline mode");
+    }
     if (!c_) {
         throw pg_error("PostgreSQL: the connection is closed", "08003", true);
     }
     std::string q(sql);
     g_statements.fetch_add(1, std::memory_order_relaxed);
     g_round_trips.fetch_add(1, std::memory_order_relaxed);
-    PGresult *r = PQexec(c_, q.c_str());
+    PGresult *r = PQexec(c_, q.c_str()); // blocking whatever the connection's mode
     auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         throw error_of(c_, r, "PostgreSQL");

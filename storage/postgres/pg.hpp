@@ -1,9 +1,17 @@
 // A thin RAII layer over libpq for the PostgreSQL backend: one connection, statements with $n
 // parameters sent in text format (bytea in binary), results read by row and column, and errors
 // carrying PostgreSQL's SQLSTATE. Statements queued on a connection travel together in one round
-// trip (libpq's pipeline mode). Blocking calls: only the backend's own threads use it.
+// trip (libpq's pipeline mode).
+//
+// The connection is always non-blocking (libpq's asynchronous API). Its async_* calls are Asio
+// coroutines: while PostgreSQL answers, the socket is watched by the I/O context the coroutine
+// runs on (the backend's, pool.hpp), so one thread serves every connection of the pool. The
+// plain calls wait in poll(2) instead; they are for start-up (migrations), `ifmatch check` and
+// tests, never for a thread that runs an I/O context.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,9 +26,12 @@ struct pg_result;
 
 namespace ifmatch::storage::postgres {
 
+// A coroutine of the backend (an Asio awaitable).
+template <class T> using task = boost::asio::awaitable<T>;
+
 // A failed statement or a lost connection.
 class pg_error : public std::runtime_error {
-public:
+  public:
     pg_error(std::string message, std::string sqlstate, bool connection_lost)
         : std::runtime_error(std::move(message)), sqlstate_(std::move(sqlstate)),
           lost_(connection_lost) {}
@@ -29,7 +40,7 @@ public:
     // A serialization failure or a deadlock: the transaction may simply run again.
     bool retryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
 
-private:
+  private:
     std::string sqlstate_;
     bool lost_;
 };
@@ -59,7 +70,7 @@ struct param {
 };
 
 class rows {
-public:
+  public:
     rows() = default;
     explicit rows(pg_result *r);
     rows(rows &&) noexcept;
@@ -78,7 +89,7 @@ public:
     // Rows affected by an INSERT / UPDATE / DELETE.
     std::int64_t affected() const;
 
-private:
+  private:
     pg_result *r_ = nullptr;
 };
 
@@ -99,59 +110,109 @@ void set_round_trip_hook(round_trip_hook h);
 // after it in the same round trip (in a transaction block, the transaction is then aborted and
 // waits for ROLLBACK, as after any failed statement).
 class connection {
-public:
-    // Connects (blocking). Throws pg_error when the server cannot be reached.
+  public:
+    // Connects, waiting in poll(2). Throws pg_error when the server cannot be reached.
     explicit connection(const std::string &uri);
+    // Connects, the socket watched by the coroutine's I/O context, within `timeout` (libpq leaves
+    // the time limit of an asynchronous connect to its caller). Throws pg_error.
+    static task<std::unique_ptr<connection>> open(
+        std::string uri, std::chrono::milliseconds timeout = std::chrono::seconds(5));
     ~connection();
     connection(const connection &) = delete;
     connection &operator=(const connection &) = delete;
 
     bool ok() const;
+
+    // ---- the round trip as a coroutine ---------------------------------------------------------
     // Runs one statement after the queued ones, all in one round trip, and returns its rows.
     // Throws pg_error: the first error of the round trip (a queued statement's included).
+    task<rows> async_exec(std::string_view sql, std::vector<param> params = {},
+                          bool binary_results = false) {
+        // Not itself a coroutine: the text is copied into the coroutine's frame here.
+        return exec_owned(std::string(sql), std::move(params), binary_results);
+    }
+    template <class... A> task<rows> async_run(std::string_view sql, A &&...a) {
+        return exec_owned(std::string(sql), std::vector<param>{param(std::forward<A>(a))...},
+                          false);
+    }
+    // Sends the queued statements and waits for their answers (nothing to do when none are
+    // queued). Throws pg_error as async_exec does.
+    task<void> async_flush();
+    // Sends the queued statements without reading their answers, for statements whose outcome
+    // the caller does not need (ROLLBACK, the COMMIT of a read-only transaction); waits only
+    // until they have left. The next round trip reads those answers first and ignores their
+    // errors. No statement may have `into`.
+    task<void> async_forget();
+
+    // ---- the same, waiting in poll(2)
+    // ------------------------------------------------------------
     rows exec(std::string_view sql, const std::vector<param> &params = {},
               bool binary_results = false);
     template <class... A> rows run(std::string_view sql, A &&...a) {
         return exec(sql, std::vector<param>{param(std::forward<A>(a))...});
     }
-    // Queues a statement for the next round trip (exec, flush or forget). Its rows go to `into`
-    // when given; `into` must outlive that round trip, and so must the bytes of bytea parameters.
-    void queue(std::string sql, std::vector<param> params = {}, rows *into = nullptr,
-               bool binary_results = false);
-    // Sends the queued statements and waits for their answers (nothing to do when none are
-    // queued). Throws pg_error as exec does.
     void flush();
-    // Sends the queued statements without waiting for their answers, for statements whose outcome
-    // the caller does not need (ROLLBACK, the COMMIT of a read-only transaction). The next round
-    // trip reads those answers first and ignores their errors. No statement may have `into`.
     void forget();
-    // Drops the queued statements unsent.
-    void discard() { queued_.clear(); }
-    bool has_queued() const { return !queued_.empty(); }
     // Several statements without parameters in one simple query (migrations).
     void script(std::string_view sql);
 
-private:
+    // Queues a statement for the next round trip (flush, exec or forget). Its rows go to `into`
+    // when given; `into` must outlive that round trip, and so must the bytes of bytea parameters.
+    void queue(std::string sql, std::vector<param> params = {}, rows *into = nullptr,
+               bool binary_results = false);
+    // Drops the queued statements unsent.
+    void discard() { queued_.clear(); }
+    bool has_queued() const { return !queued_.empty(); }
+
+  private:
     struct statement {
         std::string sql;
         std::vector<param> params;
         rows *into = nullptr;
         bool binary_results = false;
     };
+    connection() = default;
+    // What the connection waits for before it can go on.
+    enum class wait_for { nothing, read, write };
+    // A round trip whose answers are being read.
+    struct in_flight {
+        std::vector<statement> sent;
+        std::size_t next = 0;      // the statement whose answer comes next
+        bool after_result = false; // its result was read; the null that ends it comes next
+        bool done = false;         // the round trip's sync was read
+        std::optional<pg_error> first;
+    };
+
+    task<rows> exec_owned(std::string sql, std::vector<param> params, bool binary_results);
     void send(const statement &s);
-    std::vector<statement> send_queued();
-    void read_answers(std::vector<statement> *sent, std::size_t count);
-    void drain();
+    // Sends the queued statements (one round trip) into libpq's output and returns it, to be
+    // read; calls the test hook before.
+    in_flight start_round_trip();
+    void sent_hook(const in_flight &rt);
+    // Pushes libpq's output buffer out: what to wait for before calling again (nothing: sent).
+    wait_for push_output();
+    // Reads the answers that have arrived: nothing when `rt` is complete (its first error, if
+    // any, then in rt.first), else what to wait for.
+    wait_for read_some(in_flight &rt);
+    // One step of a whole flush: older forgotten round trips first, then `rt`.
+    wait_for step(in_flight &rt);
+    // Leaves pipeline mode and throws the round trip's first error, if any.
+    void finish_round_trip(in_flight &rt);
+    void wait_here(wait_for w);
+    // Waits on the socket; with a `deadline`, false once it has passed (the wait is then given
+    // up).
+    task<bool> wait_async(wait_for w,
+                          std::chrono::steady_clock::time_point deadline = {});
     [[noreturn]] void lose(std::string_view what);
 
     pg_conn *c_ = nullptr;
     std::vector<statement> queued_;
-    std::vector<std::size_t> unread_; // statements of round trips sent by forget(), oldest first
+    std::vector<in_flight> unread_; // round trips sent by forget(), oldest first
 };
 
 // The commit outcome of a transaction whose COMMIT was lost with the connection is unknown.
 class unknown_outcome : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -2,8 +2,10 @@
 // statements share one round trip, a failed one stops the rest of its round trip, answers of a
 // forgotten round trip are read by the next; a PUT, a refused PUT and a GET take the round trips
 // docs/shared-mode.md lists; a connection lost around COMMIT is resolved by looking the
-// transaction up, as before. Runs against the throwaway server of storage/test_postgres.hpp.
+// transaction up, as before; an asynchronous connect has a time limit; the pool's jobs wait for
+// PostgreSQL together on one thread. Runs against the throwaway server of storage/test_postgres.hpp.
 #include "storage/postgres/pg.hpp"
+#include "storage/postgres/pool.hpp"
 
 #include "protocol/crypto.hpp"
 #include "storage/backends.hpp"
@@ -13,10 +15,15 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 using namespace ifmatch;
@@ -262,4 +269,81 @@ TEST_CASE("postgresql backend: a COMMIT whose connection is lost is looked up, n
         CHECK(test_support::read_whole(*g) == "two");
     }
     storage::postgres::set_round_trip_hook(nullptr);
+}
+
+TEST_CASE("pg: an asynchronous connect gives up at its time limit") {
+    // A listener that never accepts: the kernel completes the handshake, libpq sends its startup
+    // packet, and no answer ever comes. libpq leaves the limit to the caller (pg.hpp).
+    int l = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(l >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(l, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+    REQUIRE(::listen(l, 4) == 0);
+    socklen_t n = sizeof a;
+    REQUIRE(::getsockname(l, reinterpret_cast<sockaddr *>(&a), &n) == 0);
+    const std::string uri = "postgresql://nobody@127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
+                            "/none?sslmode=disable";
+    std::string error;
+    try {
+        storage::postgres::run_here(connection::open(uri, std::chrono::milliseconds(300)));
+    } catch (const pg_error &e) {
+        error = e.what();
+        CHECK(e.connection_lost());
+    }
+    CHECK(error.find("no answer within 300 ms") != std::string::npos);
+    ::close(l);
+}
+
+TEST_CASE("pool: jobs wait for PostgreSQL together on the pool's one thread") {
+    // Job A holds an advisory lock until it sees job B waiting for it inside PostgreSQL. Were a
+    // job's wait a blocking call, the one thread would sit in A's loop and B's statement would
+    // never be sent; with the socket waits on the I/O context both are in flight at once.
+    storage::postgres::pool p(new_database(), 2);
+    std::promise<std::string> a_done, b_done;
+    std::mutex m;
+    std::set<std::thread::id> threads;
+    auto note = [&] {
+        std::lock_guard lk(m);
+        threads.insert(std::this_thread::get_id());
+    };
+    p.submit([&](std::unique_ptr<connection> &c) -> storage::postgres::task<void> {
+        note();
+        std::string out = "no connection";
+        if (c) {
+            auto lock_call = c->async_run("SELECT pg_advisory_lock(4242)");
+            co_await std::move(lock_call);
+            p.submit([&](std::unique_ptr<connection> &c2) -> storage::postgres::task<void> {
+                note();
+                std::string got = "no connection";
+                if (c2) {
+                    auto wait_call = c2->async_run("SELECT pg_advisory_lock(4242)");
+                    co_await std::move(wait_call);
+                    auto unlock_call = c2->async_run("SELECT pg_advisory_unlock(4242)");
+                    co_await std::move(unlock_call);
+                    got = "locked after A";
+                }
+                b_done.set_value(got);
+            });
+            out = "B never waited";
+            for (int i = 0; i < 500; ++i) {
+                auto seen_call = c->async_run("SELECT count(*) FROM pg_locks WHERE locktype = "
+                                              "'advisory' AND NOT granted");
+                auto seen = co_await std::move(seen_call);
+                note();
+                if (seen.i64(0, 0) > 0) {
+                    out = "saw B waiting";
+                    break;
+                }
+            }
+            auto unlock_call = c->async_run("SELECT pg_advisory_unlock(4242)");
+            co_await std::move(unlock_call);
+        }
+        a_done.set_value(out);
+    });
+    CHECK(a_done.get_future().get() == "saw B waiting");
+    CHECK(b_done.get_future().get() == "locked after A");
+    p.close();
+    CHECK(threads.size() == 1);
 }

@@ -3,11 +3,10 @@
 
 #include "protocol/utf8.hpp"
 
-#include <openssl/rand.h>
-
 #include <cassert>
 #include <chrono>
 #include <cstdio>
+#include <openssl/rand.h>
 #include <stdexcept>
 
 namespace ifmatch::storage::postgres {
@@ -41,8 +40,10 @@ std::string prefixed(const char *alias) {
 
 } // namespace
 
-void begin(write_txn &t) {
-    auto r = t.c.run(std::string("SELECT pg_current_xact_id()::text::bigint, ") + clock_sql);
+task<void> begin(write_txn &t) {
+    auto run_call =
+        t.c.async_run(std::string("SELECT pg_current_xact_id()::text::bigint, ") + clock_sql);
+    auto r = co_await std::move(run_call);
     t.xid = r.i64(0, 0);
     t.clock_offset_ms = r.i64(0, 2);
     t.now_ms = r.i64(0, 1) + t.clock_offset_ms;
@@ -79,11 +80,12 @@ void queue_bucket(connection &c, const std::string &name, bool lock, rows *into)
             {name}, into);
 }
 
-std::optional<bucket_info> bucket_query(connection &c, const std::string &name, bool lock) {
+task<std::optional<bucket_info>> bucket_query(connection &c, const std::string &name, bool lock) {
     rows r;
     queue_bucket(c, name, lock, &r);
-    c.flush();
-    return bucket_of(r);
+    auto flush_call = c.async_flush();
+    co_await std::move(flush_call);
+    co_return bucket_of(r);
 }
 
 } // namespace
@@ -102,12 +104,14 @@ std::optional<bucket_info> bucket_of(const rows &r) {
     return b;
 }
 
-std::optional<bucket_info> find_bucket(connection &c, const std::string &name) {
-    return bucket_query(c, name, false);
+task<std::optional<bucket_info>> find_bucket(connection &c, const std::string &name) {
+    auto bucket_query_call = bucket_query(c, name, false);
+    co_return co_await std::move(bucket_query_call);
 }
 
-std::optional<bucket_info> find_bucket_for_write(connection &c, const std::string &name) {
-    return bucket_query(c, name, true);
+task<std::optional<bucket_info>> find_bucket_for_write(connection &c, const std::string &name) {
+    auto bucket_query_call = bucket_query(c, name, true);
+    co_return co_await std::move(bucket_query_call);
 }
 
 void queue_bucket_for_write(connection &c, const std::string &name, rows *into) {
@@ -128,24 +132,27 @@ void queue_version(connection &c, const std::string &bucket, const std::string &
 }
 
 std::optional<object_version> version_of(const rows &r) {
-    if (r.empty()) return std::nullopt;
+    if (r.empty())
+        return std::nullopt;
     return read_version(r, 0);
 }
 
-std::optional<object_version> find_latest(connection &c, const std::string &bucket,
-                                          const std::string &key) {
+task<std::optional<object_version>> find_latest(connection &c, const std::string &bucket,
+                                                const std::string &key) {
     rows r;
     queue_version(c, bucket, key, std::nullopt, &r);
-    c.flush();
-    return version_of(r);
+    auto flush_call = c.async_flush();
+    co_await std::move(flush_call);
+    co_return version_of(r);
 }
 
-std::optional<object_version> find_version(connection &c, const std::string &bucket,
-                                           const std::string &key, const std::string &vid) {
+task<std::optional<object_version>> find_version(connection &c, const std::string &bucket,
+                                                 const std::string &key, const std::string &vid) {
     rows r;
     queue_version(c, bucket, key, vid, &r);
-    c.flush();
-    return version_of(r);
+    auto flush_call = c.async_flush();
+    co_await std::move(flush_call);
+    co_return version_of(r);
 }
 
 void queue_lock_key(write_txn &t, const std::string &bucket, const std::string &key,
@@ -189,11 +196,12 @@ key_lock locked_key(write_txn &t, const std::string &bucket, const std::string &
     return k;
 }
 
-key_lock lock_key(write_txn &t, const std::string &bucket, const std::string &key) {
+task<key_lock> lock_key(write_txn &t, const std::string &bucket, const std::string &key) {
     key_rows r;
     queue_lock_key(t, bucket, key, r);
-    t.c.flush();
-    return locked_key(t, bucket, key, r);
+    auto flush_call = t.c.async_flush();
+    co_await std::move(flush_call);
+    co_return locked_key(t, bucket, key, r);
 }
 
 namespace {
@@ -214,7 +222,8 @@ protocol::write_context context_against(const key_lock &k, const bucket_info &b,
         // Writes to one key commit in history order, so the ones the snapshot sees are a prefix.
         bool state = k.history.base_exists;
         for (auto &[xid, exists] : k.history.entries) {
-            if (!snap->sees(static_cast<std::uint64_t>(xid))) break;
+            if (!snap->sees(static_cast<std::uint64_t>(xid)))
+                break;
             state = exists;
         }
         ctx.existed_at_start = state;
@@ -227,22 +236,24 @@ protocol::write_context context_against(const key_lock &k, const bucket_info &b,
 
 } // namespace
 
-result<protocol::write_context> gather_context(const key_lock &k, const bucket_info &b,
-                                               const start_token &start, bool server_requires) {
-    auto pending = std::static_pointer_cast<pending_snapshot>(
-        std::const_pointer_cast<void>(start.state));
+task<result<protocol::write_context>> gather_context(const key_lock &k, const bucket_info &b,
+                                                     const start_token &start,
+                                                     bool server_requires) {
+    auto pending =
+        std::static_pointer_cast<pending_snapshot>(std::const_pointer_cast<void>(start.state));
     if (!pending) {
-        return context_against(k, b, nullptr, server_requires);
+        co_return context_against(k, b, nullptr, server_requires);
     }
-    if (!pending->wait(10000)) {
-        return unavailable();
+    auto wait_call = pending->wait(10000);
+    if (!co_await std::move(wait_call)) {
+        co_return unavailable();
     }
-    return context_against(k, b, &pending->snap, server_requires);
+    co_return context_against(k, b, &pending->snap, server_requires);
 }
 
-result<protocol::write_context> gather_context(const key_lock &k, const bucket_info &b,
-                                               const std::string &snapshot_text,
-                                               bool server_requires) {
+result<protocol::write_context> gather_context_at(const key_lock &k, const bucket_info &b,
+                                                  const std::string &snapshot_text,
+                                                  bool server_requires) {
     auto snap = snapshot::parse(snapshot_text);
     return context_against(k, b, &snap, server_requires);
 }
@@ -254,8 +265,8 @@ current_state state_of_lock(const key_lock &k) {
 void queue_body_slot(write_txn &t, const staged_body &b, rows *into) {
     if (b.is_file()) {
         // Locked until the transaction ends: nothing can remove it before the commit adopts it.
-        t.c.queue("SELECT id FROM bodies WHERE id = $1 AND staged FOR UPDATE",
-                  {staged_id(b.file)}, into);
+        t.c.queue("SELECT id FROM bodies WHERE id = $1 AND staged FOR UPDATE", {staged_id(b.file)},
+                  into);
     } else {
         t.c.queue("SELECT nextval(pg_get_serial_sequence('bodies', 'id'))", {}, into);
     }
@@ -277,30 +288,35 @@ std::int64_t insert_body(write_txn &t, const staged_body &b, const rows &slot) {
     return id;
 }
 
-std::int64_t insert_body(write_txn &t, const staged_body &b) {
+task<std::int64_t> store_body(write_txn &t, const staged_body &b) {
     rows slot;
     queue_body_slot(t, b, &slot);
-    t.c.flush();
-    return insert_body(t, b, slot);
+    auto flush_call = t.c.async_flush();
+    co_await std::move(flush_call);
+    co_return insert_body(t, b, slot);
 }
 
 void add_body_ref(connection &c, std::int64_t body_id) {
     c.queue("UPDATE bodies SET refs = refs + 1 WHERE id = $1", {body_id});
 }
 
-void release_body(connection &c, std::int64_t body_id) {
-    if (body_id == 0) return;
+task<void> release_body(connection &c, std::int64_t body_id) {
+    if (body_id == 0)
+        co_return;
     // The UPDATE locks the row until the transaction ends: the count it answers stays true.
-    auto r = c.run("UPDATE bodies SET refs = refs - 1 WHERE id = $1 RETURNING refs, "
-                   "EXISTS(SELECT 1 FROM body_parts WHERE body_id = $1)",
-                   body_id);
-    if (r.empty() || r.i64(0, 0) > 0) return;
+    auto run_call = c.async_run("UPDATE bodies SET refs = refs - 1 WHERE id = $1 RETURNING refs, "
+                                "EXISTS(SELECT 1 FROM body_parts WHERE body_id = $1)",
+                                body_id);
+    auto r = co_await std::move(run_call);
+    if (r.empty() || r.i64(0, 0) > 0)
+        co_return;
     // A GET streaming these bytes reads them in its own REPEATABLE READ snapshot, which still
     // sees the rows deleted here (bodies.cpp).
     rows parts;
     if (r.boolean(0, 1)) {
-        parts = c.run("DELETE FROM body_parts WHERE body_id = $1 RETURNING part_body_id",
-                      body_id);
+        auto run_call2 = c.async_run(
+            "DELETE FROM body_parts WHERE body_id = $1 RETURNING part_body_id", body_id);
+        parts = co_await std::move(run_call2);
     }
     c.queue("DELETE FROM body_chunks WHERE body_id = $1", {body_id});
     // A body's file is unlinked once no snapshot can still read it (blob_dir.hpp RULE 2).
@@ -309,7 +325,8 @@ void release_body(connection &c, std::int64_t body_id) {
             "gone WHERE file IS NOT NULL",
             {body_id});
     for (int i = 0; i < parts.size(); ++i) {
-        release_body(c, parts.i64(i, 0));
+        auto release_body_call = release_body(c, parts.i64(i, 0));
+        co_await std::move(release_body_call);
     }
 }
 
@@ -323,20 +340,20 @@ constexpr const char *drop_staged_sql =
 
 } // namespace
 
-void drop_staged(connection &c, std::int64_t body_id) {
+task<void> drop_staged(connection &c, std::int64_t body_id) {
     try {
-        c.run(drop_staged_sql, body_id);
+        auto run_call = c.async_run(drop_staged_sql, body_id);
+        co_await std::move(run_call);
     } catch (const pg_error &) {
         // Left for the janitor (backend.cpp), which removes old staged bodies.
     }
 }
 
-void queue_drop_staged(connection &c, std::int64_t body_id) {
-    c.queue(drop_staged_sql, {body_id});
-}
+void queue_drop_staged(connection &c, std::int64_t body_id) { c.queue(drop_staged_sql, {body_id}); }
 
 std::string as_text(const std::string &s) {
-    if (protocol::is_utf8(s)) return s;
+    if (protocol::is_utf8(s))
+        return s;
     std::string out;
     for (unsigned char ch : s) {
         if (ch < 0x80) {
@@ -355,12 +372,11 @@ std::string new_version_id(std::int64_t now_ms, std::int64_t xid) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "%012llx%012llx%02x%02x%02x%02x",
                   static_cast<unsigned long long>(now_ms) & 0xffffffffffffULL,
-                  static_cast<unsigned long long>(xid) & 0xffffffffffffULL, r[0], r[1], r[2],
-                  r[3]);
+                  static_cast<unsigned long long>(xid) & 0xffffffffffffULL, r[0], r[1], r[2], r[3]);
     return buf;
 }
 
-void install_version(write_txn &t, const bucket_info &b, key_lock &k, object_version &v) {
+task<void> install_version(write_txn &t, const bucket_info &b, key_lock &k, object_version &v) {
     if (v.rank_ms == 0) {
         v.rank_ms = v.last_modified_ms;
     }
@@ -379,10 +395,12 @@ void install_version(write_txn &t, const bucket_info &b, key_lock &k, object_ver
         if (k.null) {
             assert(k.null->seq != 0 && "a key gets one unversioned write per transaction");
             t.c.queue("DELETE FROM versions WHERE seq = $1", {k.null->seq});
-            if (k.current && k.current->seq == k.null->seq) k.current.reset();
+            if (k.current && k.current->seq == k.null->seq)
+                k.current.reset();
             const auto old_body = k.null->body_id;
             k.null.reset();
-            release_body(t.c, old_body);
+            auto release_body_call = release_body(t.c, old_body);
+            co_await std::move(release_body_call);
         }
     }
     if (v.is_latest && k.current) {
@@ -409,7 +427,7 @@ void install_version(write_txn &t, const bucket_info &b, key_lock &k, object_ver
     }
 }
 
-void remove_version(write_txn &t, key_lock &k, const object_version &v) {
+task<void> remove_version(write_txn &t, key_lock &k, const object_version &v) {
     assert(v.seq != 0 && "a version installed by this transaction is not removed by it");
     t.c.queue("DELETE FROM versions WHERE seq = $1", {v.seq});
     if (k.current && k.current->seq == v.seq) {
@@ -418,16 +436,19 @@ void remove_version(write_txn &t, key_lock &k, const object_version &v) {
     if (k.null && k.null->seq == v.seq) {
         k.null.reset();
     }
-    release_body(t.c, v.body_id);
+    auto release_body_call = release_body(t.c, v.body_id);
+    co_await std::move(release_body_call);
 }
 
-void promote_latest(write_txn &t, key_lock &k) {
-    auto r = t.c.run(std::string("UPDATE versions SET is_latest = true WHERE seq = (SELECT seq "
-                                 "FROM versions WHERE bucket = $1 AND key = $2 AND NOT "
-                                 "is_latest ORDER BY rank_ms DESC, seq DESC LIMIT 1) "
-                                 "RETURNING ") +
-                         version_columns,
-                     k.bucket, k.key);
+task<void> promote_latest(write_txn &t, key_lock &k) {
+    auto run_call =
+        t.c.async_run(std::string("UPDATE versions SET is_latest = true WHERE seq = (SELECT seq "
+                                  "FROM versions WHERE bucket = $1 AND key = $2 AND NOT "
+                                  "is_latest ORDER BY rank_ms DESC, seq DESC LIMIT 1) "
+                                  "RETURNING ") +
+                          version_columns,
+                      k.bucket, k.key);
+    auto r = co_await std::move(run_call);
     if (r.empty()) {
         k.current.reset();
     } else {
@@ -445,14 +466,15 @@ void touch_key(write_txn &t, key_lock &k, bool is_delete, bool exists_after) {
               "VALUES($1, $2, $3, $4, $5) ON CONFLICT (bucket, key) DO UPDATE SET "
               "last_mutation_xid = excluded.last_mutation_xid, last_delete_xid = "
               "excluded.last_delete_xid, history = excluded.history",
-              {k.bucket, k.key, k.last_mutation_xid, k.last_delete_xid,
-               encode_history(k.history)});
+              {k.bucket, k.key, k.last_mutation_xid, k.last_delete_xid, encode_history(k.history)});
     k.found = true;
 }
 
-current_state capture_current(connection &c, const std::string &bucket, const std::string &key) {
-    auto v = find_latest(c, bucket, key);
-    return v ? state_of(*v) : current_state{};
+task<current_state> capture_current(connection &c, const std::string &bucket,
+                                    const std::string &key) {
+    auto find_latest_call = find_latest(c, bucket, key);
+    auto v = co_await std::move(find_latest_call);
+    co_return v ? state_of(*v) : current_state{};
 }
 
 s3_error no_such_bucket(const std::string &name) {
