@@ -321,7 +321,13 @@ net::awaitable<protocol::result<upload_result>> receive_upload(context &ctx,
         co_return v.error();
     }
     out.size = sink.size;
-    out.body = sink.writer.release();
+    if (offload) {
+        // Handing a large body over may finish storing it (a last piece, a flush): body thread.
+        auto released = on_body_thread([&] { out.body = sink.writer.release(); });
+        co_await std::move(released);
+    } else {
+        out.body = sink.writer.release();
+    }
     co_return out;
 }
 

@@ -71,6 +71,18 @@ task<void> end_read(connection &c) {
     co_await std::move(forget_call);
 }
 
+// Replaces a job's connection that was found lost by a newly opened one (never a spare: after a
+// restart of PostgreSQL the spares are lost too). False when none can be opened.
+task<bool> reconnect(const std::string &uri, std::unique_ptr<connection> &c) {
+    c.reset();
+    try {
+        auto open_call = connection::open(uri);
+        c = co_await std::move(open_call);
+    } catch (const pg_error &) {
+    }
+    co_return c != nullptr;
+}
+
 // Waits `ms` on the coroutine's I/O context.
 task<void> pause(int ms) {
     boost::asio::steady_timer t(co_await boost::asio::this_coro::executor,
@@ -158,23 +170,37 @@ std::unique_ptr<body_sink> backend::new_body() {
 template <class T>
 void backend::read(std::function<task<result<T>>(connection &)> fn, done_fn<T> done) {
     ++jobs_;
-    pool_->submit(
-        [fn = std::move(fn), done = std::move(done)](std::unique_ptr<connection> &c) -> task<void> {
-            if (!c) {
-                done(unavailable());
-                co_return;
-            }
-            std::optional<result<T>> r;
+    pool_->submit([this, fn = std::move(fn),
+                   done = std::move(done)](std::unique_ptr<connection> &c) -> task<void> {
+        if (!c) {
+            done(unavailable());
+            co_return;
+        }
+        std::optional<result<T>> r;
+        for (int attempt = 0;; ++attempt) {
+            bool lost = false;
             try {
                 auto fn_call = fn(*c);
                 r.emplace(co_await std::move(fn_call));
             } catch (const pg_error &e) {
+                lost = e.connection_lost();
                 r.emplace(error_of(e));
             } catch (const std::exception &e) {
                 r.emplace(internal(e));
             }
-            done(std::move(*r));
-        });
+            // A connection that died while idle (PostgreSQL restarted): a read runs again
+            // once on a new one.
+            if (lost && attempt == 0) {
+                auto reconnect_call = reconnect(pool_->uri(), c);
+                if (co_await std::move(reconnect_call)) {
+                    ++reruns_;
+                    continue;
+                }
+            }
+            break;
+        }
+        done(std::move(*r));
+    });
 }
 
 template <class T>
@@ -212,9 +238,16 @@ void backend::write(std::function<task<result<T>>(write_txn &, std::optional<cur
                 broke = e.what();
             }
             if (failed) {
-                const bool again = failed->retryable() && attempt < 8;
+                // A serialization failure or deadlock runs the write again; so does a connection
+                // lost before the COMMIT was sent (nothing can have committed), on a new one.
+                const bool lost = failed->connection_lost();
+                bool again = (failed->retryable() || lost) && attempt < 8;
                 auto abandon_call = abandon(t, again);
                 co_await std::move(abandon_call);
+                if (again && lost) {
+                    auto reconnect_call = reconnect(pool_->uri(), c);
+                    again = co_await std::move(reconnect_call);
+                }
                 if (again) {
                     ++reruns_;
                     continue;
@@ -479,7 +512,7 @@ void backend::delete_object(delete_request r, decided_fn<delete_result> done) {
 void backend::get_object(get_request r, done_fn<object_read> done) {
     ++jobs_;
     std::weak_ptr<pool> weak = pool_;
-    pool_->submit([r = std::move(r), done = std::move(done), weak,
+    pool_->submit([this, r = std::move(r), done = std::move(done), weak, uri = pool_->uri(),
                    blob_dir = opts_.blob_dir](std::unique_ptr<connection> &c) -> task<void> {
         if (!c) {
             done(unavailable());
@@ -487,44 +520,59 @@ void backend::get_object(get_request r, done_fn<object_read> done) {
         }
         std::optional<result<object_read>> out;
         bool rollback = false;
-        try {
-            // The body is read in this snapshot, which keeps seeing it even if a commit on any
-            // replica releases it meanwhile (bodies.hpp). BEGIN travels with the reads.
-            c->queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-            auto read_for_get_call = read_for_get(*c, r);
-            auto got = co_await std::move(read_for_get_call);
-            if (got.has_error()) {
-                out.emplace(got.error());
-            } else if (r.open_body && got->version.body_id != 0 && !got->version.delete_marker &&
-                       got->pieces.empty()) {
-                out.emplace(
-                    s3_error(s3_errc::internal_error, "The object's stored body is missing."));
-            } else {
-                object_read o;
-                o.version = std::move(got->version);
-                o.bucket = std::make_shared<const bucket_config>(std::move(got->bucket));
-                if (r.part_sizes && o.version.parts_count > 1) {
-                    o.part_sizes = std::move(got->part_sizes);
+        for (int attempt = 0;; ++attempt) {
+            bool lost = false;
+            out.reset();
+            try {
+                // The body is read in this snapshot, which keeps seeing it even if a commit on any
+                // replica releases it meanwhile (bodies.hpp). BEGIN travels with the reads.
+                c->queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+                auto read_for_get_call = read_for_get(*c, r);
+                auto got = co_await std::move(read_for_get_call);
+                if (got.has_error()) {
+                    out.emplace(got.error());
+                } else if (r.open_body && got->version.body_id != 0 &&
+                           !got->version.delete_marker && got->pieces.empty()) {
+                    out.emplace(
+                        s3_error(s3_errc::internal_error, "The object's stored body is missing."));
+                } else {
+                    object_read o;
+                    o.version = std::move(got->version);
+                    o.bucket = std::make_shared<const bucket_config>(std::move(got->bucket));
+                    if (r.part_sizes && o.version.parts_count > 1) {
+                        o.part_sizes = std::move(got->part_sizes);
+                    }
+                    const bool stream = needs_stream(got->pieces);
+                    o.segments = segments_of(std::move(got->pieces), c, weak, blob_dir);
+                    if (!stream) {
+                        auto end_call = end_read(*c);
+                        co_await std::move(end_call);
+                    }
+                    out.emplace(std::move(o));
                 }
-                const bool stream = needs_stream(got->pieces);
-                o.segments = segments_of(std::move(got->pieces), c, weak, blob_dir);
-                if (!stream) {
+                if (c && out->has_error()) {
                     auto end_call = end_read(*c);
                     co_await std::move(end_call);
                 }
-                out.emplace(std::move(o));
+            } catch (const pg_error &e) {
+                rollback = true;
+                lost = e.connection_lost();
+                out.emplace(error_of(e));
+            } catch (const std::exception &e) {
+                if (c)
+                    c->discard();
+                out.emplace(internal(e));
             }
-            if (c && out->has_error()) {
-                auto end_call = end_read(*c);
-                co_await std::move(end_call);
+            // A connection that died while idle: the GET runs again once on a new one.
+            if (lost && attempt == 0) {
+                auto reconnect_call = reconnect(uri, c);
+                if (co_await std::move(reconnect_call)) {
+                    rollback = false;
+                    ++reruns_;
+                    continue;
+                }
             }
-        } catch (const pg_error &e) {
-            rollback = true;
-            out.emplace(error_of(e));
-        } catch (const std::exception &e) {
-            if (c)
-                c->discard();
-            out.emplace(internal(e));
+            break;
         }
         if (rollback && c && c->ok()) {
             try {

@@ -97,7 +97,7 @@ connection::connection(const std::string &uri) {
 }
 
 task<std::unique_ptr<connection>> connection::open(std::string uri,
-                                                  std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout) {
     // libpq's connection state machine (PQconnectStart / PQconnectPoll), each wait on the socket
     // of the moment (it changes when libpq tries the next address).
     std::unique_ptr<connection> out(new connection());
@@ -320,7 +320,8 @@ task<bool> connection::wait_async(wait_for w, std::chrono::steady_clock::time_po
     if (deadline != std::chrono::steady_clock::time_point{}) {
         timer.emplace(ex, deadline);
         timer->async_wait([gate](boost::system::error_code ec) {
-            if (ec || !gate->sd) return;
+            if (ec || !gate->sd)
+                return;
             gate->expired = true;
             gate->sd->cancel();
         });
@@ -332,7 +333,8 @@ task<bool> connection::wait_async(wait_for w, std::chrono::steady_clock::time_po
                          boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     co_await std::move(wait_call);
     gate->sd = nullptr;
-    if (timer) timer->cancel();
+    if (timer)
+        timer->cancel();
     co_return !gate->expired;
 }
 
@@ -362,16 +364,23 @@ task<void> connection::async_flush() {
     finish_round_trip(rt);
 }
 
-task<void> connection::async_forget() {
+bool connection::start_forget() {
     for (const auto &s : queued_) {
         if (s.into) {
             throw std::logic_error("a forgotten statement cannot deliver rows");
         }
     }
     if (queued_.empty()) {
-        co_return;
+        return false;
     }
     unread_.push_back(start_round_trip());
+    return true;
+}
+
+task<void> connection::async_forget() {
+    if (!start_forget()) {
+        co_return;
+    }
     for (auto w = push_output(); w != wait_for::nothing; w = push_output()) {
         auto wait_async_call = wait_async(w);
         co_await std::move(wait_async_call);
@@ -400,15 +409,9 @@ void connection::flush() {
 }
 
 void connection::forget() {
-    for (const auto &s : queued_) {
-        if (s.into) {
-            throw std::logic_error("a forgotten statement cannot deliver rows");
-        }
-    }
-    if (queued_.empty()) {
+    if (!start_forget()) {
         return;
     }
-    unread_.push_back(start_round_trip());
     for (auto w = push_output(); w != wait_for::nothing; w = push_output())
         wait_here(w);
 }

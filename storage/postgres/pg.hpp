@@ -115,8 +115,8 @@ class connection {
     explicit connection(const std::string &uri);
     // Connects, the socket watched by the coroutine's I/O context, within `timeout` (libpq leaves
     // the time limit of an asynchronous connect to its caller). Throws pg_error.
-    static task<std::unique_ptr<connection>> open(
-        std::string uri, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    static task<std::unique_ptr<connection>>
+    open(std::string uri, std::chrono::milliseconds timeout = std::chrono::seconds(5));
     ~connection();
     connection(const connection &) = delete;
     connection &operator=(const connection &) = delete;
@@ -188,6 +188,9 @@ class connection {
     // Sends the queued statements (one round trip) into libpq's output and returns it, to be
     // read; calls the test hook before.
     in_flight start_round_trip();
+    // forget() and async_forget(): sends the queued statements as a round trip read later;
+    // false when none is queued.
+    bool start_forget();
     void sent_hook(const in_flight &rt);
     // Pushes libpq's output buffer out: what to wait for before calling again (nothing: sent).
     wait_for push_output();
@@ -201,8 +204,7 @@ class connection {
     void wait_here(wait_for w);
     // Waits on the socket; with a `deadline`, false once it has passed (the wait is then given
     // up).
-    task<bool> wait_async(wait_for w,
-                          std::chrono::steady_clock::time_point deadline = {});
+    task<bool> wait_async(wait_for w, std::chrono::steady_clock::time_point deadline = {});
     [[noreturn]] void lose(std::string_view what);
 
     pg_conn *c_ = nullptr;

@@ -3,28 +3,26 @@
 // forgotten round trip are read by the next; a PUT, a refused PUT and a GET take the round trips
 // docs/shared-mode.md lists; a connection lost around COMMIT is resolved by looking the
 // transaction up, as before; an asynchronous connect has a time limit; the pool's jobs wait for
-// PostgreSQL together on one thread. Runs against the throwaway server of storage/test_postgres.hpp.
-#include "storage/postgres/pg.hpp"
-#include "storage/postgres/pool.hpp"
-
+// PostgreSQL together on one thread. Runs against the throwaway server of
+// storage/test_postgres.hpp.
 #include "protocol/crypto.hpp"
 #include "storage/backends.hpp"
 #include "storage/object_store.hpp"
+#include "storage/postgres/pg.hpp"
+#include "storage/postgres/pool.hpp"
 #include "storage/test_bodies.hpp"
 #include "storage/test_postgres.hpp"
 
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
+#include <doctest/doctest.h>
 #include <future>
 #include <mutex>
+#include <netinet/in.h>
 #include <set>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace ifmatch;
 using storage::postgres::connection;
@@ -55,9 +53,10 @@ template <class V, class Call> V wait(Call call) {
 // statement), so a request's round trips are its own.
 struct store {
     std::unique_ptr<storage::object_store> db;
+    std::string location = new_database();
     explicit store(bool versioned) {
         storage::open_options o;
-        o.location = new_database();
+        o.location = location;
         o.pg_pool = 2;
         db = storage::open_store(o);
         auto made = wait<storage::result<storage::create_bucket_result>>(
@@ -71,9 +70,8 @@ struct store {
     }
     ~store() { db->close(); }
 
-    storage::write_outcome<storage::write_result> put(const std::string &key,
-                                                      const std::string &data,
-                                                      protocol::write_conditions c = {}) {
+    storage::write_outcome<storage::write_result>
+    put(const std::string &key, const std::string &data, protocol::write_conditions c = {}) {
         storage::put_request r;
         r.bucket = "b";
         r.key = key;
@@ -106,10 +104,18 @@ std::atomic<cut> g_cut{cut::none};
 
 void cut_commit(std::string_view last_sql, int socket, bool sent) {
     const cut when = sent ? cut::after_commit : cut::before_commit;
-    if (last_sql != "COMMIT") return;
+    if (last_sql != "COMMIT")
+        return;
     cut expected = when;
     if (g_cut.compare_exchange_strong(expected, cut::none)) {
-        ::shutdown(socket, SHUT_RDWR);
+        // The socket is swapped for one whose peer is gone, so no answer can be read even if it
+        // has already arrived (shutdown(2) would leave that readable); PostgreSQL sees its
+        // client leave after what was sent.
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0 || ::dup2(pair[0], socket) != socket)
+            std::abort(); // runs on the pool's thread: no doctest assertion here
+        ::close(pair[1]);
+        ::close(pair[0]);
     }
 }
 
@@ -269,6 +275,34 @@ TEST_CASE("postgresql backend: a COMMIT whose connection is lost is looked up, n
         CHECK(test_support::read_whole(*g) == "two");
     }
     storage::postgres::set_round_trip_hook(nullptr);
+}
+
+TEST_CASE("postgresql backend: a connection that died while idle is replaced, not answered 503") {
+    // What a restart of PostgreSQL leaves in every pool: connections that look open until used.
+    store s(false);
+    REQUIRE(s.put("k", "kept").value.has_value());
+    REQUIRE(s.get("k").has_value());
+    connection admin(s.location);
+    const auto killed = admin.exec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> "
+                                   "pg_backend_pid()");
+    REQUIRE(killed.i64(0, 0) >= 1);
+    for (int i = 0; i < 500; ++i) { // pg_terminate_backend only signals: wait for them to end
+        if (admin
+                .exec("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid()")
+                .i64(0, 0) == 0)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const auto before = s.db->stats();
+    auto g = s.get("k"); // a read
+    REQUIRE(g.has_value());
+    CHECK(test_support::read_whole(*g) == "kept");
+    auto w = s.put("k2", "new"); // and a write, on the pool's other dead connection or a new one
+    CHECK(w.value.has_value());
+    CHECK(s.db->stats().reruns >= before.reruns + 1);
+    CHECK(s.versions("k2") == 1);
 }
 
 TEST_CASE("pg: an asynchronous connect gives up at its time limit") {
