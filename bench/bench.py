@@ -73,7 +73,8 @@ class Server:
         if self.kind == "s3rver":
             return ["node", "--openssl-legacy-provider", a.s3rver, "-d", self.data,
                     "-a", "127.0.0.1", "-p", str(self.port), "--silent"]
-        cmd = [a.ifmatch, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", self.data,
+        data = getattr(a, "data_uri", None) or self.data  # a postgresql:// URI (ab.py --pg)
+        cmd = [a.ifmatch, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", data,
                "--log-level", "warn"]
         cmd += list(getattr(a, "ifmatch_args", None) or [])
         return cmd + (["--durability", "full"] if self.kind == "ifmatch-full" else [])

@@ -56,6 +56,8 @@ struct config {
     int replication_delay_ms = 0;
     // Connections of each replica to PostgreSQL (--data postgresql://...).
     int pg_pool = 8;
+    // Threads of each replica that run its PostgreSQL jobs (0: two with two cores or more).
+    int pg_threads = 0;
     // Shared mode: bodies above the inline limit as files in this directory, which every replica
     // mounts (empty: in PostgreSQL).
     std::string blob_dir;

@@ -25,6 +25,7 @@ int serve(const ifmatch::server::config &given) {
     o.durable_full = cfg.durability == "full";
     o.threads = cfg.threads;
     o.pg_pool = cfg.pg_pool;
+    o.pg_threads = cfg.pg_threads;
     o.blob_dir = cfg.blob_dir;
     server::keep_fault_rules_in_store(cfg.fault_rules == "shared");
     o.on_error = [&cfg](const std::string &what) { server::log_message(cfg, "warn", what); };

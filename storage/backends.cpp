@@ -20,6 +20,7 @@ std::unique_ptr<object_store> open_store(const open_options &o) {
         postgres::options p;
         p.uri = o.location;
         p.pool_size = o.pg_pool;
+        p.pool_threads = o.pg_threads;
         p.blob_dir = o.blob_dir;
         p.on_error = o.on_error;
         return std::make_unique<postgres::backend>(std::move(p));

@@ -17,6 +17,7 @@ struct open_options {
     bool durable_full = false;         // fsync every commit (--durability full)
     int threads = 2;                   // reader threads (SQLite)
     int pg_pool = 8;                   // connections per replica (PostgreSQL)
+    int pg_threads = 0;                // threads running them (0: automatic)
     std::string blob_dir;              // PostgreSQL: bodies as files in this shared directory
     // Told once when writes start failing and once when they commit again.
     std::function<void(const std::string &)> on_error;

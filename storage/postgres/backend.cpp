@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <thread>
 #include <unistd.h>
 
 namespace ifmatch::storage::postgres {
@@ -24,6 +25,15 @@ using protocol::s3_errc;
 using protocol::s3_error;
 
 namespace {
+
+// Threads running the backend's I/O context: two where there are two cores or more. With one,
+// every job's own work (building statements, reading rows, deciding) waited its turn, and a
+// transaction holding a key's lock waited for it before its next statement (bench/RESULTS.md).
+int pool_threads(int asked) {
+    if (asked > 0)
+        return asked;
+    return std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+}
 
 s3_error internal(const std::exception &e) {
     return s3_error(s3_errc::internal_error, std::string("The store failed: ") + e.what());
@@ -114,7 +124,7 @@ backend::backend(options o) : opts_(std::move(o)) {
         }
     }
     holder_ = new_version_id(wall_ms(), ::getpid()); // unique enough to name this process
-    pool_ = std::make_shared<pool>(opts_.uri, opts_.pool_size);
+    pool_ = std::make_shared<pool>(opts_.uri, opts_.pool_size, pool_threads(opts_.pool_threads));
     snaps_ = std::make_unique<snapshot_service>(*pool_);
     janitor_ = boost::asio::co_spawn(pool_->executor(), janitor(), boost::asio::use_future);
 }

@@ -24,6 +24,7 @@ struct write_txn;
 struct options {
     std::string uri;                      // a libpq URI (postgresql://...)
     int pool_size = 4;                    // pool connections (--pg-pool)
+    int pool_threads = 0;                 // threads of the pool's I/O context (0: automatic)
     std::size_t inline_limit = 64 * 1024; // bodies above it are stored as chunks
     std::string blob_dir;   // non-empty: bodies above the limit are files there (blob_dir.hpp)
     int janitor_ms = 60000; // how often the janitor looks for old staged bodies

@@ -308,8 +308,9 @@ task<bool> connection::wait_async(wait_for w, std::chrono::steady_clock::time_po
     };
     const auto ex = co_await boost::asio::this_coro::executor;
     watch on(ex, PQsocket(c_));
-    // A deadline cancels the wait. The timer's handler may run after this frame is gone (one
-    // thread: in order), so it reaches the wait only through `gate`, cleared before returning.
+    // A deadline cancels the wait. The timer's handler may run after this frame is gone (on the
+    // coroutine's strand: in order, never at once), so it reaches the wait only through `gate`,
+    // cleared before returning.
     struct gate_state {
         boost::asio::posix::stream_descriptor *sd = nullptr;
         bool expired = false;

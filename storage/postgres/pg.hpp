@@ -5,7 +5,7 @@
 //
 // The connection is always non-blocking (libpq's asynchronous API). Its async_* calls are Asio
 // coroutines: while PostgreSQL answers, the socket is watched by the I/O context the coroutine
-// runs on (the backend's, pool.hpp), so one thread serves every connection of the pool. The
+// runs on (the backend's, pool.hpp), so a thread or two serve every connection of the pool. The
 // plain calls wait in poll(2) instead; they are for start-up (migrations), `ifmatch check` and
 // tests, never for a thread that runs an I/O context.
 #pragma once

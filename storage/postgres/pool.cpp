@@ -13,10 +13,11 @@
 
 namespace ifmatch::storage::postgres {
 
-pool::pool(std::string uri, int connections)
-    : uri_(std::move(uri)), work_(ioc_.get_executor()),
+pool::pool(std::string uri, int connections, int threads)
+    : uri_(std::move(uri)), ioc_(std::max(1, threads)), work_(ioc_.get_executor()),
       conns_(static_cast<std::size_t>(std::max(1, connections))), busy_(conns_.size(), false) {
-    thread_ = std::thread([this] { ioc_.run(); });
+    for (int i = 0; i < std::max(1, threads); ++i)
+        threads_.emplace_back([this] { ioc_.run(); });
 }
 
 pool::~pool() { close(); }
@@ -43,7 +44,7 @@ void pool::submit(job j) {
         // Posted, never started inline: submit() may be called on the pool's own thread (a body
         // stream ending inside a job), where co_spawn would run the job at once.
         boost::asio::post(ioc_, [this, i = *slot, j = std::move(j)]() mutable {
-            boost::asio::co_spawn(ioc_, run_jobs(i, std::move(j)), boost::asio::detached);
+            boost::asio::co_spawn(executor(), run_jobs(i, std::move(j)), boost::asio::detached);
         });
         return;
     }
@@ -113,8 +114,9 @@ void pool::close() {
     }
     work_.reset();
     ioc_.stop();
-    if (thread_.joinable())
-        thread_.join();
+    for (auto &t : threads_)
+        if (t.joinable())
+            t.join();
     std::lock_guard lk(spare_m_);
     spare_.clear();
 }
@@ -176,7 +178,7 @@ task<bool> pending_snapshot::wait(int ms) {
         std::lock_guard lk(m);
         if (ready)
             co_return !failed;
-        // Posted: runs after this coroutine is suspended in the wait below (one thread).
+        // Posted to the job's strand: runs after this coroutine is suspended in the wait below.
         wake.push_back([timer, ex] { boost::asio::post(ex, [timer] { timer->cancel(); }); });
     }
     boost::system::error_code ec;
@@ -200,7 +202,8 @@ void pending_snapshot::fill(const snapshot &s, bool ok) {
 }
 
 snapshot_service::snapshot_service(pool &p) : pool_(p), wake_(p.executor()) {
-    done_ = boost::asio::co_spawn(p.executor(), run(), boost::asio::use_future);
+    // The coroutine runs on the timer's strand, so the posted cancels below come after it waits.
+    done_ = boost::asio::co_spawn(wake_.get_executor(), run(), boost::asio::use_future);
 }
 
 snapshot_service::~snapshot_service() { close(); }

@@ -1,9 +1,9 @@
 // The PostgreSQL backend's connections and its I/O context: jobs (one request's statements) run
 // as coroutines on the backend's own Asio I/O context, each on one of the pool's connections
 // (--pg-pool of them), in order of submission; while PostgreSQL answers, the connection's socket
-// is watched by that I/O context (pg.hpp), so one thread serves the whole pool. Spare
+// is watched by that I/O context (pg.hpp), so a thread or two serve the whole pool. Spare
 // connections serve body streams. The snapshot service hands out start tokens (D3). Nothing here
-// blocks a server I/O thread: submit() only queues, and completions run on the pool's thread.
+// blocks a server I/O thread: submit() only queues, and completions run on the pool's threads.
 #pragma once
 
 #include "storage/postgres/pg.hpp"
@@ -15,6 +15,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_future.hpp>
 #include <condition_variable>
 #include <cstdint>
@@ -36,9 +37,10 @@ class pool {
     // the pool then opens another for its next job.
     using job = std::function<task<void>(std::unique_ptr<connection> &)>;
 
-    // `connections` jobs run at once. One thread runs the I/O context: the backend's coroutines
-    // never run concurrently (pending_snapshot relies on it).
-    pool(std::string uri, int connections);
+    // `connections` jobs run at once, on `threads` threads running the I/O context. Each job
+    // (and each coroutine started through executor() or block_on) runs on a strand of its own:
+    // its steps, and the handlers it posts to its own executor, never run concurrently.
+    pool(std::string uri, int connections, int threads = 1);
     ~pool();
 
     void submit(job j);
@@ -49,7 +51,8 @@ class pool {
     bool healthy() const { return healthy_.load(); }
     bool closed() const { return closed_.load(); }
     const std::string &uri() const { return uri_; }
-    boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
+    // A new strand of the I/O context.
+    boost::asio::any_io_executor executor() { return boost::asio::make_strand(ioc_); }
 
     // A spare connection (reused or new) for a body stream or a lookup; throws pg_error.
     task<std::unique_ptr<connection>> take();
@@ -62,7 +65,7 @@ class pool {
         if (closed_) {
             throw pg_error("PostgreSQL: the store is closed", "08003", true);
         }
-        return boost::asio::co_spawn(ioc_, std::move(f), boost::asio::use_future).get();
+        return boost::asio::co_spawn(executor(), std::move(f), boost::asio::use_future).get();
     }
 
   private:
@@ -71,7 +74,7 @@ class pool {
     std::string uri_;
     boost::asio::io_context ioc_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    std::thread thread_;
+    std::vector<std::thread> threads_;
     std::mutex m_;
     std::condition_variable idle_;
     std::deque<job> jobs_;
