@@ -157,8 +157,12 @@ struct stream {
     std::weak_ptr<pool> p;
     ~stream() {
         auto owner = p.lock();
-        if (!owner || !c)
+        if (!c)
             return;
+        if (!owner) {
+            c->abandon_watch(); // the pool's I/O context went with it
+            return;
+        }
         // Ended on a worker, not on the thread that dropped the last segment.
         auto held = std::make_shared<std::unique_ptr<connection>>(std::move(c));
         std::weak_ptr<pool> weak = p;

@@ -2,6 +2,7 @@
 #include "storage/postgres/pg.hpp"
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,8 +10,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <unistd.h>
 
 namespace ifmatch::storage::postgres {
 
@@ -132,7 +135,55 @@ task<std::unique_ptr<connection>> connection::open(std::string uri,
     co_return out;
 }
 
+namespace {
+
+// The mark of a long-lived I/O context (mark_long_lived): a service that does nothing.
+struct long_lived final : boost::asio::execution_context::service {
+    static inline boost::asio::execution_context::id id;
+    explicit long_lived(boost::asio::execution_context &c) : service(c) {}
+    void shutdown() override {}
+};
+
+} // namespace
+
+void mark_long_lived(boost::asio::io_context &ctx) {
+    if (!boost::asio::has_service<long_lived>(ctx))
+        boost::asio::make_service<long_lived>(ctx);
+}
+
+// A socket kept registered with a long-lived I/O context. It registers a duplicate of libpq's
+// socket, not the socket itself: libpq closes its descriptor when it finds the connection lost,
+// and the number may then name another connection's new socket before this registration ends.
+struct socket_watch {
+    boost::asio::posix::stream_descriptor sd;
+    boost::asio::execution_context *ctx;
+    int fd; // libpq's
+    socket_watch(boost::asio::io_context &io, int s) : sd(io), ctx(&io), fd(s) {
+        const int copy = ::fcntl(s, F_DUPFD_CLOEXEC, 0);
+        if (copy < 0)
+            throw pg_error("cannot watch the PostgreSQL socket", "08006", true);
+        boost::system::error_code ec;
+        sd.assign(copy, ec);
+        if (ec) {
+            ::close(copy);
+            throw pg_error("cannot watch the PostgreSQL socket: " + ec.message(), "08006", true);
+        }
+    }
+    socket_watch(const socket_watch &) = delete;
+};
+
+void connection::unwatch() { watch_.reset(); }
+
+void connection::abandon_watch() {
+    if (watch_) {
+        // Its context is gone: nothing may call into it (release() and the destructor would).
+        ::close(watch_->sd.native_handle());
+        (void)watch_.release();
+    }
+}
+
 connection::~connection() {
+    unwatch();
     if (c_)
         PQfinish(c_);
 }
@@ -143,6 +194,7 @@ void connection::lose(std::string_view what) {
     // The pipeline's state is unknown: the connection is closed, and reported lost, so that no
     // caller goes on using it (a worker reconnects; a COMMIT's outcome is looked up).
     std::string msg = c_ ? trimmed(PQerrorMessage(c_)) : std::string();
+    unwatch();
     if (c_)
         PQfinish(c_);
     c_ = nullptr;
@@ -298,15 +350,36 @@ void connection::wait_here(wait_for w) {
 }
 
 task<bool> connection::wait_async(wait_for w, std::chrono::steady_clock::time_point deadline) {
-    // The socket is registered with the coroutine's I/O context for this one wait, and released
-    // (not closed: it is libpq's) however the wait ends.
+    const auto ex = co_await boost::asio::this_coro::executor;
+    if (deadline == std::chrono::steady_clock::time_point{} && w == wait_for::read) {
+        // On a long-lived context the socket stays registered between read waits.
+        auto &ctx = boost::asio::query(ex, boost::asio::execution::context);
+        if (watch_ && (watch_->ctx != &ctx || watch_->fd != PQsocket(c_)))
+            unwatch();
+        if (!watch_ && boost::asio::has_service<long_lived>(ctx))
+            watch_ = std::make_unique<socket_watch>(static_cast<boost::asio::io_context &>(ctx),
+                                                    PQsocket(c_));
+        if (watch_) {
+            // The registration is edge-triggered, but Asio re-arms it (EPOLL_CTL_MOD) when a
+            // wait starts, and the kernel then reports an answer that is already there: one
+            // system call a wait instead of a registration and a removal.
+            boost::system::error_code ec;
+            auto wait_call =
+                watch_->sd.async_wait(boost::asio::posix::descriptor_base::wait_read,
+                                      boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            co_await std::move(wait_call);
+            co_return true;
+        }
+    }
+    // Else the socket is registered for this one wait, and released (not closed: it is libpq's)
+    // however the wait ends. A kept registration is ended first: one socket, one registration.
+    unwatch();
     struct watch {
         boost::asio::posix::stream_descriptor sd;
         watch(const boost::asio::any_io_executor &ex, int fd) : sd(ex, fd) {}
         watch(const watch &) = delete;
         ~watch() { sd.release(); }
     };
-    const auto ex = co_await boost::asio::this_coro::executor;
     watch on(ex, PQsocket(c_));
     // A deadline cancels the wait. The timer's handler may run after this frame is gone (on the
     // coroutine's strand: in order, never at once), so it reaches the wait only through `gate`,

@@ -24,6 +24,10 @@
 struct pg_conn;
 struct pg_result;
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace ifmatch::storage::postgres {
 
 // A coroutine of the backend (an Asio awaitable).
@@ -105,6 +109,13 @@ std::uint64_t round_trips();
 using round_trip_hook = void (*)(std::string_view last_sql, int socket, bool sent);
 void set_round_trip_hook(round_trip_hook h);
 
+// Marks `ctx` as an I/O context that outlives the connections waiting on it (the pool's, whose
+// connections end before it does, pool.hpp): a connection then keeps its socket registered with it
+// from one read wait to the next instead of registering it for each wait.
+void mark_long_lived(boost::asio::io_context &ctx);
+
+struct socket_watch;
+
 // One connection. Statements run in the order they are queued; a round trip sends the queued ones
 // with one synchronisation point, so a statement that fails makes PostgreSQL skip the statements
 // after it in the same round trip (in a transaction block, the transaction is then aborted and
@@ -122,6 +133,9 @@ class connection {
     connection &operator=(const connection &) = delete;
 
     bool ok() const;
+    // For a connection that outlives the long-lived I/O context it waited on: forgets the
+    // registration without touching that context (its few bytes are leaked).
+    void abandon_watch();
 
     // ---- the round trip as a coroutine ---------------------------------------------------------
     // Runs one statement after the queued ones, all in one round trip, and returns its rows.
@@ -206,8 +220,11 @@ class connection {
     // up).
     task<bool> wait_async(wait_for w, std::chrono::steady_clock::time_point deadline = {});
     [[noreturn]] void lose(std::string_view what);
+    // Ends the kept registration (its duplicate of the socket is closed).
+    void unwatch();
 
     pg_conn *c_ = nullptr;
+    std::unique_ptr<socket_watch> watch_; // kept between waits on a long-lived context
     std::vector<statement> queued_;
     std::vector<in_flight> unread_; // round trips sent by forget(), oldest first
 };

@@ -16,6 +16,7 @@ namespace ifmatch::storage::postgres {
 pool::pool(std::string uri, int connections, int threads)
     : uri_(std::move(uri)), ioc_(std::max(1, threads)), work_(ioc_.get_executor()),
       conns_(static_cast<std::size_t>(std::max(1, connections))), busy_(conns_.size(), false) {
+    mark_long_lived(ioc_); // its connections end before it does (member order, stream below)
     for (int i = 0; i < std::max(1, threads); ++i)
         threads_.emplace_back([this] { ioc_.run(); });
 }
