@@ -197,7 +197,8 @@ net::awaitable<beast::error_code> write_object(Stream &s, const response &r,
                 co_await std::move(loaded);
             }
             if (!read_ok) {
-                failed = beast::error_code(EIO, beast::system_category());
+                failed = beast::error_code(sr.is_header_done() ? EIO : EAGAIN,
+                                           beast::system_category());
                 break;
             }
             next = cursor.next();

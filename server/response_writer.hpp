@@ -22,7 +22,9 @@ net::awaitable<boost::beast::error_code> write_small(Stream &s, const response &
 
 // Streams r.length bytes starting at r.offset of the object's segments. An object of at most
 // 64 KiB held in memory goes out in one write; otherwise pieces of blob files are read on the
-// body thread, the next one while the current one is written. EIO when a source cannot be read.
+// body thread, the next one while the current one is written. When a source cannot be read:
+// EAGAIN if nothing was sent yet (the first piece; the caller answers an error instead), else EIO
+// (the head went out: the connection can only be closed).
 template <class Stream>
 net::awaitable<boost::beast::error_code> write_object(Stream &s, const response &r,
                                                       const std::string &rid, bool keep_alive);

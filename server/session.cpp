@@ -160,6 +160,16 @@ net::awaitable<void> serve_requests(Stream &stream, const std::string &remote,
             wec = co_await write_live(stream, res, rid, shared);
         } else if (!res.segments.empty() && !res.head) {
             wec = co_await write_object(stream, res, rid, keep);
+            if (wec == beast::error_code(EAGAIN, beast::system_category())) {
+                // The body's first piece could not be read (its store went away mid-request):
+                // nothing was sent, so the client gets an error it may retry, not a cut.
+                res = error_response(
+                    s3_error(s3_errc::service_unavailable,
+                             "The object's stored body could not be read; retry the request."),
+                    ctx);
+                keep = false;
+                wec = co_await write_small(stream, res, rid, keep);
+            }
         } else {
             wec = co_await write_small(stream, res, rid, keep);
         }

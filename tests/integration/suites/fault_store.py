@@ -186,6 +186,32 @@ r.eq("blob write error: 500 InternalError", (500, "InternalError"), (status, cod
 r.eq("no blob file left behind", files, blob_files())
 r.check("and no object", not exists("blob-eio"))
 
+# ---- 4. a GET whose body cannot be read ------------------------------------------------------
+def blob_paths():
+    return {os.path.join(d, f) for d, _, files in os.walk(BLOBS) for f in files}
+
+
+before = blob_paths()
+payload = os.urandom(300 * 1024)
+r.eq("a 300 KiB PUT for the unreadable GET", (200, ""), put("unreadable", payload))
+made = sorted(blob_paths() - before)
+r.eq("it has one blob file", 1, len(made))
+if len(made) == 1:
+    saved = open(made[0], "rb").read()
+    os.truncate(made[0], 0)            # the row still says 300 KiB: the first read comes up short
+    status, body = raw("GET", "/mix/unreadable")
+    r.eq("a body whose first piece cannot be read: 503, not a cut connection", 503, status)
+    try:
+        root = ET.fromstring(body)
+        r.eq("S3's ServiceUnavailable", "ServiceUnavailable", root.findtext("Code"))
+        r.check("with a RequestId", bool(root.findtext("RequestId")))
+    except ET.ParseError as e:
+        r.fail("the error is well-formed XML", f"{e}: {body[:120]!r}")
+    with open(made[0], "wb") as f:
+        f.write(saved)
+    r.eq("the server still answers, and the restored body reads back", payload,
+         client().get_object(Bucket="mix", Key="unreadable")["Body"].read())
+
 r.eq("clean stop at the end", 0, lib.stop_server())
 offline_checks("at the end")
 lib.start_server()
