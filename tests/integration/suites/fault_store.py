@@ -62,6 +62,16 @@ def hook(path):
     return body
 
 
+def error_xml(body, code):
+    """The body is S3's error XML with `code` and a RequestId."""
+    try:
+        root = ET.fromstring(body)
+        r.eq(f"the error is S3's {code}", code, root.findtext("Code"))
+        r.check("with a RequestId", bool(root.findtext("RequestId")))
+    except ET.ParseError as e:
+        r.fail("the error is well-formed XML", f"{e}: {body[:120]!r}")
+
+
 def blob_files():
     return sum(len(files) for _, _, files in os.walk(BLOBS))
 
@@ -153,12 +163,7 @@ log_before = open(os.environ["IFMATCH_LOG"], errors="replace").read().count(
 hook("io-fault?nth=1&persistent=1&kinds=wal_write,wal_sync&error=io")
 status, body = raw("PUT", "/mix/eio-inline", b"inline body")
 r.eq("WAL I/O error: PUT answers 500", 500, status)
-try:
-    root = ET.fromstring(body)
-    r.eq("the error is S3's InternalError", "InternalError", root.findtext("Code"))
-    r.check("with a RequestId", bool(root.findtext("RequestId")))
-except ET.ParseError as e:
-    r.fail("the error is well-formed XML", str(e))
+error_xml(body, "InternalError")
 codes = [put(f"eio-{i}", os.urandom(300 * 1024 if i % 2 else 100))[0] for i in range(6)]
 r.eq("every write during the errors answers 500", [500] * 6, codes)
 r.eq("reads keep working", acked["c0-0"],
@@ -201,12 +206,7 @@ if len(made) == 1:
     os.truncate(made[0], 0)            # the row still says 300 KiB: the first read comes up short
     status, body = raw("GET", "/mix/unreadable")
     r.eq("a body whose first piece cannot be read: 503, not a cut connection", 503, status)
-    try:
-        root = ET.fromstring(body)
-        r.eq("S3's ServiceUnavailable", "ServiceUnavailable", root.findtext("Code"))
-        r.check("with a RequestId", bool(root.findtext("RequestId")))
-    except ET.ParseError as e:
-        r.fail("the error is well-formed XML", f"{e}: {body[:120]!r}")
+    error_xml(body, "ServiceUnavailable")
     with open(made[0], "wb") as f:
         f.write(saved)
     r.eq("the server still answers, and the restored body reads back", payload,
