@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <sstream>
+#include <map>
 #include <thread>
 
 namespace ifmatch::server {
@@ -16,6 +16,7 @@ int default_io_threads() {
     unsigned hw = std::thread::hardware_concurrency();
     return std::max(1, static_cast<int>(hw / 2));
 }
+
 
 namespace {
 
@@ -43,31 +44,15 @@ bool to_bool(const std::string &v) { return v == "1" || v == "true" || v == "yes
 
 const std::vector<flag> &flags() {
     static const std::vector<flag> f = {
-        {"listen", false,
-         [](config &c, const std::string &v) {
-             c.listen = v;
-             return true;
-         }},
-        {"data", false,
-         [](config &c, const std::string &v) {
-             c.data = v;
-             return !v.empty();
-         }},
+        {"listen", false, [](config &c, const std::string &v) { c.listen = v; return true; }},
+        {"data", false, [](config &c, const std::string &v) { c.data = v; return !v.empty(); }},
         {"durability", false,
          [](config &c, const std::string &v) {
              c.durability = v;
              return v == "normal" || v == "full";
          }},
-        {"domain", false,
-         [](config &c, const std::string &v) {
-             c.domain = v;
-             return true;
-         }},
-        {"region", false,
-         [](config &c, const std::string &v) {
-             c.region = v;
-             return !v.empty();
-         }},
+        {"domain", false, [](config &c, const std::string &v) { c.domain = v; return true; }},
+        {"region", false, [](config &c, const std::string &v) { c.region = v; return !v.empty(); }},
         {"threads", false,
          [](config &c, const std::string &v) { return to_int(v, c.threads) && c.threads > 0; }},
         {"require-conditional-writes", true,
@@ -96,21 +81,14 @@ const std::vector<flag> &flags() {
              return to_int(v, c.replication_delay_ms) && c.replication_delay_ms >= 0;
          }},
         {"replica-name", false,
-         [](config &c, const std::string &v) {
-             c.replica_name = v;
-             return !v.empty();
-         }},
+         [](config &c, const std::string &v) { c.replica_name = v; return !v.empty(); }},
         {"pg-pool", false,
          [](config &c, const std::string &v) { return to_int(v, c.pg_pool) && c.pg_pool > 0; }},
         {"pg-threads", false,
          [](config &c, const std::string &v) {
              return to_int(v, c.pg_threads) && c.pg_threads >= 0 && c.pg_threads <= 64;
          }},
-        {"blob-dir", false,
-         [](config &c, const std::string &v) {
-             c.blob_dir = v;
-             return true;
-         }},
+        {"blob-dir", false, [](config &c, const std::string &v) { c.blob_dir = v; return true; }},
         {"fault-rules", false,
          [](config &c, const std::string &v) {
              c.fault_rules = v;
@@ -121,35 +99,12 @@ const std::vector<flag> &flags() {
              return to_int(v, c.lifecycle_interval) && c.lifecycle_interval >= 0;
          }},
         {"credentials", false,
-         [](config &c, const std::string &v) {
-             c.credentials_file = v;
-             return !v.empty();
-         }},
-        {"access-key", false,
-         [](config &c, const std::string &v) {
-             c.access_key = v;
-             return true;
-         }},
-        {"secret-key", false,
-         [](config &c, const std::string &v) {
-             c.secret_key = v;
-             return true;
-         }},
-        {"tls-cert", false,
-         [](config &c, const std::string &v) {
-             c.tls_cert = v;
-             return true;
-         }},
-        {"tls-key", false,
-         [](config &c, const std::string &v) {
-             c.tls_key = v;
-             return true;
-         }},
-        {"tls-listen", false,
-         [](config &c, const std::string &v) {
-             c.tls_listen = v;
-             return true;
-         }},
+         [](config &c, const std::string &v) { c.credentials_file = v; return !v.empty(); }},
+        {"access-key", false, [](config &c, const std::string &v) { c.access_key = v; return true; }},
+        {"secret-key", false, [](config &c, const std::string &v) { c.secret_key = v; return true; }},
+        {"tls-cert", false, [](config &c, const std::string &v) { c.tls_cert = v; return true; }},
+        {"tls-key", false, [](config &c, const std::string &v) { c.tls_key = v; return true; }},
+        {"tls-listen", false, [](config &c, const std::string &v) { c.tls_listen = v; return true; }},
         {"enable-test-hooks", true,
          [](config &c, const std::string &v) {
              c.enable_test_hooks = to_bool(v);
@@ -261,9 +216,8 @@ parse_outcome parse_config(int argc, char **argv) {
             return {std::nullopt, 0, std::string("ifmatch ") + IFMATCH_VERSION};
         }
         if (a == "serve" || a == "check" || a == "--check" || a == "health" || a == "--health") {
-            c.command = a == "serve"                           ? "serve"
-                        : a.find("check") != std::string::npos ? "check"
-                                                               : "health";
+            c.command = a == "serve" ? "serve" : a.find("check") != std::string::npos ? "check"
+                                                                                        : "health";
             continue;
         }
         if (c.command == "health" && c.health_url.empty() && a.rfind("http", 0) == 0) {
@@ -282,8 +236,7 @@ parse_outcome parse_config(int argc, char **argv) {
         }
         const flag *match = nullptr;
         for (auto &f : flags()) {
-            if (name == f.name)
-                match = &f;
+            if (name == f.name) match = &f;
         }
         if (!match) {
             return {std::nullopt, 2, "ifmatch: unknown option --" + name + "\n" + usage()};
